@@ -1,0 +1,303 @@
+//! The SQL catalog on sqlx's `Any` driver: one code path for SQLite and PostgreSQL.
+//!
+//! Queries use `$n` placeholders, which both backends accept, and only portable SQL
+//! (`ON CONFLICT ... DO UPDATE`, `BIGINT`, `TEXT`).
+
+mod rows;
+mod stores;
+mod tags;
+
+use crate::{AccessKeyRecord, CatalogError, IdempotencyRecord, Result};
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// How long a client token is remembered (spec E20).
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// The catalog on a SQL database.
+#[derive(Debug, Clone)]
+pub struct SqlCatalog {
+    pool: AnyPool,
+    backend: &'static str,
+}
+
+impl SqlCatalog {
+    /// Connects to `url` (`sqlite://FILE?mode=rwc` or `postgres://...`) and applies
+    /// pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = backend_of(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == "sqlite" { 4 } else { 16 })
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                        // WAL lets readers run beside the writer; the busy timeout makes
+                        // concurrent writers (server and `seqstore keys`) wait, not fail.
+                        conn.execute("PRAGMA journal_mode = WAL").await?;
+                        conn.execute("PRAGMA busy_timeout = 10000").await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool, backend })
+    }
+
+    /// The URL of a SQLite catalog file, created when missing.
+    pub fn sqlite_url(path: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub(crate) fn backend_name(&self) -> &'static str {
+        self.backend
+    }
+
+    pub(crate) async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_keys (access_key_id, secret_access_key, account_id, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&key.access_key_id)
+        .bind(&key.secret_access_key)
+        .bind(&key.account_id)
+        .bind(key.created_at_ms)
+        .execute(&self.pool)
+        .await
+        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("access key")))?;
+        Ok(())
+    }
+
+    pub(crate) async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        let row = sqlx::query(
+            "SELECT access_key_id, secret_access_key, account_id, created_at \
+             FROM access_keys WHERE access_key_id = $1",
+        )
+        .bind(access_key_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| -> Result<_> {
+            Ok(AccessKeyRecord {
+                access_key_id: r.try_get("access_key_id")?,
+                secret_access_key: r.try_get("secret_access_key")?,
+                account_id: r.try_get("account_id")?,
+                created_at_ms: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    pub(crate) async fn idempotency_record(
+        &self,
+        account_id: &str,
+        operation: &str,
+        client_token: &str,
+        not_before_ms: i64,
+    ) -> Result<Option<IdempotencyRecord>> {
+        let row: Option<AnyRow> = sqlx::query(
+            "SELECT account_id, operation, client_token, request_hash, response, created_at \
+             FROM idempotency_tokens \
+             WHERE account_id = $1 AND operation = $2 AND client_token = $3 AND created_at >= $4",
+        )
+        .bind(account_id)
+        .bind(operation)
+        .bind(client_token)
+        .bind(not_before_ms)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| -> Result<_> {
+            Ok(IdempotencyRecord {
+                account_id: r.try_get("account_id")?,
+                operation: r.try_get("operation")?,
+                client_token: r.try_get("client_token")?,
+                request_hash: r.try_get("request_hash")?,
+                response: r.try_get("response")?,
+                created_at_ms: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+/// Records a client token inside `tx`, replacing an expired record of the same token.
+pub(crate) async fn record_idempotency(
+    tx: &mut Transaction<'_, Any>,
+    record: &IdempotencyRecord,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM idempotency_tokens \
+         WHERE account_id = $1 AND operation = $2 AND client_token = $3 AND created_at < $4",
+    )
+    .bind(&record.account_id)
+    .bind(&record.operation)
+    .bind(&record.client_token)
+    .bind(record.created_at_ms - IDEMPOTENCY_WINDOW_MS)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO idempotency_tokens \
+         (account_id, operation, client_token, request_hash, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&record.account_id)
+    .bind(&record.operation)
+    .bind(&record.client_token)
+    .bind(&record.request_hash)
+    .bind(&record.response)
+    .bind(record.created_at_ms)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| unique_as(e, CatalogError::TokenInUse))?;
+    Ok(())
+}
+
+/// Maps a unique violation to `instead`, keeping every other error.
+pub(crate) fn unique_as(err: sqlx::Error, instead: CatalogError) -> CatalogError {
+    if CatalogError::is_unique_violation(&err) {
+        instead
+    } else {
+        CatalogError::Database(err)
+    }
+}
+
+fn backend_of(url: &str) -> Result<&'static str> {
+    if url.starts_with("sqlite:") {
+        Ok("sqlite")
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok("postgres")
+    } else {
+        Err(CatalogError::UnsupportedUrl(url.to_owned()))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::Catalog for SqlCatalog {
+    fn backend(&self) -> &'static str {
+        self.backend_name()
+    }
+
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
+        SqlCatalog::insert_access_key(self, key).await
+    }
+
+    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+        SqlCatalog::access_key(self, access_key_id).await
+    }
+
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        operation: &str,
+        client_token: &str,
+        not_before_ms: i64,
+    ) -> Result<Option<IdempotencyRecord>> {
+        SqlCatalog::idempotency_record(self, account_id, operation, client_token, not_before_ms)
+            .await
+    }
+
+    async fn create_sequence_store(
+        &self,
+        store: &crate::SequenceStoreRecord,
+        tags: &std::collections::BTreeMap<String, String>,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        SqlCatalog::create_sequence_store(self, store, tags, idempotency).await
+    }
+
+    async fn sequence_store(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<crate::SequenceStoreRecord>> {
+        SqlCatalog::sequence_store(self, account_id, id).await
+    }
+
+    async fn list_sequence_stores(
+        &self,
+        account_id: &str,
+        filter: &crate::SequenceStoreFilter,
+        after: Option<&crate::ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<crate::SequenceStoreRecord>> {
+        SqlCatalog::list_sequence_stores(self, account_id, filter, after, limit).await
+    }
+
+    async fn update_sequence_store(
+        &self,
+        store: &crate::SequenceStoreRecord,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        SqlCatalog::update_sequence_store(self, store, idempotency).await
+    }
+
+    async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
+        SqlCatalog::delete_sequence_store(self, account_id, id).await
+    }
+
+    async fn create_reference_store(
+        &self,
+        store: &crate::ReferenceStoreRecord,
+        tags: &std::collections::BTreeMap<String, String>,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        SqlCatalog::create_reference_store(self, store, tags, idempotency).await
+    }
+
+    async fn reference_store(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<crate::ReferenceStoreRecord>> {
+        SqlCatalog::reference_store(self, account_id, id).await
+    }
+
+    async fn list_reference_stores(
+        &self,
+        account_id: &str,
+        filter: &crate::ReferenceStoreFilter,
+        after: Option<&crate::ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<crate::ReferenceStoreRecord>> {
+        SqlCatalog::list_reference_stores(self, account_id, filter, after, limit).await
+    }
+
+    async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
+        SqlCatalog::delete_reference_store(self, account_id, id).await
+    }
+
+    async fn tags(
+        &self,
+        target: &crate::TagTarget,
+    ) -> Result<std::collections::BTreeMap<String, String>> {
+        SqlCatalog::tags(self, target).await
+    }
+
+    async fn put_tags(
+        &self,
+        target: &crate::TagTarget,
+        tags: &std::collections::BTreeMap<String, String>,
+        max_tags: usize,
+    ) -> Result<()> {
+        SqlCatalog::put_tags(self, target, tags, max_tags).await
+    }
+
+    async fn delete_tags(&self, target: &crate::TagTarget, keys: &[String]) -> Result<()> {
+        SqlCatalog::delete_tags(self, target, keys).await
+    }
+}
+
+impl SqlCatalog {
+    /// Runs one statement outside any transaction (administration, e.g. `CREATE DATABASE`).
+    pub async fn execute_raw(&self, sql: &str) -> Result<()> {
+        self.pool.execute(sql).await?;
+        Ok(())
+    }
+}

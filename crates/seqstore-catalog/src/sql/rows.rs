@@ -1,0 +1,139 @@
+//! Row decoding and a small `$n` query builder for dynamic filters.
+
+use crate::{CatalogError, ListCursor, ReferenceStoreRecord, Result, SequenceStoreRecord};
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Row};
+
+pub(crate) const SEQUENCE_STORE_COLUMNS: &str = "id, account_id, name, description, sse_type, \
+     sse_key_arn, fallback_location, etag_algorithm_family, status, status_message, \
+     propagated_set_level_tags, access_log_location, s3_access_point_alias, created_at, updated_at";
+
+pub(crate) const REFERENCE_STORE_COLUMNS: &str =
+    "id, account_id, name, description, sse_type, sse_key_arn, created_at";
+
+pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
+    let tags: String = row.try_get("propagated_set_level_tags")?;
+    Ok(SequenceStoreRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        sse_type: row.try_get("sse_type")?,
+        sse_key_arn: row.try_get("sse_key_arn")?,
+        fallback_location: row.try_get("fallback_location")?,
+        etag_algorithm_family: row.try_get("etag_algorithm_family")?,
+        status: row.try_get("status")?,
+        status_message: row.try_get("status_message")?,
+        propagated_set_level_tags: serde_json::from_str(&tags).map_err(|e| {
+            CatalogError::Corrupt {
+                column: "propagated_set_level_tags",
+                reason: e.to_string(),
+            }
+        })?,
+        access_log_location: row.try_get("access_log_location")?,
+        s3_access_point_alias: row.try_get("s3_access_point_alias")?,
+        created_at_ms: row.try_get("created_at")?,
+        updated_at_ms: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn reference_store(row: &AnyRow) -> Result<ReferenceStoreRecord> {
+    Ok(ReferenceStoreRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        sse_type: row.try_get("sse_type")?,
+        sse_key_arn: row.try_get("sse_key_arn")?,
+        created_at_ms: row.try_get("created_at")?,
+    })
+}
+
+/// A bound value of a dynamic query.
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+/// Builds `SELECT ... WHERE a AND b ... ORDER BY created_at, id LIMIT n` with `$n` binds.
+#[derive(Debug, Default)]
+pub(crate) struct Select {
+    conditions: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Select {
+    fn bind(&mut self, arg: Arg) -> String {
+        self.args.push(arg);
+        format!("${}", self.args.len())
+    }
+
+    /// Adds `column <op> value`.
+    pub(crate) fn cmp(&mut self, column: &str, op: &str, arg: Arg) {
+        let p = self.bind(arg);
+        self.conditions.push(format!("{column} {op} {p}"));
+    }
+
+    /// Adds `column <op> value` when the value is present.
+    pub(crate) fn cmp_opt<T: Into<Arg> + Clone>(
+        &mut self,
+        column: &str,
+        op: &str,
+        value: &Option<T>,
+    ) {
+        if let Some(v) = value {
+            self.cmp(column, op, v.clone().into());
+        }
+    }
+
+    /// Adds the keyset condition for the page after `cursor`.
+    pub(crate) fn after(&mut self, cursor: Option<&ListCursor>) {
+        if let Some(c) = cursor {
+            let t1 = self.bind(Arg::Int(c.created_at_ms));
+            let t2 = self.bind(Arg::Int(c.created_at_ms));
+            let id = self.bind(Arg::Text(c.id.clone()));
+            self.conditions.push(format!(
+                "(created_at > {t1} OR (created_at = {t2} AND id > {id}))"
+            ));
+        }
+    }
+
+    /// The final SQL and query with all binds applied.
+    pub(crate) fn page(self, columns: &str, table: &str, limit: u32) -> (String, Vec<Arg>) {
+        let mut sql = format!("SELECT {columns} FROM {table}");
+        if !self.conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.conditions.join(" AND "));
+        }
+        sql.push_str(&format!(" ORDER BY created_at, id LIMIT {limit}"));
+        (sql, self.args)
+    }
+}
+
+impl From<String> for Arg {
+    fn from(s: String) -> Self {
+        Self::Text(s)
+    }
+}
+
+impl From<i64> for Arg {
+    fn from(i: i64) -> Self {
+        Self::Int(i)
+    }
+}
+
+/// Applies the binds of a dynamic query.
+pub(crate) fn bind_all<'q>(
+    mut query: Query<'q, Any, AnyArguments<'q>>,
+    args: Vec<Arg>,
+) -> Query<'q, Any, AnyArguments<'q>> {
+    for arg in args {
+        query = match arg {
+            Arg::Text(s) => query.bind(s),
+            Arg::Int(i) => query.bind(i),
+        };
+    }
+    query
+}

@@ -1,0 +1,107 @@
+//! Tags of any taggable resource.
+
+use super::{SqlCatalog, unique_as};
+use crate::{CatalogError, Result, TagTarget};
+use sqlx::{Any, Row, Transaction};
+use std::collections::BTreeMap;
+
+impl SqlCatalog {
+    pub(crate) async fn tags(&self, target: &TagTarget) -> Result<BTreeMap<String, String>> {
+        let rows = sqlx::query(
+            "SELECT tag_key, tag_value FROM tags \
+             WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
+        )
+        .bind(&target.account_id)
+        .bind(target.kind.as_str())
+        .bind(&target.id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("tag_key")?, r.try_get("tag_value")?)))
+            .collect()
+    }
+
+    pub(crate) async fn put_tags(
+        &self,
+        target: &TagTarget,
+        tags: &BTreeMap<String, String>,
+        max_tags: usize,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        upsert_tags(&mut tx, target, tags).await?;
+        let count: i64 = sqlx::query(
+            "SELECT COUNT(*) AS n FROM tags \
+             WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
+        )
+        .bind(&target.account_id)
+        .bind(target.kind.as_str())
+        .bind(&target.id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        if count > max_tags as i64 {
+            return Err(CatalogError::QuotaExceeded("tags per resource"));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn delete_tags(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for key in keys {
+            sqlx::query(
+                "DELETE FROM tags WHERE account_id = $1 AND resource_kind = $2 \
+                 AND resource_id = $3 AND tag_key = $4",
+            )
+            .bind(&target.account_id)
+            .bind(target.kind.as_str())
+            .bind(&target.id)
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Adds or replaces tags inside a transaction.
+pub(crate) async fn upsert_tags(
+    tx: &mut Transaction<'_, Any>,
+    target: &TagTarget,
+    tags: &BTreeMap<String, String>,
+) -> Result<()> {
+    for (key, value) in tags {
+        sqlx::query(
+            "INSERT INTO tags (account_id, resource_kind, resource_id, tag_key, tag_value) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (account_id, resource_kind, resource_id, tag_key) \
+             DO UPDATE SET tag_value = excluded.tag_value",
+        )
+        .bind(&target.account_id)
+        .bind(target.kind.as_str())
+        .bind(&target.id)
+        .bind(key)
+        .bind(value)
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("tag")))?;
+    }
+    Ok(())
+}
+
+/// Removes every tag of a resource inside a transaction.
+pub(crate) async fn delete_all_tags(
+    tx: &mut Transaction<'_, Any>,
+    target: &TagTarget,
+) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM tags WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
+    )
+    .bind(&target.account_id)
+    .bind(target.kind.as_str())
+    .bind(&target.id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,472 @@
+//! One conformance suite, run against both backends: SQLite in a temp dir and a real
+//! PostgreSQL server named by `SEQSTORE_TEST_POSTGRES_URL` (a fresh database per test).
+//! Without that variable the PostgreSQL cases are skipped locally and fail under `CI`.
+
+use seqstore_catalog::{
+    AccessKeyRecord, Catalog, CatalogError, IdempotencyRecord, ListCursor, ReferenceStoreFilter,
+    ReferenceStoreRecord, ResourceKind, SequenceStoreFilter, SequenceStoreRecord, SqlCatalog,
+    TagTarget,
+};
+use std::collections::BTreeMap;
+
+struct Fixture {
+    catalog: SqlCatalog,
+    _dir: Option<tempfile::TempDir>,
+}
+
+async fn sqlite() -> Option<Fixture> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = SqlCatalog::sqlite_url(&dir.path().join("catalog.db"));
+    Some(Fixture {
+        catalog: SqlCatalog::connect(&url).await.unwrap(),
+        _dir: Some(dir),
+    })
+}
+
+async fn postgres() -> Option<Fixture> {
+    let Ok(admin_url) = std::env::var("SEQSTORE_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set SEQSTORE_TEST_POSTGRES_URL"
+        );
+        eprintln!("SEQSTORE_TEST_POSTGRES_URL unset: skipping the PostgreSQL case");
+        return None;
+    };
+    let db = format!("conformance_{}", rand::random::<u64>());
+    let admin = SqlCatalog::connect(&admin_url).await.unwrap();
+    admin
+        .execute_raw(&format!("CREATE DATABASE {db}"))
+        .await
+        .unwrap();
+    let (base, _) = admin_url.rsplit_once('/').unwrap();
+    let catalog = SqlCatalog::connect(&format!("{base}/{db}")).await.unwrap();
+    Some(Fixture {
+        catalog,
+        _dir: None,
+    })
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(#[tokio::test] async fn $name() {
+                if let Some(f) = super::sqlite().await { super::$name(&f.catalog).await }
+            })*
+        }
+        mod on_postgres {
+            $(#[tokio::test] async fn $name() {
+                if let Some(f) = super::postgres().await { super::$name(&f.catalog).await }
+            })*
+        }
+    };
+}
+
+conformance!(
+    access_keys_round_trip,
+    sequence_store_crud,
+    sequence_store_list_filters_and_paging,
+    sequence_store_id_and_alias_are_unique,
+    idempotency_token_is_atomic_with_create,
+    reference_store_one_per_account,
+    reference_store_list_and_delete,
+    tags_put_merge_delete_and_quota,
+    accounts_are_isolated,
+);
+
+fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
+    SequenceStoreRecord {
+        id: id.into(),
+        account_id: account.into(),
+        name: name.into(),
+        description: Some("d".into()),
+        sse_type: None,
+        sse_key_arn: None,
+        fallback_location: Some("s3://bucket/prefix/".into()),
+        etag_algorithm_family: "SHA256up".into(),
+        status: "ACTIVE".into(),
+        status_message: None,
+        propagated_set_level_tags: vec!["a".into(), "b".into()],
+        access_log_location: None,
+        s3_access_point_alias: format!("alias-{id}-s3alias"),
+        created_at_ms: at,
+        updated_at_ms: at,
+    }
+}
+
+fn reference_store(account: &str, id: &str, at: i64) -> ReferenceStoreRecord {
+    ReferenceStoreRecord {
+        id: id.into(),
+        account_id: account.into(),
+        name: "refs".into(),
+        description: None,
+        sse_type: Some("KMS".into()),
+        sse_key_arn: Some("arn:aws:kms:us-east-1:111122223333:key/k".into()),
+        created_at_ms: at,
+    }
+}
+
+fn no_tags() -> BTreeMap<String, String> {
+    BTreeMap::new()
+}
+
+async fn access_keys_round_trip(c: &SqlCatalog) {
+    let key = AccessKeyRecord {
+        access_key_id: "SSKEXAMPLE".into(),
+        secret_access_key: "secret".into(),
+        account_id: "111122223333".into(),
+        created_at_ms: 5,
+    };
+    c.insert_access_key(&key).await.unwrap();
+    assert_eq!(c.access_key("SSKEXAMPLE").await.unwrap(), Some(key.clone()));
+    assert_eq!(c.access_key("OTHER").await.unwrap(), None);
+    assert!(matches!(
+        c.insert_access_key(&key).await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
+}
+
+async fn sequence_store_crud(c: &SqlCatalog) {
+    let s = store("111122223333", "0000000001", "one", 1000);
+    let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
+    c.create_sequence_store(&s, &tags, None).await.unwrap();
+    assert_eq!(
+        c.sequence_store("111122223333", "0000000001")
+            .await
+            .unwrap(),
+        Some(s.clone())
+    );
+    let target = TagTarget {
+        account_id: s.account_id.clone(),
+        kind: ResourceKind::SequenceStore,
+        id: s.id.clone(),
+    };
+    assert_eq!(c.tags(&target).await.unwrap(), tags);
+
+    let mut changed = s.clone();
+    changed.name = "renamed".into();
+    changed.fallback_location = None;
+    changed.propagated_set_level_tags = vec![];
+    changed.updated_at_ms = 2000;
+    c.update_sequence_store(&changed, None).await.unwrap();
+    assert_eq!(
+        c.sequence_store(&s.account_id, &s.id).await.unwrap(),
+        Some(changed.clone())
+    );
+
+    c.delete_sequence_store(&s.account_id, &s.id).await.unwrap();
+    assert_eq!(c.sequence_store(&s.account_id, &s.id).await.unwrap(), None);
+    assert!(
+        c.tags(&target).await.unwrap().is_empty(),
+        "tags go with the store"
+    );
+    assert!(matches!(
+        c.delete_sequence_store(&s.account_id, &s.id).await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert!(matches!(
+        c.update_sequence_store(&changed, None).await,
+        Err(CatalogError::NotFound(_))
+    ));
+}
+
+async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
+    let a = "111122223333";
+    // Two stores share a creation time: the id breaks the tie.
+    for (i, at) in [(1, 100), (2, 200), (3, 200), (4, 300), (5, 400)] {
+        let mut s = store(
+            a,
+            &format!("000000000{i}"),
+            if i % 2 == 0 { "even" } else { "odd" },
+            at,
+        );
+        s.updated_at_ms = at + 10;
+        if i == 5 {
+            s.status = "UPDATING".into();
+        }
+        c.create_sequence_store(&s, &no_tags(), None).await.unwrap();
+    }
+    let all = SequenceStoreFilter::default();
+    let ids = |v: Vec<SequenceStoreRecord>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let page1 = c.list_sequence_stores(a, &all, None, 2).await.unwrap();
+    assert_eq!(ids(page1.clone()), ["0000000001", "0000000002"]);
+    let cursor = ListCursor {
+        created_at_ms: page1[1].created_at_ms,
+        id: page1[1].id.clone(),
+    };
+    let page2 = c
+        .list_sequence_stores(a, &all, Some(&cursor), 2)
+        .await
+        .unwrap();
+    assert_eq!(ids(page2), ["0000000003", "0000000004"]);
+
+    let by_name = SequenceStoreFilter {
+        name: Some("even".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_sequence_stores(a, &by_name, None, 10).await.unwrap()),
+        ["0000000002", "0000000004"]
+    );
+    let window = SequenceStoreFilter {
+        created_after_ms: Some(200),
+        created_before_ms: Some(300),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_sequence_stores(a, &window, None, 10).await.unwrap()),
+        ["0000000002", "0000000003", "0000000004"],
+        "bounds are inclusive"
+    );
+    let updated = SequenceStoreFilter {
+        updated_after_ms: Some(310),
+        updated_before_ms: Some(410),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_sequence_stores(a, &updated, None, 10).await.unwrap()),
+        ["0000000004", "0000000005"]
+    );
+    let status = SequenceStoreFilter {
+        status: Some("UPDATING".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_sequence_stores(a, &status, None, 10).await.unwrap()),
+        ["0000000005"]
+    );
+}
+
+async fn sequence_store_id_and_alias_are_unique(c: &SqlCatalog) {
+    let s = store("111122223333", "0000000001", "one", 1);
+    c.create_sequence_store(&s, &no_tags(), None).await.unwrap();
+    let mut same_id = store("111122223333", "0000000001", "two", 2);
+    same_id.s3_access_point_alias = "other-s3alias".into();
+    assert!(matches!(
+        c.create_sequence_store(&same_id, &no_tags(), None).await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
+    let mut same_alias = store("111122223333", "0000000002", "two", 2);
+    same_alias.s3_access_point_alias = s.s3_access_point_alias.clone();
+    assert!(matches!(
+        c.create_sequence_store(&same_alias, &no_tags(), None).await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
+    assert_eq!(
+        c.list_sequence_stores("111122223333", &SequenceStoreFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn idempotency_token_is_atomic_with_create(c: &SqlCatalog) {
+    let record = IdempotencyRecord {
+        account_id: "111122223333".into(),
+        operation: "CreateSequenceStore".into(),
+        client_token: "tok".into(),
+        request_hash: "h1".into(),
+        response: "{\"id\":\"0000000001\"}".into(),
+        created_at_ms: 10_000,
+    };
+    let s = store("111122223333", "0000000001", "one", 10_000);
+    c.create_sequence_store(&s, &no_tags(), Some(&record))
+        .await
+        .unwrap();
+    let got = c
+        .idempotency_record("111122223333", "CreateSequenceStore", "tok", 0)
+        .await
+        .unwrap();
+    assert_eq!(got, Some(record.clone()));
+    assert_eq!(
+        c.idempotency_record("111122223333", "CreateSequenceStore", "tok", 10_001)
+            .await
+            .unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(
+        c.idempotency_record("444455556666", "CreateSequenceStore", "tok", 0)
+            .await
+            .unwrap(),
+        None,
+        "per account"
+    );
+
+    // A concurrent request with the same token writes nothing.
+    let s2 = store("111122223333", "0000000002", "two", 10_001);
+    let mut again = record.clone();
+    again.created_at_ms = 10_001;
+    assert!(matches!(
+        c.create_sequence_store(&s2, &no_tags(), Some(&again)).await,
+        Err(CatalogError::TokenInUse)
+    ));
+    assert_eq!(
+        c.sequence_store("111122223333", "0000000002")
+            .await
+            .unwrap(),
+        None
+    );
+
+    // After the 24 h window the token may be used again.
+    let mut later = record.clone();
+    later.created_at_ms = record.created_at_ms + 24 * 3600 * 1000 + 1;
+    later.request_hash = "h2".into();
+    c.create_sequence_store(&s2, &no_tags(), Some(&later))
+        .await
+        .unwrap();
+    let got = c
+        .idempotency_record("111122223333", "CreateSequenceStore", "tok", 0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got.request_hash, "h2");
+}
+
+async fn reference_store_one_per_account(c: &SqlCatalog) {
+    c.create_reference_store(
+        &reference_store("111122223333", "0000000001", 1),
+        &no_tags(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        c.create_reference_store(
+            &reference_store("111122223333", "0000000002", 2),
+            &no_tags(),
+            None
+        )
+        .await,
+        Err(CatalogError::QuotaExceeded(_))
+    ));
+    c.create_reference_store(
+        &reference_store("444455556666", "0000000003", 3),
+        &no_tags(),
+        None,
+    )
+    .await
+    .unwrap();
+    c.delete_reference_store("111122223333", "0000000001")
+        .await
+        .unwrap();
+    c.create_reference_store(
+        &reference_store("111122223333", "0000000004", 4),
+        &no_tags(),
+        None,
+    )
+    .await
+    .unwrap();
+}
+
+async fn reference_store_list_and_delete(c: &SqlCatalog) {
+    let r = reference_store("111122223333", "0000000001", 7);
+    let tags = BTreeMap::from([("t".to_string(), "1".to_string())]);
+    c.create_reference_store(&r, &tags, None).await.unwrap();
+    assert_eq!(
+        c.reference_store("111122223333", "0000000001")
+            .await
+            .unwrap(),
+        Some(r.clone())
+    );
+    let f = ReferenceStoreFilter {
+        name: Some("refs".into()),
+        created_after_ms: Some(7),
+        created_before_ms: Some(7),
+    };
+    assert_eq!(
+        c.list_reference_stores("111122223333", &f, None, 10)
+            .await
+            .unwrap(),
+        vec![r.clone()]
+    );
+    let f = ReferenceStoreFilter {
+        name: Some("other".into()),
+        ..Default::default()
+    };
+    assert!(
+        c.list_reference_stores("111122223333", &f, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    c.delete_reference_store("111122223333", "0000000001")
+        .await
+        .unwrap();
+    let target = TagTarget {
+        account_id: r.account_id.clone(),
+        kind: ResourceKind::ReferenceStore,
+        id: r.id.clone(),
+    };
+    assert!(c.tags(&target).await.unwrap().is_empty());
+    assert!(matches!(
+        c.delete_reference_store("111122223333", "0000000001").await,
+        Err(CatalogError::NotFound(_))
+    ));
+}
+
+async fn tags_put_merge_delete_and_quota(c: &SqlCatalog) {
+    let t = TagTarget {
+        account_id: "111122223333".into(),
+        kind: ResourceKind::SequenceStore,
+        id: "0000000001".into(),
+    };
+    c.put_tags(
+        &t,
+        &BTreeMap::from([("a".into(), "1".into()), ("b".into(), "2".into())]),
+        3,
+    )
+    .await
+    .unwrap();
+    c.put_tags(&t, &BTreeMap::from([("a".into(), "x".into())]), 3)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.tags(&t).await.unwrap(),
+        BTreeMap::from([("a".into(), "x".into()), ("b".into(), "2".into())])
+    );
+    let too_many = BTreeMap::from([("c".into(), "3".into()), ("d".into(), "4".into())]);
+    assert!(matches!(
+        c.put_tags(&t, &too_many, 3).await,
+        Err(CatalogError::QuotaExceeded(_))
+    ));
+    assert_eq!(
+        c.tags(&t).await.unwrap().len(),
+        2,
+        "a refused put changes nothing"
+    );
+    c.delete_tags(&t, &["a".into(), "missing".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        c.tags(&t).await.unwrap(),
+        BTreeMap::from([("b".into(), "2".into())])
+    );
+}
+
+async fn accounts_are_isolated(c: &SqlCatalog) {
+    let s = store("111122223333", "0000000001", "one", 1);
+    c.create_sequence_store(&s, &no_tags(), None).await.unwrap();
+    assert_eq!(
+        c.sequence_store("444455556666", "0000000001")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(
+        c.list_sequence_stores("444455556666", &SequenceStoreFilter::default(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(matches!(
+        c.delete_sequence_store("444455556666", "0000000001").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert!(
+        c.sequence_store("111122223333", "0000000001")
+            .await
+            .unwrap()
+            .is_some()
+    );
+}
