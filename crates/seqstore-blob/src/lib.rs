@@ -1,1 +1,169 @@
-//! placeholder
+//! Blob storage: the key layout of stored files and a small seam over `object_store`
+//! (local file system under the data dir by default, or any S3-compatible service).
+
+mod layout;
+
+pub use layout::{KeyError, reference_key, sequence_store_prefix};
+
+use bytes::Bytes;
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, PutPayload};
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Where blobs live.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BlobConfig {
+    /// A directory on the local file system (created when missing).
+    Local {
+        /// Root directory.
+        root: std::path::PathBuf,
+    },
+    /// A bucket of an S3-compatible service.
+    S3 {
+        /// Bucket name.
+        bucket: String,
+        /// Endpoint URL; `None` means AWS.
+        endpoint: Option<String>,
+        /// Region.
+        region: String,
+        /// Use `http://ENDPOINT/BUCKET/KEY` instead of virtual-host style.
+        path_style: bool,
+        /// Static credentials; `None` reads the standard AWS environment variables.
+        credentials: Option<(String, String)>,
+    },
+}
+
+/// A failure of the blob layer, with its source.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    /// The key does not exist.
+    #[error("blob {0} not found")]
+    NotFound(String),
+    /// The key would escape the layout.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The local root cannot be created.
+    #[error("cannot create blob directory {path}")]
+    CreateRoot {
+        /// The directory.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The object store failed.
+    #[error("blob store error")]
+    Store(#[source] object_store::Error),
+}
+
+impl From<object_store::Error> for BlobError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { path, .. } => Self::NotFound(path),
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// The blob store used by the domain.
+#[derive(Debug, Clone)]
+pub struct BlobStore {
+    inner: Arc<dyn ObjectStore>,
+}
+
+impl BlobStore {
+    /// Opens the configured store.
+    pub fn open(config: &BlobConfig) -> Result<Self, BlobError> {
+        let inner: Arc<dyn ObjectStore> = match config {
+            BlobConfig::Local { root } => {
+                std::fs::create_dir_all(root).map_err(|source| BlobError::CreateRoot {
+                    path: root.clone(),
+                    source,
+                })?;
+                Arc::new(LocalFileSystem::new_with_prefix(root)?)
+            }
+            BlobConfig::S3 {
+                bucket,
+                endpoint,
+                region,
+                path_style,
+                credentials,
+            } => {
+                let mut b = AmazonS3Builder::from_env()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_virtual_hosted_style_request(!path_style);
+                if let Some(url) = endpoint {
+                    b = b
+                        .with_endpoint(url)
+                        .with_allow_http(url.starts_with("http://"));
+                }
+                if let Some((id, secret)) = credentials {
+                    b = b.with_access_key_id(id).with_secret_access_key(secret);
+                }
+                Arc::new(b.build()?)
+            }
+        };
+        Ok(Self { inner })
+    }
+
+    /// Writes a whole object atomically (temp file + rename locally, one PUT on S3).
+    pub async fn put(&self, key: &str, data: Bytes) -> Result<(), BlobError> {
+        self.inner
+            .put(&Path::from(key), PutPayload::from(data))
+            .await?;
+        Ok(())
+    }
+
+    /// Reads `range` of an object.
+    pub async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, BlobError> {
+        Ok(self.inner.get_range(&Path::from(key), range).await?)
+    }
+
+    /// The size of an object.
+    pub async fn size(&self, key: &str) -> Result<u64, BlobError> {
+        Ok(self.inner.head(&Path::from(key)).await?.size)
+    }
+
+    /// Deletes an object; deleting a missing key is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match self.inner.delete(&Path::from(key)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_put_range_size_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&BlobConfig::Local {
+            root: dir.path().join("blobs"),
+        })
+        .unwrap();
+        let key = reference_key("111122223333", "0000000001", "0000000002", "ref.fa").unwrap();
+        store
+            .put(&key, Bytes::from_static(b">chr1\nACGT\n"))
+            .await
+            .unwrap();
+        assert!(
+            dir.path().join("blobs").join(&key).is_file(),
+            "stored under the layout key"
+        );
+        assert_eq!(store.size(&key).await.unwrap(), 11);
+        assert_eq!(&store.get_range(&key, 1..5).await.unwrap()[..], b"chr1");
+        store.delete(&key).await.unwrap();
+        assert!(matches!(
+            store.size(&key).await,
+            Err(BlobError::NotFound(_))
+        ));
+        store.delete(&key).await.unwrap();
+    }
+}
