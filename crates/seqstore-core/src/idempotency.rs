@@ -1,0 +1,121 @@
+//! Client tokens (spec E20): a retry with the same token and parameters gets the first
+//! answer again; the same token with other parameters is refused.
+
+use crate::error::Result;
+use crate::{CoreError, Service, time};
+use seqstore_catalog::IdempotencyRecord;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What to do with a request that may carry a client token.
+pub(crate) enum Replay<T> {
+    /// The token answered this exact request before: send the same answer.
+    Done(T),
+    /// Go ahead; record the answer with this token (when there is one).
+    Proceed(Option<Pending>),
+}
+
+/// A token to record together with the answer, in the same catalog transaction.
+pub(crate) struct Pending {
+    account_id: String,
+    operation: &'static str,
+    client_token: String,
+    request_hash: String,
+}
+
+impl Pending {
+    /// The catalog record for `response`.
+    pub(crate) fn record(&self, response: &impl Serialize) -> Result<IdempotencyRecord> {
+        Ok(IdempotencyRecord {
+            account_id: self.account_id.clone(),
+            operation: self.operation.to_owned(),
+            client_token: self.client_token.clone(),
+            request_hash: self.request_hash.clone(),
+            response: serde_json::to_string(response)
+                .map_err(|e| CoreError::Internal(e.to_string()))?,
+            created_at_ms: time::now_ms(),
+        })
+    }
+}
+
+/// How a reused token with different parameters is answered.
+#[derive(Clone, Copy)]
+pub(crate) enum OnMismatch {
+    Validation,
+    Conflict,
+}
+
+impl Service {
+    /// Looks the token up: replay, refuse, or proceed.
+    pub(crate) async fn replay<T: DeserializeOwned>(
+        &self,
+        account_id: &str,
+        operation: &'static str,
+        client_token: Option<&str>,
+        request: &impl Serialize,
+        on_mismatch: OnMismatch,
+    ) -> Result<Replay<T>> {
+        let Some(token) = client_token else {
+            return Ok(Replay::Proceed(None));
+        };
+        let request_hash = request_hash(request)?;
+        let not_before = time::now_ms() - WINDOW_MS;
+        match self
+            .catalog
+            .idempotency_record(account_id, operation, token, not_before)
+            .await?
+        {
+            Some(record) if record.request_hash == request_hash => {
+                let answer = serde_json::from_str(&record.response)
+                    .map_err(|e| CoreError::Internal(e.to_string()))?;
+                Ok(Replay::Done(answer))
+            }
+            Some(_) => {
+                let message = format!(
+                    "clientToken '{token}' was already used for a {operation} request with different parameters"
+                );
+                Err(match on_mismatch {
+                    OnMismatch::Validation => CoreError::Validation(message),
+                    OnMismatch::Conflict => CoreError::Conflict(message),
+                })
+            }
+            None => Ok(Replay::Proceed(Some(Pending {
+                account_id: account_id.to_owned(),
+                operation,
+                client_token: token.to_owned(),
+                request_hash,
+            }))),
+        }
+    }
+}
+
+/// SHA-256 of the request's JSON form without its `clientToken` (keys are sorted).
+fn request_hash(request: &impl Serialize) -> Result<String> {
+    let mut value =
+        serde_json::to_value(request).map_err(|e| CoreError::Internal(e.to_string()))?;
+    if let Some(map) = value.as_object_mut() {
+        map.remove("clientToken");
+    }
+    Ok(hex::encode(Sha256::digest(value.to_string())))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hash_ignores_the_token_but_not_the_parameters() {
+        let a = serde_json::json!({"name": "x", "clientToken": "1"});
+        let b = serde_json::json!({"clientToken": "2", "name": "x"});
+        let c = serde_json::json!({"name": "y", "clientToken": "1"});
+        assert_eq!(
+            super::request_hash(&a).unwrap(),
+            super::request_hash(&b).unwrap()
+        );
+        assert_ne!(
+            super::request_hash(&a).unwrap(),
+            super::request_hash(&c).unwrap()
+        );
+    }
+}

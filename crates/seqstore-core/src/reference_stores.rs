@@ -1,0 +1,171 @@
+//! Reference stores (spec D.13): one per account; create, get, list, delete.
+
+use crate::error::Result;
+use crate::idempotency::{OnMismatch, Replay};
+use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::paging;
+use crate::sequence_stores::{reshape, sse_config};
+use crate::tags::validate_tags;
+use crate::{Arn, ArnResource, CoreError, Service, time};
+use seqstore_catalog::{CatalogError, ListCursor, ReferenceStoreFilter, ReferenceStoreRecord};
+use seqstore_model::{
+    CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
+    ListReferenceStoresRequest, ListReferenceStoresResponse, ReferenceStoreDetail,
+};
+
+impl Service {
+    /// CreateReferenceStore.
+    pub async fn create_reference_store(
+        &self,
+        account_id: &str,
+        input: CreateReferenceStoreRequest,
+    ) -> Result<CreateReferenceStoreResponse> {
+        let op = "CreateReferenceStore";
+        let token = input.client_token.clone();
+        let pending = match self
+            .replay(
+                account_id,
+                op,
+                token.as_deref(),
+                &input,
+                OnMismatch::Validation,
+            )
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        let tags = input.tags.clone().unwrap_or_default();
+        validate_tags(&tags, "tags")?;
+        let now = time::now_ms();
+        for _ in 0..ID_ATTEMPTS {
+            let record = ReferenceStoreRecord {
+                id: new_id(),
+                account_id: account_id.to_owned(),
+                name: input.name.clone(),
+                description: input.description.clone(),
+                sse_type: input
+                    .sse_config
+                    .as_ref()
+                    .map(|c| c.r#type.as_str().to_owned()),
+                sse_key_arn: input.sse_config.as_ref().and_then(|c| c.key_arn.clone()),
+                created_at_ms: now,
+            };
+            let answer: CreateReferenceStoreResponse =
+                reshape(&self.reference_store_view(&record)?)?;
+            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
+            match self
+                .catalog
+                .create_reference_store(&record, &tags, idem.as_ref())
+                .await
+            {
+                Ok(()) => return Ok(answer),
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                Err(CatalogError::QuotaExceeded(_)) => {
+                    return Err(CoreError::QuotaExceeded(
+                        "an account has at most one reference store per region; delete the existing one first".into(),
+                    ));
+                }
+                Err(CatalogError::TokenInUse) => {
+                    return match self
+                        .replay(
+                            account_id,
+                            op,
+                            token.as_deref(),
+                            &input,
+                            OnMismatch::Validation,
+                        )
+                        .await?
+                    {
+                        Replay::Done(answer) => Ok(answer),
+                        Replay::Proceed(_) => {
+                            Err(CoreError::Internal("client token vanished".into()))
+                        }
+                    };
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Internal(
+            "could not allocate a unique reference store id".into(),
+        ))
+    }
+
+    /// GetReferenceStore.
+    pub async fn get_reference_store(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<GetReferenceStoreResponse> {
+        let record = self
+            .catalog
+            .reference_store(account_id, id)
+            .await?
+            .ok_or_else(|| not_found(id))?;
+        self.reference_store_view(&record)
+    }
+
+    /// ListReferenceStores.
+    pub async fn list_reference_stores(
+        &self,
+        account_id: &str,
+        input: ListReferenceStoresRequest,
+    ) -> Result<ListReferenceStoresResponse> {
+        let op = "ListReferenceStores";
+        let after = paging::decode(op, input.next_token.as_deref())?;
+        let limit = paging::limit(input.max_results);
+        let f = input.filter.unwrap_or_default();
+        let filter = ReferenceStoreFilter {
+            name: f.name,
+            created_after_ms: f.created_after.as_ref().map(time::to_ms),
+            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+        };
+        let rows = self
+            .catalog
+            .list_reference_stores(account_id, &filter, after.as_ref(), limit + 1)
+            .await?;
+        let (rows, next_token) = paging::finish(op, rows, limit, |s| ListCursor {
+            created_at_ms: s.created_at_ms,
+            id: s.id.clone(),
+        });
+        let reference_stores = rows
+            .iter()
+            .map(|r| reshape::<ReferenceStoreDetail>(&self.reference_store_view(r)?))
+            .collect::<Result<_>>()?;
+        Ok(ListReferenceStoresResponse {
+            next_token,
+            reference_stores,
+        })
+    }
+
+    /// DeleteReferenceStore.
+    pub async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
+        // References arrive with the reference issue; the catalog refuses non-empty stores then.
+        match self.catalog.delete_reference_store(account_id, id).await {
+            Ok(()) => Ok(()),
+            Err(CatalogError::NotFound(_)) => Err(not_found(id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    fn reference_store_view(&self, r: &ReferenceStoreRecord) -> Result<GetReferenceStoreResponse> {
+        let arn = Arn {
+            partition: self.settings.partition.clone(),
+            region: self.settings.region.clone(),
+            account_id: r.account_id.clone(),
+            resource: ArnResource::ReferenceStore(r.id.clone()),
+        };
+        Ok(GetReferenceStoreResponse {
+            id: r.id.clone(),
+            arn: arn.to_string(),
+            name: Some(r.name.clone()),
+            description: r.description.clone(),
+            sse_config: sse_config(r.sse_type.as_deref(), r.sse_key_arn.clone())?,
+            creation_time: time::from_ms(r.created_at_ms),
+        })
+    }
+}
+
+fn not_found(id: &str) -> CoreError {
+    CoreError::NotFound(format!("reference store {id} not found"))
+}

@@ -1,0 +1,324 @@
+//! Sequence stores (spec D.2): create, get, list, update, delete.
+
+use crate::error::Result;
+use crate::idempotency::{OnMismatch, Replay};
+use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::paging;
+use crate::tags::validate_tags;
+use crate::{Arn, ArnResource, CoreError, Service, s3_access, time};
+use seqstore_catalog::{CatalogError, ListCursor, SequenceStoreFilter, SequenceStoreRecord};
+use seqstore_model::{
+    CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily, EncryptionType,
+    GetSequenceStoreResponse, ListSequenceStoresRequest, ListSequenceStoresResponse,
+    SequenceStoreDetail, SequenceStoreS3Access, SequenceStoreStatus, SseConfig,
+    UpdateSequenceStoreRequest, UpdateSequenceStoreResponse,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Fixed quota: tag keys propagated to S3 objects per store (spec D.17).
+const MAX_PROPAGATED_TAGS: usize = 5;
+
+impl Service {
+    /// CreateSequenceStore.
+    pub async fn create_sequence_store(
+        &self,
+        account_id: &str,
+        input: CreateSequenceStoreRequest,
+    ) -> Result<CreateSequenceStoreResponse> {
+        let op = "CreateSequenceStore";
+        let pending = match self
+            .replay(
+                account_id,
+                op,
+                input.client_token.as_deref(),
+                &input,
+                OnMismatch::Validation,
+            )
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        let tags = input.tags.clone().unwrap_or_default();
+        validate_tags(&tags, "tags")?;
+        let propagated = propagated_tags(input.propagated_set_level_tags.clone())?;
+        let now = time::now_ms();
+        for _ in 0..ID_ATTEMPTS {
+            let id = new_id();
+            let record = SequenceStoreRecord {
+                s3_access_point_alias: s3_access::new_alias(&self.settings, account_id, &id),
+                id,
+                account_id: account_id.to_owned(),
+                name: input.name.clone(),
+                description: input.description.clone(),
+                sse_type: input
+                    .sse_config
+                    .as_ref()
+                    .map(|c| c.r#type.as_str().to_owned()),
+                sse_key_arn: input.sse_config.as_ref().and_then(|c| c.key_arn.clone()),
+                fallback_location: non_empty(input.fallback_location.clone()),
+                etag_algorithm_family: input
+                    .e_tag_algorithm_family
+                    .unwrap_or(ETagAlgorithmFamily::Md5up)
+                    .as_str()
+                    .to_owned(),
+                status: SequenceStoreStatus::Active.as_str().to_owned(),
+                status_message: None,
+                propagated_set_level_tags: propagated.clone(),
+                access_log_location: non_empty(
+                    input
+                        .s3_access_config
+                        .as_ref()
+                        .and_then(|c| c.access_log_location.clone()),
+                ),
+                created_at_ms: now,
+                updated_at_ms: now,
+            };
+            let answer: CreateSequenceStoreResponse = reshape(&self.sequence_store_view(&record)?)?;
+            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
+            match self
+                .catalog
+                .create_sequence_store(&record, &tags, idem.as_ref())
+                .await
+            {
+                Ok(()) => return Ok(answer),
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                Err(CatalogError::TokenInUse) => {
+                    // A concurrent retry with the same token won the race: answer as it did.
+                    return match self
+                        .replay(
+                            account_id,
+                            op,
+                            input.client_token.as_deref(),
+                            &input,
+                            OnMismatch::Validation,
+                        )
+                        .await?
+                    {
+                        Replay::Done(answer) => Ok(answer),
+                        Replay::Proceed(_) => {
+                            Err(CoreError::Internal("client token vanished".into()))
+                        }
+                    };
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Internal(
+            "could not allocate a unique sequence store id".into(),
+        ))
+    }
+
+    /// GetSequenceStore.
+    pub async fn get_sequence_store(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<GetSequenceStoreResponse> {
+        self.sequence_store_view(&self.sequence_store_record(account_id, id).await?)
+    }
+
+    /// ListSequenceStores.
+    pub async fn list_sequence_stores(
+        &self,
+        account_id: &str,
+        input: ListSequenceStoresRequest,
+    ) -> Result<ListSequenceStoresResponse> {
+        let op = "ListSequenceStores";
+        let after = paging::decode(op, input.next_token.as_deref())?;
+        let limit = paging::limit(input.max_results);
+        let f = input.filter.unwrap_or_default();
+        let filter = SequenceStoreFilter {
+            name: f.name,
+            status: f.status.map(|s| s.as_str().to_owned()),
+            created_after_ms: f.created_after.as_ref().map(time::to_ms),
+            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+            updated_after_ms: f.updated_after.as_ref().map(time::to_ms),
+            updated_before_ms: f.updated_before.as_ref().map(time::to_ms),
+        };
+        let rows = self
+            .catalog
+            .list_sequence_stores(account_id, &filter, after.as_ref(), limit + 1)
+            .await?;
+        let (rows, next_token) = paging::finish(op, rows, limit, |s| ListCursor {
+            created_at_ms: s.created_at_ms,
+            id: s.id.clone(),
+        });
+        let sequence_stores = rows
+            .iter()
+            .map(|r| reshape::<SequenceStoreDetail>(&self.sequence_store_view(r)?))
+            .collect::<Result<_>>()?;
+        Ok(ListSequenceStoresResponse {
+            next_token,
+            sequence_stores,
+        })
+    }
+
+    /// UpdateSequenceStore (PATCH): only the given fields change; `""` clears a location.
+    pub async fn update_sequence_store(
+        &self,
+        account_id: &str,
+        input: UpdateSequenceStoreRequest,
+    ) -> Result<UpdateSequenceStoreResponse> {
+        let op = "UpdateSequenceStore";
+        let pending = match self
+            .replay(
+                account_id,
+                op,
+                input.client_token.as_deref(),
+                &input,
+                OnMismatch::Conflict,
+            )
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        let mut record = self.sequence_store_record(account_id, &input.id).await?;
+        if record.status == SequenceStoreStatus::Updating.as_str() {
+            return Err(CoreError::Conflict(format!(
+                "sequence store {} is being updated; try again later",
+                record.id
+            )));
+        }
+        if let Some(name) = input.name.clone() {
+            record.name = name;
+        }
+        if let Some(description) = input.description.clone() {
+            record.description = Some(description);
+        }
+        if let Some(location) = input.fallback_location.clone() {
+            record.fallback_location = non_empty(Some(location));
+        }
+        if let Some(tags) = input.propagated_set_level_tags.clone() {
+            // Re-tagging existing objects (status UPDATING) starts once read sets exist.
+            record.propagated_set_level_tags = propagated_tags(Some(tags))?;
+        }
+        if let Some(config) = input.s3_access_config.clone() {
+            record.access_log_location = non_empty(config.access_log_location);
+        }
+        record.updated_at_ms = time::now_ms().max(record.updated_at_ms + 1);
+        let answer: UpdateSequenceStoreResponse = reshape(&self.sequence_store_view(&record)?)?;
+        let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
+        match self
+            .catalog
+            .update_sequence_store(&record, idem.as_ref())
+            .await
+        {
+            Ok(()) => Ok(answer),
+            Err(CatalogError::NotFound(_)) => Err(store_not_found(&input.id)),
+            Err(CatalogError::TokenInUse) => Err(CoreError::Conflict(format!(
+                "clientToken '{}' is being used by a concurrent UpdateSequenceStore request",
+                input.client_token.unwrap_or_default()
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// DeleteSequenceStore.
+    pub async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
+        // Read sets arrive with the read-set issue; the catalog refuses non-empty stores then.
+        match self.catalog.delete_sequence_store(account_id, id).await {
+            Ok(()) => Ok(()),
+            Err(CatalogError::NotFound(_)) => Err(store_not_found(id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub(crate) async fn sequence_store_record(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<SequenceStoreRecord> {
+        self.catalog
+            .sequence_store(account_id, id)
+            .await?
+            .ok_or_else(|| store_not_found(id))
+    }
+
+    /// The full wire view of a store; every sequence store answer is cut from it.
+    fn sequence_store_view(&self, r: &SequenceStoreRecord) -> Result<GetSequenceStoreResponse> {
+        let arn = Arn {
+            partition: self.settings.partition.clone(),
+            region: self.settings.region.clone(),
+            account_id: r.account_id.clone(),
+            resource: ArnResource::SequenceStore(r.id.clone()),
+        };
+        Ok(GetSequenceStoreResponse {
+            id: r.id.clone(),
+            arn: arn.to_string(),
+            name: Some(r.name.clone()),
+            description: r.description.clone(),
+            sse_config: sse_config(r.sse_type.as_deref(), r.sse_key_arn.clone())?,
+            creation_time: time::from_ms(r.created_at_ms),
+            fallback_location: r.fallback_location.clone(),
+            s3_access: Some(SequenceStoreS3Access {
+                s3_uri: Some(s3_access::store_uri(
+                    &r.s3_access_point_alias,
+                    &r.account_id,
+                    &r.id,
+                )),
+                s3_access_point_arn: Some(s3_access::access_point_arn(
+                    &self.settings,
+                    &r.account_id,
+                    &r.id,
+                )),
+                access_log_location: r.access_log_location.clone(),
+            }),
+            e_tag_algorithm_family: Some(parse_enum(&r.etag_algorithm_family)?),
+            status: Some(parse_enum(&r.status)?),
+            status_message: r.status_message.clone(),
+            propagated_set_level_tags: Some(r.propagated_set_level_tags.clone()),
+            update_time: Some(time::from_ms(r.updated_at_ms)),
+        })
+    }
+}
+
+/// The `sseConfig` echo: only when the user supplied one (spec E29).
+pub(crate) fn sse_config(
+    sse_type: Option<&str>,
+    key_arn: Option<String>,
+) -> Result<Option<SseConfig>> {
+    sse_type
+        .map(|t| {
+            Ok(SseConfig {
+                r#type: parse_enum::<EncryptionType>(t)?,
+                key_arn,
+            })
+        })
+        .transpose()
+}
+
+pub(crate) fn parse_enum<T: std::str::FromStr>(text: &str) -> Result<T> {
+    text.parse()
+        .map_err(|_| CoreError::Internal(format!("unknown stored value {text:?}")))
+}
+
+/// Moves a shape into another with the same member names (Create/Get/Update/Detail views).
+pub(crate) fn reshape<T: DeserializeOwned>(from: &impl Serialize) -> Result<T> {
+    serde_json::to_value(from)
+        .and_then(serde_json::from_value)
+        .map_err(|e| CoreError::Internal(format!("reshape: {e}")))
+}
+
+fn propagated_tags(keys: Option<Vec<String>>) -> Result<Vec<String>> {
+    let mut keys = keys.unwrap_or_default();
+    let mut seen = std::collections::HashSet::new();
+    keys.retain(|k| seen.insert(k.clone()));
+    if keys.len() > MAX_PROPAGATED_TAGS {
+        return Err(CoreError::Validation(format!(
+            "propagatedSetLevelTags has {} keys; a store propagates at most {MAX_PROPAGATED_TAGS}",
+            keys.len()
+        )));
+    }
+    Ok(keys)
+}
+
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
+}
+
+fn store_not_found(id: &str) -> CoreError {
+    CoreError::NotFound(format!("sequence store {id} not found"))
+}
