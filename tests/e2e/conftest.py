@@ -1,0 +1,204 @@
+"""Fixtures: one real `seqstore serve` per catalog backend per session, clients for it.
+
+Environment:
+  SEQSTORE_BIN                 the binary (default: <repo>/target/debug/seqstore)
+  SEQSTORE_TEST_POSTGRES_URL   an admin URL of a PostgreSQL server; each server gets a fresh
+                               database. Unset: the `postgres` variants are skipped locally
+                               and fail when CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from e2e_support import (
+    ACCOUNT_ID,
+    OTHER_ACCOUNT_ID,
+    Server,
+    clean_env,
+    create_postgres_database,
+    drop_postgres_database,
+    in_ci,
+    new_account_id,
+    postgres_admin_url,
+)
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def _require_backend(backend: str) -> str | None:
+    """The admin URL for `postgres` (skipping/failing when absent), None for sqlite."""
+    if backend != "postgres":
+        return None
+    url = postgres_admin_url()
+    if url is None:
+        msg = "SEQSTORE_TEST_POSTGRES_URL is not set (scripts/test-all starts a PostgreSQL)"
+        if in_ci():
+            pytest.fail(msg + "; the PostgreSQL catalog must be tested in CI")
+        pytest.skip(msg)
+    return url
+
+
+class ServerFactory:
+    """Starts servers with their own data dir (and database) and stops them afterwards."""
+
+    def __init__(self, tmp_path_factory, backend: str):
+        self.tmp_path_factory = tmp_path_factory
+        self.backend = backend
+        self.admin_url = _require_backend(backend)
+        self.servers: list[Server] = []
+        self.databases: list[str] = []
+
+    def new(self, env: dict | None = None, start: bool = True) -> Server:
+        catalog = None
+        if self.admin_url is not None:
+            name, catalog = create_postgres_database(self.admin_url)
+            self.databases.append(name)
+        workdir = self.tmp_path_factory.mktemp(f"seqstore-{self.backend}")
+        server = Server(workdir, self.backend, catalog, env=env)
+        self.servers.append(server)
+        if start:
+            server.start()
+        return server
+
+    def close(self) -> list[str]:
+        """Stop everything; return complaints about servers that died on their own."""
+        problems = []
+        for server in self.servers:
+            if server.proc is not None:
+                if server.proc.poll() is not None:
+                    problems.append(
+                        f"seqstore serve ({server.backend}) died during the tests with exit code "
+                        f"{server.proc.returncode}\n{server.describe_logs()}"
+                    )
+                    server.proc = None
+                else:
+                    try:
+                        server.stop()
+                    except RuntimeError as exc:
+                        problems.append(str(exc))
+        for name in self.databases:
+            drop_postgres_database(self.admin_url, name)
+        return problems
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request) -> str:
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def server(backend, tmp_path_factory) -> Server:
+    """The shared server of this backend (tests use unique names, so they can share it)."""
+    factory = ServerFactory(tmp_path_factory, backend)
+    srv = factory.new()
+    yield srv
+    problems = factory.close()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture
+def server_factory(backend, tmp_path_factory):
+    """Private servers for tests that stop, restart or reconfigure them."""
+    factory = ServerFactory(tmp_path_factory, backend)
+    yield factory
+    problems = factory.close()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def omics(server):
+    """boto3 `omics` client of the server's account (root keys from its credentials file)."""
+    return server.client()
+
+
+@pytest.fixture(scope="session")
+def raw_omics(server):
+    """Same account, but botocore's own parameter checks are off: the server must catch it all."""
+    return server.client(validate=False)
+
+
+@pytest.fixture(scope="session")
+def other_account(server):
+    """(account id, client) of a second account made with `seqstore keys create`."""
+    keys, _ = server.create_keys(OTHER_ACCOUNT_ID)
+    return OTHER_ACCOUNT_ID, server.client(keys)
+
+
+@pytest.fixture
+def new_account(server):
+    """Factory: a brand-new account (id, client[, raw client]) — for per-account quotas."""
+
+    def make(with_raw: bool = False):
+        account_id = new_account_id()
+        keys, _ = server.create_keys(account_id)
+        if with_raw:
+            return account_id, server.client(keys), server.client(keys, validate=False)
+        return account_id, server.client(keys)
+
+    return make
+
+
+class AwsCli:
+    """Runs `aws omics ...` with exactly the environment `seqstore serve` told the user to export."""
+
+    def __init__(self, server: Server, config_file: Path):
+        self.server = server
+        self.config_file = config_file
+
+    def env(self, **extra) -> dict:
+        exports = self.server.exports()
+        needed = ["AWS_ENDPOINT_URL_OMICS", "AWS_DISABLE_HOST_PREFIX_INJECTION",
+                  "AWS_SHARED_CREDENTIALS_FILE", "AWS_PROFILE", "AWS_DEFAULT_REGION"]
+        missing = [n for n in needed if n not in exports]
+        assert not missing, f"seqstore serve did not print export lines for {missing}:\n{self.server.stdout()}"
+        # An empty config file keeps the developer's ~/.aws/config out of the picture.
+        return clean_env(**{"AWS_CONFIG_FILE": str(self.config_file), **exports, **extra})
+
+    def run(self, *args: str, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+        res = subprocess.run(
+            [sys.executable, "-m", "awscli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env or self.env(),
+            stdin=subprocess.DEVNULL,
+        )
+        if check:
+            assert res.returncode == 0, (
+                f"`aws {' '.join(args)}` exited {res.returncode}\nstdout: {res.stdout}\nstderr: {res.stderr}"
+            )
+        return res
+
+
+@pytest.fixture(scope="session")
+def aws_cli(server, tmp_path_factory) -> AwsCli:
+    config = tmp_path_factory.mktemp("awscli") / "config"
+    config.write_text("")
+    return AwsCli(server, config)
+
+
+# Tests must not depend on the developer's AWS setup (profiles, endpoints, host-prefix switch).
+for _name in ("AWS_DISABLE_HOST_PREFIX_INJECTION", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_OMICS",
+              "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
+              "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+              "HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy"):
+    os.environ.pop(_name, None)
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+os.environ["AWS_CONFIG_FILE"] = os.devnull
+os.environ["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull
+
+
+def pytest_report_header(config):
+    return [
+        f"seqstore account under test: {ACCOUNT_ID}",
+        "postgres catalog: "
+        + ("SEQSTORE_TEST_POSTGRES_URL set" if postgres_admin_url() else "not configured (skipped unless CI)"),
+    ]

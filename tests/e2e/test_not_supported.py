@@ -1,0 +1,111 @@
+"""Operations that are not implemented yet answer NotSupportedOperationException (405).
+
+NOT_IMPLEMENTED_YET is the one list of them: when an operation lands, delete its entry here
+(test_every_storage_operation_is_accounted_for then makes sure it is tested elsewhere).
+"""
+
+from __future__ import annotations
+
+import botocore.session
+import pytest
+
+from e2e_support import ACCOUNT_ID, REGION, raises_aws
+
+SID = "1234567890"  # well-formed ids: the answer must not depend on them existing
+RID = "2345678901"
+ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/omics-service"
+REF_ARN = f"arn:aws:omics:{REGION}:{ACCOUNT_ID}:referenceStore/{SID}/reference/{RID}"
+AP_ARN = f"arn:aws:s3:{REGION}:123456789012:accesspoint/{ACCOUNT_ID}-{SID}"
+
+# operation name -> boto3 keyword arguments of a valid request
+NOT_IMPLEMENTED_YET: dict[str, dict] = {
+    # read sets
+    "GetReadSet": {"sequenceStoreId": SID, "id": RID, "partNumber": 1},
+    "GetReadSetMetadata": {"sequenceStoreId": SID, "id": RID},
+    "ListReadSets": {"sequenceStoreId": SID},
+    "BatchDeleteReadSet": {"sequenceStoreId": SID, "ids": [RID]},
+    # direct upload
+    "CreateMultipartReadSetUpload": {
+        "sequenceStoreId": SID, "sourceFileType": "FASTQ", "subjectId": "s", "sampleId": "x", "name": "n",
+    },
+    "UploadReadSetPart": {
+        "sequenceStoreId": SID, "uploadId": RID, "partSource": "SOURCE1", "partNumber": 1, "payload": b"@r\nA\n+\nI\n",
+    },
+    "CompleteMultipartReadSetUpload": {
+        "sequenceStoreId": SID, "uploadId": RID,
+        "parts": [{"partNumber": 1, "partSource": "SOURCE1", "checksum": "abc"}],
+    },
+    "AbortMultipartReadSetUpload": {"sequenceStoreId": SID, "uploadId": RID},
+    "ListMultipartReadSetUploads": {"sequenceStoreId": SID},
+    "ListReadSetUploadParts": {"sequenceStoreId": SID, "uploadId": RID, "partSource": "SOURCE1"},
+    # import / export / activation jobs
+    "StartReadSetImportJob": {
+        "sequenceStoreId": SID, "roleArn": ROLE,
+        "sources": [{"sourceFiles": {"source1": "s3://bucket/r1.fastq.gz"}, "sourceFileType": "FASTQ",
+                     "subjectId": "s", "sampleId": "x"}],
+    },
+    "GetReadSetImportJob": {"sequenceStoreId": SID, "id": RID},
+    "ListReadSetImportJobs": {"sequenceStoreId": SID},
+    "StartReadSetExportJob": {
+        "sequenceStoreId": SID, "destination": "s3://bucket/out/", "roleArn": ROLE, "sources": [{"readSetId": RID}],
+    },
+    "GetReadSetExportJob": {"sequenceStoreId": SID, "id": RID},
+    "ListReadSetExportJobs": {"sequenceStoreId": SID},
+    "StartReadSetActivationJob": {"sequenceStoreId": SID, "sources": [{"readSetId": RID}]},
+    "GetReadSetActivationJob": {"sequenceStoreId": SID, "id": RID},
+    "ListReadSetActivationJobs": {"sequenceStoreId": SID},
+    # references
+    "GetReference": {"referenceStoreId": SID, "id": RID, "partNumber": 1},
+    "GetReferenceMetadata": {"referenceStoreId": SID, "id": RID},
+    "ListReferences": {"referenceStoreId": SID},
+    "DeleteReference": {"referenceStoreId": SID, "id": RID},
+    "StartReferenceImportJob": {
+        "referenceStoreId": SID, "roleArn": ROLE, "sources": [{"sourceFile": "s3://bucket/ref.fa", "name": "ref"}],
+    },
+    "GetReferenceImportJob": {"referenceStoreId": SID, "id": RID},
+    "ListReferenceImportJobs": {"referenceStoreId": SID},
+    # S3 access policies
+    "PutS3AccessPolicy": {"s3AccessPointArn": AP_ARN, "s3AccessPolicy": '{"Version":"2012-10-17","Statement":[]}'},
+    "GetS3AccessPolicy": {"s3AccessPointArn": AP_ARN},
+    "DeleteS3AccessPolicy": {"s3AccessPointArn": AP_ARN},
+}
+
+# Implemented and covered by the other test files.
+IMPLEMENTED = {
+    "CreateSequenceStore", "GetSequenceStore", "ListSequenceStores", "UpdateSequenceStore", "DeleteSequenceStore",
+    "CreateReferenceStore", "GetReferenceStore", "ListReferenceStores", "DeleteReferenceStore",
+    "TagResource", "UntagResource", "ListTagsForResource",
+}
+
+STORAGE_HOST_PREFIXES = ("control-storage-", "storage-", "tags-")
+
+
+def storage_operations() -> set[str]:
+    model = botocore.session.get_session().get_service_model("omics")
+    return {
+        name for name in model.operation_names
+        if (model.operation_model(name).endpoint or {}).get("hostPrefix") in STORAGE_HOST_PREFIXES
+    }
+
+
+def test_every_storage_operation_is_accounted_for():
+    ops = storage_operations()
+    assert len(ops) == 41, sorted(ops)
+    assert not (IMPLEMENTED & set(NOT_IMPLEMENTED_YET)), "an operation cannot be both"
+    assert IMPLEMENTED | set(NOT_IMPLEMENTED_YET) == ops, (
+        f"unaccounted: {sorted(ops - IMPLEMENTED - set(NOT_IMPLEMENTED_YET))}, "
+        f"unknown: {sorted((IMPLEMENTED | set(NOT_IMPLEMENTED_YET)) - ops)}"
+    )
+
+
+def _snake(name: str) -> str:
+    return botocore.xform_name(name)
+
+
+@pytest.mark.parametrize("operation", sorted(NOT_IMPLEMENTED_YET))
+def test_not_implemented_yet(omics, operation):
+    method = getattr(omics, _snake(operation))
+    with raises_aws("NotSupportedOperationException", 405, operation):
+        result = method(**NOT_IMPLEMENTED_YET[operation])
+        if "payload" in result:  # streaming outputs: make sure nothing was served
+            result["payload"].read()
