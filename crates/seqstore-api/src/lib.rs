@@ -1,1 +1,11 @@
-//! placeholder
+//! The rest-json adapter: routes on method + raw path, authenticates with SigV4, binds
+//! and validates input against the model, calls the domain, and maps errors to the wire.
+
+mod auth;
+mod errors;
+pub mod generated;
+mod handlers;
+mod router;
+pub mod wire;
+
+pub use router::{AppState, router};

@@ -1,0 +1,52 @@
+//! SigV4 authentication of omics requests against the access keys in the catalog.
+
+use crate::router::AppState;
+use crate::wire::{ApiError, RequestContext};
+use http::request::Parts;
+use seqstore_auth::{AuthError, Expected, PayloadHash, SigningRequest};
+
+/// Checks the request's signature and returns who is calling.
+///
+/// `body_sha256` is the hex digest of the buffered body, or `None` for a streamed body
+/// whose `x-amz-content-sha256` header is trusted here and checked while streaming.
+pub(crate) async fn authenticate(
+    state: &AppState,
+    parts: &Parts,
+    request_id: &str,
+    body_sha256: Option<&str>,
+) -> Result<RequestContext, ApiError> {
+    let request = SigningRequest {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query(),
+        headers: &parts.headers,
+    };
+    let parsed = seqstore_auth::parse(&request).map_err(|e| ApiError::from_auth(&e))?;
+    let key = state
+        .service
+        .catalog()
+        .access_key(parsed.access_key_id())
+        .await
+        .map_err(|e| ApiError::internal(request_id, &e))?
+        .ok_or_else(|| {
+            ApiError::from_auth(&AuthError::UnknownAccessKey {
+                access_key_id: parsed.access_key_id().to_owned(),
+            })
+        })?;
+    let payload = body_sha256.map_or(PayloadHash::FromHeader, PayloadHash::Computed);
+    let expected = Expected::omics(&state.service.settings().region);
+    seqstore_auth::verify(
+        &request,
+        &parsed,
+        &key.secret_access_key,
+        payload,
+        &expected,
+        chrono::Utc::now(),
+    )
+    .map_err(|e| ApiError::from_auth(&e))?;
+    Ok(RequestContext {
+        request_id: request_id.to_owned(),
+        account_id: key.account_id,
+        access_key_id: key.access_key_id,
+    })
+}

@@ -1,0 +1,164 @@
+//! Thin handlers: the generated trait's implemented operations call the domain.
+
+use crate::generated::service::OmicsStorage;
+use crate::wire::{ApiError, RequestContext};
+use seqstore_core::{CoreError, Service};
+use seqstore_model as model;
+use std::sync::Arc;
+
+/// The implemented operations; the rest keep the generated "not implemented" answer.
+#[derive(Debug, Clone)]
+pub(crate) struct Handlers {
+    service: Arc<Service>,
+}
+
+impl Handlers {
+    pub(crate) fn new(service: Arc<Service>) -> Self {
+        Self { service }
+    }
+}
+
+fn wire(ctx: &RequestContext) -> impl Fn(CoreError) -> ApiError + '_ {
+    |e| ApiError::from_core(&ctx.request_id, e)
+}
+
+#[async_trait::async_trait]
+impl OmicsStorage for Handlers {
+    async fn create_sequence_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::CreateSequenceStoreRequest,
+    ) -> Result<model::CreateSequenceStoreResponse, ApiError> {
+        self.service
+            .create_sequence_store(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_sequence_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetSequenceStoreRequest,
+    ) -> Result<model::GetSequenceStoreResponse, ApiError> {
+        self.service
+            .get_sequence_store(&ctx.account_id, &input.id)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_sequence_stores(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListSequenceStoresRequest,
+    ) -> Result<model::ListSequenceStoresResponse, ApiError> {
+        self.service
+            .list_sequence_stores(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn update_sequence_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::UpdateSequenceStoreRequest,
+    ) -> Result<model::UpdateSequenceStoreResponse, ApiError> {
+        self.service
+            .update_sequence_store(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn delete_sequence_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::DeleteSequenceStoreRequest,
+    ) -> Result<model::DeleteSequenceStoreResponse, ApiError> {
+        self.service
+            .delete_sequence_store(&ctx.account_id, &input.id)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::DeleteSequenceStoreResponse {})
+    }
+
+    async fn create_reference_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::CreateReferenceStoreRequest,
+    ) -> Result<model::CreateReferenceStoreResponse, ApiError> {
+        self.service
+            .create_reference_store(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_reference_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReferenceStoreRequest,
+    ) -> Result<model::GetReferenceStoreResponse, ApiError> {
+        self.service
+            .get_reference_store(&ctx.account_id, &input.id)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_reference_stores(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReferenceStoresRequest,
+    ) -> Result<model::ListReferenceStoresResponse, ApiError> {
+        self.service
+            .list_reference_stores(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn delete_reference_store(
+        &self,
+        ctx: &RequestContext,
+        input: model::DeleteReferenceStoreRequest,
+    ) -> Result<model::DeleteReferenceStoreResponse, ApiError> {
+        self.service
+            .delete_reference_store(&ctx.account_id, &input.id)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::DeleteReferenceStoreResponse {})
+    }
+
+    async fn tag_resource(
+        &self,
+        ctx: &RequestContext,
+        input: model::TagResourceRequest,
+    ) -> Result<model::TagResourceResponse, ApiError> {
+        self.service
+            .tag_resource(&ctx.account_id, &input.resource_arn, &input.tags)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::TagResourceResponse {})
+    }
+
+    async fn untag_resource(
+        &self,
+        ctx: &RequestContext,
+        input: model::UntagResourceRequest,
+    ) -> Result<model::UntagResourceResponse, ApiError> {
+        self.service
+            .untag_resource(&ctx.account_id, &input.resource_arn, &input.tag_keys)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::UntagResourceResponse {})
+    }
+
+    async fn list_tags_for_resource(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListTagsForResourceRequest,
+    ) -> Result<model::ListTagsForResourceResponse, ApiError> {
+        let tags = self
+            .service
+            .list_tags(&ctx.account_id, &input.resource_arn)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::ListTagsForResourceResponse { tags })
+    }
+}

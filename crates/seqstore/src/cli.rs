@@ -1,0 +1,129 @@
+//! Command-line interface: `serve` and `keys create`.
+
+use crate::config::Config;
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Self-hosted, wire-compatible AWS HealthOmics storage.
+#[derive(Debug, Parser)]
+#[command(name = "seqstore", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        #[command(flatten)]
+        common: Common,
+        /// Address of the omics API [default: 127.0.0.1:8080].
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// Address of the S3-compatible endpoint [default: 127.0.0.1:9000].
+        #[arg(long)]
+        s3_listen: Option<SocketAddr>,
+        /// Print the effective configuration (secrets redacted) and exit.
+        #[arg(long)]
+        print_config: bool,
+    },
+    /// Manage access keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Create an access key for an account and print it as a credentials-file profile.
+    Create {
+        #[command(flatten)]
+        common: Common,
+    },
+}
+
+/// Flags shared by every command that opens the catalog.
+#[derive(Debug, Args)]
+struct Common {
+    /// TOML configuration file.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory [default: ./seqstore-data].
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Region [default: us-east-1].
+    #[arg(long)]
+    region: Option<String>,
+    /// Account id (serve: the root key's account; keys create: the new key's account).
+    #[arg(long)]
+    account_id: Option<String>,
+    /// Catalog URL: sqlite://FILE or postgres://... [default: <data-dir>/catalog.db].
+    #[arg(long)]
+    catalog: Option<String>,
+}
+
+/// The flags that override configuration keys; absent flags leave the keys alone.
+#[derive(Debug, Default, Serialize)]
+struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_dir: Option<PathBuf>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    account_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    catalog: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    s3_listen: Option<SocketAddr>,
+}
+
+impl Common {
+    fn load(
+        self,
+        listen: Option<SocketAddr>,
+        s3_listen: Option<SocketAddr>,
+    ) -> anyhow::Result<Config> {
+        let overrides = Overrides {
+            data_dir: self.data_dir,
+            region: self.region,
+            account_id: self.account_id,
+            catalog: self.catalog,
+            listen,
+            s3_listen,
+        };
+        Ok(Config::load(self.config.as_deref(), &overrides)?)
+    }
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    pub async fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve {
+                common,
+                listen,
+                s3_listen,
+                print_config,
+            } => {
+                let config = common.load(listen, s3_listen)?;
+                if print_config {
+                    print!("{}", config.to_redacted_toml());
+                    return Ok(());
+                }
+                crate::serve::run(config).await
+            }
+            Command::Keys {
+                command: KeysCommand::Create { common },
+            } => {
+                let config = common.load(None, None)?;
+                crate::keys::create(&config).await
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The one typed configuration: defaults, then a TOML file, then `SEQSTORE_*` environment
+//! variables, then command-line flags. Unknown keys in the file are errors.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Effective configuration of a seqstore process.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Directory for the SQLite catalog, local blobs and the generated credentials.
+    pub data_dir: PathBuf,
+    /// Address of the omics (rest-json) API.
+    pub listen: SocketAddr,
+    /// Address of the S3-compatible read endpoint.
+    pub s3_listen: SocketAddr,
+    /// Region this server answers for (SigV4 scope and ARNs).
+    pub region: String,
+    /// Partition in ARNs.
+    pub partition: String,
+    /// The 12-digit account of the root access key.
+    #[serde(deserialize_with = "account_id")]
+    pub account_id: String,
+    /// The account shown as owner of the S3 access points.
+    #[serde(deserialize_with = "account_id")]
+    pub s3_access_point_account: String,
+    /// Catalog URL (`sqlite://…` or `postgres://…`); default: `<data-dir>/catalog.db`.
+    pub catalog: Option<String>,
+    /// Root access key id; with the secret, replaces the generated credentials file.
+    pub root_access_key_id: Option<String>,
+    /// Root secret access key.
+    pub root_secret_access_key: Option<String>,
+    /// Log format: `text` or `json`.
+    pub log_format: LogFormat,
+    /// Where blobs are stored.
+    pub blob: BlobSection,
+}
+
+/// `[blob]`: the local directory (default) or an S3-compatible bucket.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BlobSection {
+    /// `local` or `s3`.
+    pub backend: BlobBackend,
+    /// Local root; default `<data-dir>/blobs`.
+    pub root: Option<PathBuf>,
+    /// S3 bucket.
+    pub bucket: Option<String>,
+    /// S3 endpoint URL (omit for AWS).
+    pub endpoint: Option<String>,
+    /// S3 region; default: the server's region.
+    pub region: Option<String>,
+    /// Path-style addressing.
+    pub path_style: bool,
+    /// S3 access key id; default: the standard AWS environment variables.
+    pub access_key_id: Option<String>,
+    /// S3 secret access key.
+    pub secret_access_key: Option<String>,
+}
+
+/// Blob backends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BlobBackend {
+    /// Local file system.
+    #[default]
+    Local,
+    /// S3-compatible object store.
+    S3,
+}
+
+/// Log output formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./seqstore-data"),
+            listen: ([127, 0, 0, 1], 8080).into(),
+            s3_listen: ([127, 0, 0, 1], 9000).into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+            account_id: "123456789012".into(),
+            s3_access_point_account: "999999999999".into(),
+            catalog: None,
+            root_access_key_id: None,
+            root_secret_access_key: None,
+            log_format: LogFormat::Text,
+            blob: BlobSection::default(),
+        }
+    }
+}
+
+/// Top-level keys, as `SEQSTORE_<KEY>` variables (nested: `SEQSTORE_BLOB__BUCKET`).
+const ENV_KEYS: &[&str] = &[
+    "data_dir",
+    "listen",
+    "s3_listen",
+    "region",
+    "partition",
+    "account_id",
+    "s3_access_point_account",
+    "catalog",
+    "root_access_key_id",
+    "root_secret_access_key",
+    "log_format",
+    "blob",
+];
+
+impl Config {
+    /// Layers defaults, `file`, the environment and `flags` (a partial config).
+    pub fn load(file: Option<&Path>, flags: &impl Serialize) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        // Other SEQSTORE_* variables (test harness settings, typos) are not config keys:
+        // they are reported at start-up rather than refused.
+        let env = Env::prefixed("SEQSTORE_").split("__").filter(|key| {
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            ENV_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+        });
+        let config: Config = figment
+            .merge(env)
+            .merge(Serialized::defaults(flags))
+            .extract()
+            .map_err(|e| ConfigError(e.to_string()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        let twelve_digits = |s: &str| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit());
+        if !twelve_digits(&self.account_id) {
+            return Err(ConfigError(format!(
+                "account_id {:?} is not a 12-digit account id",
+                self.account_id
+            )));
+        }
+        if !twelve_digits(&self.s3_access_point_account) {
+            return Err(ConfigError(format!(
+                "s3_access_point_account {:?} is not a 12-digit account id",
+                self.s3_access_point_account
+            )));
+        }
+        if self.root_access_key_id.is_some() != self.root_secret_access_key.is_some() {
+            return Err(ConfigError(
+                "set both root_access_key_id and root_secret_access_key, or neither".into(),
+            ));
+        }
+        if self.blob.backend == BlobBackend::S3 && self.blob.bucket.is_none() {
+            return Err(ConfigError(
+                "blob.backend = \"s3\" needs blob.bucket".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The catalog URL in force.
+    pub fn catalog_url(&self) -> String {
+        self.catalog.clone().unwrap_or_else(|| {
+            seqstore_catalog::SqlCatalog::sqlite_url(&self.data_dir.join("catalog.db"))
+        })
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn to_redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        let redact = |s: &mut Option<String>| {
+            if s.is_some() {
+                *s = Some("<redacted>".into());
+            }
+        };
+        redact(&mut shown.root_secret_access_key);
+        redact(&mut shown.blob.secret_access_key);
+        toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
+    }
+}
+
+/// Account ids are text, but environment variables and unquoted TOML give numbers:
+/// accept both. A number with fewer than 12 digits is refused: an id with leading zeros
+/// must be quoted (`SEQSTORE_ACCOUNT_ID='"012345678901"'`).
+fn account_id<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        String(String),
+        Number(u64),
+    }
+    Ok(match Text::deserialize(d)? {
+        Text::String(s) => s,
+        Text::Number(n) if (100_000_000_000..1_000_000_000_000).contains(&n) => n.to_string(),
+        Text::Number(n) => {
+            return Err(serde::de::Error::custom(format!(
+                "account id {n} is not 12 digits (quote ids with leading zeros)"
+            )));
+        }
+    })
+}
+
+/// An unusable configuration, with the reason.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct Flags {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        region: Option<String>,
+    }
+
+    #[test]
+    fn layers_apply_in_order_and_unknown_file_keys_fail() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "a.toml",
+                "region = \"eu-west-1\"\naccount_id = \"111122223333\"\n[blob]\nroot = \"/b\"\n",
+            )?;
+            jail.set_env("SEQSTORE_ACCOUNT_ID", "444455556666");
+            jail.set_env("SEQSTORE_BIN", "ignored");
+            let c = Config::load(Some(Path::new("a.toml")), &Flags { region: None }).unwrap();
+            assert_eq!(
+                (c.region.as_str(), c.account_id.as_str()),
+                ("eu-west-1", "444455556666")
+            );
+            assert_eq!(c.blob.root.as_deref(), Some(Path::new("/b")));
+            let c = Config::load(
+                Some(Path::new("a.toml")),
+                &Flags {
+                    region: Some("ap-south-1".into()),
+                },
+            )
+            .unwrap();
+            assert_eq!(c.region, "ap-south-1", "flags win");
+
+            jail.create_file("bad.toml", "regoin = \"x\"\n")?;
+            let err =
+                Config::load(Some(Path::new("bad.toml")), &Flags { region: None }).unwrap_err();
+            assert!(err.to_string().contains("regoin"), "{err}");
+            jail.set_env("SEQSTORE_ACCOUNT_ID", "12");
+            assert!(Config::load(None, &Flags { region: None }).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redacts_secrets() {
+        let c = Config {
+            root_access_key_id: Some("AK".into()),
+            root_secret_access_key: Some("s3cret".into()),
+            ..Config::default()
+        };
+        let text = c.to_redacted_toml();
+        assert!(
+            !text.contains("s3cret") && text.contains("<redacted>"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! `seqstore keys create`: a new access key for an account, printed once.
+
+use crate::config::Config;
+use crate::credentials::{KeyPair, render_profile};
+use anyhow::Context;
+use seqstore_catalog::{AccessKeyRecord, Catalog, SqlCatalog};
+
+/// Creates a key for `config.account_id` and prints it as `[seqstore-<account>]`.
+pub async fn create(config: &Config) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    let catalog = SqlCatalog::connect(&config.catalog_url())
+        .await
+        .context("opening the catalog")?;
+    let (id, secret) = seqstore_core::new_access_key();
+    catalog
+        .insert_access_key(&AccessKeyRecord {
+            access_key_id: id.clone(),
+            secret_access_key: secret.clone(),
+            account_id: config.account_id.clone(),
+            created_at_ms: chrono::Utc::now().timestamp_millis(),
+        })
+        .await
+        .context("storing the access key")?;
+    print!(
+        "{}",
+        render_profile(
+            &format!("seqstore-{}", config.account_id),
+            &KeyPair { id, secret }
+        )
+    );
+    Ok(())
+}

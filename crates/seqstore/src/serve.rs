@@ -1,0 +1,186 @@
+//! `seqstore serve`: wire the catalog, blobs and domain together and serve the API.
+
+use crate::config::{BlobBackend, Config, LogFormat};
+use crate::credentials::{self, KeyPair, Source};
+use anyhow::{Context, bail};
+use seqstore_api::{AppState, router};
+use seqstore_blob::{BlobConfig, BlobStore};
+use seqstore_catalog::{AccessKeyRecord, Catalog, SqlCatalog};
+use seqstore_core::{Service, Settings};
+use std::sync::Arc;
+
+/// Runs the server until SIGINT or SIGTERM.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    init_logging(config.log_format);
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let data_dir = config.data_dir.canonicalize()?;
+    warn_about_stray_env();
+
+    let catalog = SqlCatalog::connect(&config.catalog_url())
+        .await
+        .context("opening the catalog")?;
+    let (root, source) = match (&config.root_access_key_id, &config.root_secret_access_key) {
+        (Some(id), Some(secret)) => (
+            KeyPair {
+                id: id.clone(),
+                secret: secret.clone(),
+            },
+            Source::Configured,
+        ),
+        _ => credentials::load_or_create(&data_dir)?,
+    };
+    ensure_root_key(&catalog, &root, &config.account_id).await?;
+
+    let blobs =
+        BlobStore::open(&blob_config(&config, &data_dir)).context("opening blob storage")?;
+    let settings = Settings {
+        partition: config.partition.clone(),
+        region: config.region.clone(),
+        s3_access_point_account: config.s3_access_point_account.clone(),
+    };
+    let backend = catalog.backend();
+    let service = Arc::new(Service::new(Arc::new(catalog), blobs, settings));
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    print_banner(&config, &endpoint, backend, &source);
+    tracing::info!(endpoint, catalog = backend, "serving");
+
+    axum::serve(listener, router(AppState { service }))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Stores the root key in the catalog on first start; refuses a key that changed owner
+/// or secret rather than silently acting as another account.
+async fn ensure_root_key(
+    catalog: &SqlCatalog,
+    root: &KeyPair,
+    account_id: &str,
+) -> anyhow::Result<()> {
+    match catalog.access_key(&root.id).await? {
+        None => {
+            catalog
+                .insert_access_key(&AccessKeyRecord {
+                    access_key_id: root.id.clone(),
+                    secret_access_key: root.secret.clone(),
+                    account_id: account_id.to_owned(),
+                    created_at_ms: chrono::Utc::now().timestamp_millis(),
+                })
+                .await?;
+            Ok(())
+        }
+        Some(stored) if stored.account_id != account_id => bail!(
+            "root access key {} belongs to account {} in this catalog; start with --account-id {} or use another data dir",
+            root.id,
+            stored.account_id,
+            stored.account_id
+        ),
+        Some(stored) if stored.secret_access_key != root.secret => {
+            bail!(
+                "access key {} is stored with a different secret in this catalog",
+                root.id
+            )
+        }
+        Some(_) => Ok(()),
+    }
+}
+
+fn blob_config(config: &Config, data_dir: &std::path::Path) -> BlobConfig {
+    let b = &config.blob;
+    match b.backend {
+        BlobBackend::Local => BlobConfig::Local {
+            root: b.root.clone().unwrap_or_else(|| data_dir.join("blobs")),
+        },
+        BlobBackend::S3 => BlobConfig::S3 {
+            bucket: b.bucket.clone().unwrap_or_default(),
+            endpoint: b.endpoint.clone(),
+            region: b.region.clone().unwrap_or_else(|| config.region.clone()),
+            path_style: b.path_style,
+            credentials: b.access_key_id.clone().zip(b.secret_access_key.clone()),
+        },
+    }
+}
+
+fn print_banner(config: &Config, endpoint: &str, backend: &str, source: &Source) {
+    println!(
+        "seqstore {} — AWS HealthOmics storage API",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!(
+        "  omics endpoint  {endpoint}  (region {}, account {})",
+        config.region, config.account_id
+    );
+    println!("  s3 endpoint     not served yet (S3 direct access comes in a later version)");
+    println!("  catalog         {backend}");
+    println!();
+    println!("Point boto3 and the AWS CLI at it:");
+    println!("  export AWS_ENDPOINT_URL_OMICS={endpoint}");
+    println!("  export AWS_DISABLE_HOST_PREFIX_INJECTION=true");
+    println!("  export AWS_DEFAULT_REGION={}", config.region);
+    match source {
+        Source::File(path) => {
+            println!("  export AWS_SHARED_CREDENTIALS_FILE={}", path.display());
+            println!("  export AWS_PROFILE={}", credentials::PROFILE);
+        }
+        Source::Configured => {
+            println!("  export AWS_ACCESS_KEY_ID=\"$SEQSTORE_ROOT_ACCESS_KEY_ID\"");
+            println!("  export AWS_SECRET_ACCESS_KEY=\"$SEQSTORE_ROOT_SECRET_ACCESS_KEY\"");
+        }
+    }
+}
+
+fn warn_about_stray_env() {
+    for (name, _) in std::env::vars() {
+        let known = [
+            "SEQSTORE_DATA_DIR",
+            "SEQSTORE_LISTEN",
+            "SEQSTORE_S3_LISTEN",
+            "SEQSTORE_REGION",
+            "SEQSTORE_PARTITION",
+            "SEQSTORE_ACCOUNT_ID",
+            "SEQSTORE_S3_ACCESS_POINT_ACCOUNT",
+            "SEQSTORE_CATALOG",
+            "SEQSTORE_ROOT_ACCESS_KEY_ID",
+            "SEQSTORE_ROOT_SECRET_ACCESS_KEY",
+            "SEQSTORE_LOG_FORMAT",
+        ];
+        if name.starts_with("SEQSTORE_")
+            && !known.contains(&name.as_str())
+            && !name.starts_with("SEQSTORE_BLOB__")
+        {
+            tracing::debug!(
+                variable = name,
+                "ignoring environment variable that names no configuration key"
+            );
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending().await } } => {}
+    }
+    tracing::info!("shutting down");
+}
