@@ -30,7 +30,11 @@ pub struct ApiError {
 impl ApiError {
     /// An error with an explicit code and status.
     pub fn new(code: &'static str, status: StatusCode, message: impl Into<String>) -> Self {
-        Self { code, status, message: message.into() }
+        Self {
+            code,
+            status,
+            message: message.into(),
+        }
     }
 
     /// `ValidationException` (400).
