@@ -231,6 +231,10 @@ mod tests {
     }
 
     #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
     fn layers_apply_in_order_and_unknown_file_keys_fail() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
