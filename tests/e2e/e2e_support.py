@@ -34,8 +34,9 @@ WIRE_TIMESTAMP_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-# Variables of the developer's own AWS setup that would change what boto3 / the CLI send.
-_AWS_ENV_PREFIXES = ("AWS_",)
+# Variables of the developer's own setup that would change what boto3 / the CLI send or how
+# the server is configured (SEQSTORE_* are configuration keys of `seqstore`).
+_AWS_ENV_PREFIXES = ("AWS_", "SEQSTORE_")
 
 
 def in_ci() -> bool:
@@ -43,7 +44,7 @@ def in_ci() -> bool:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The test process environment without any AWS_* settings, plus `extra`."""
+    """The test process environment without AWS_* / SEQSTORE_* settings, plus `extra`."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_AWS_ENV_PREFIXES)}
     env.pop("HTTP_PROXY", None)
     env.pop("http_proxy", None)

@@ -65,6 +65,8 @@ def test_create_minimal_store_defaults(omics):
     assert "fallbackLocation" not in created
     assert "description" not in created
     assert_wire_timestamp(wire["creationTime"], "creationTime")
+    age = dt.datetime.now(dt.timezone.utc) - created["creationTime"]
+    assert dt.timedelta(seconds=-5) < age < dt.timedelta(seconds=60), f"creationTime is off by {age}"
     assert_s3_access(created["s3Access"], store_id)
     assert "accessLogLocation" not in created["s3Access"]
 
