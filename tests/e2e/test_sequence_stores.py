@@ -80,6 +80,11 @@ def test_create_minimal_store_defaults(omics):
     assert "sseConfig" not in got
     assert got["s3Access"] == created["s3Access"]
 
+    (item,) = omics.list_sequence_stores(filter={"name": name})["sequenceStores"]
+    assert item["eTagAlgorithmFamily"] == "MD5up"
+    assert item["status"] == "ACTIVE"
+    assert "sseConfig" not in item
+
 
 def test_get_has_iso8601_millisecond_timestamps_and_request_id(omics):
     store_id = omics.create_sequence_store(name=unique("ts"))["id"]
@@ -174,7 +179,10 @@ def test_update_is_partial_and_advances_update_time(omics):
     before = omics.get_sequence_store(id=store_id)
     time.sleep(0.05)
 
-    updated = omics.update_sequence_store(id=store_id, description="after")
+    with RawCapture(omics) as raw:
+        updated = omics.update_sequence_store(id=store_id, description="after")
+    assert_wire_timestamp(raw.last_json()["updateTime"], "updateTime")
+    assert_wire_timestamp(raw.last_json()["creationTime"], "creationTime")
     assert updated["id"] == store_id
     assert updated["arn"] == created["arn"]
     assert updated["description"] == "after"
