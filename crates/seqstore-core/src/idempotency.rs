@@ -90,6 +90,31 @@ impl Service {
             }))),
         }
     }
+
+    /// The answer for a request whose token a concurrent retry recorded first.
+    pub(crate) async fn replay_recorded<T: DeserializeOwned>(
+        &self,
+        account_id: &str,
+        operation: &'static str,
+        client_token: Option<&str>,
+        request: &impl Serialize,
+    ) -> Result<T> {
+        match self
+            .replay(
+                account_id,
+                operation,
+                client_token,
+                request,
+                OnMismatch::Validation,
+            )
+            .await?
+        {
+            Replay::Done(answer) => Ok(answer),
+            Replay::Proceed(_) => Err(CoreError::Internal(format!(
+                "{operation}: recorded client token vanished"
+            ))),
+        }
+    }
 }
 
 /// SHA-256 of the request's JSON form without its `clientToken` (keys are sorted).

@@ -35,25 +35,50 @@ pub(crate) fn decode(
     }
 }
 
-/// Splits one extra fetched row off a page: returns the page and the next token.
-pub(crate) fn finish<T>(
+/// A listed row's keyset position.
+pub(crate) trait Keyed {
+    /// The cursor that resumes after this row.
+    fn cursor(&self) -> ListCursor;
+}
+
+/// One page of a list operation: decodes `next_token`, fetches one row more than asked
+/// (to know whether another page exists) and encodes the token of the next page.
+pub(crate) async fn page<T: Keyed, Fut>(
     operation: &str,
-    mut rows: Vec<T>,
-    limit: u32,
-    cursor_of: impl Fn(&T) -> ListCursor,
-) -> (Vec<T>, Option<String>) {
-    if rows.len() > limit as usize {
-        rows.truncate(limit as usize);
-        let next = rows.last().map(|last| encode(operation, &cursor_of(last)));
-        (rows, next)
-    } else {
-        (rows, None)
+    next_token: Option<&str>,
+    max_results: Option<i32>,
+    fetch: impl FnOnce(Option<ListCursor>, u32) -> Fut,
+) -> Result<(Vec<T>, Option<String>), CoreError>
+where
+    Fut: Future<Output = Result<Vec<T>, seqstore_catalog::CatalogError>>,
+{
+    let after = decode(operation, next_token)?;
+    let limit = max_results.map_or(DEFAULT_PAGE, |n| n.clamp(1, 100) as u32) as usize;
+    let mut rows = fetch(after, limit as u32 + 1).await?;
+    if rows.len() <= limit {
+        return Ok((rows, None));
+    }
+    rows.truncate(limit);
+    let next = rows.last().map(|last| encode(operation, &last.cursor()));
+    Ok((rows, next))
+}
+
+impl Keyed for seqstore_catalog::SequenceStoreRecord {
+    fn cursor(&self) -> ListCursor {
+        ListCursor {
+            created_at_ms: self.created_at_ms,
+            id: self.id.clone(),
+        }
     }
 }
 
-/// The page size asked for, or the default.
-pub(crate) fn limit(max_results: Option<i32>) -> u32 {
-    max_results.map_or(DEFAULT_PAGE, |n| n.clamp(1, 100) as u32)
+impl Keyed for seqstore_catalog::ReferenceStoreRecord {
+    fn cursor(&self) -> ListCursor {
+        ListCursor {
+            created_at_ms: self.created_at_ms,
+            id: self.id.clone(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use crate::paging;
 use crate::sequence_stores::{reshape, sse_config};
 use crate::tags::validate_tags;
 use crate::{Arn, ArnResource, CoreError, Service, time};
-use seqstore_catalog::{CatalogError, ListCursor, ReferenceStoreFilter, ReferenceStoreRecord};
+use seqstore_catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
     ListReferenceStoresRequest, ListReferenceStoresResponse, ReferenceStoreDetail,
@@ -67,21 +67,10 @@ impl Service {
                     ));
                 }
                 Err(CatalogError::TokenInUse) => {
-                    return match self
-                        .replay(
-                            account_id,
-                            op,
-                            token.as_deref(),
-                            &input,
-                            OnMismatch::Validation,
-                        )
-                        .await?
-                    {
-                        Replay::Done(answer) => Ok(answer),
-                        Replay::Proceed(_) => {
-                            Err(CoreError::Internal("client token vanished".into()))
-                        }
-                    };
+                    // A concurrent retry with the same token won the race: answer as it did.
+                    return self
+                        .replay_recorded(account_id, op, token.as_deref(), &input)
+                        .await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -111,23 +100,23 @@ impl Service {
         account_id: &str,
         input: ListReferenceStoresRequest,
     ) -> Result<ListReferenceStoresResponse> {
-        let op = "ListReferenceStores";
-        let after = paging::decode(op, input.next_token.as_deref())?;
-        let limit = paging::limit(input.max_results);
         let f = input.filter.unwrap_or_default();
         let filter = ReferenceStoreFilter {
             name: f.name,
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
         };
-        let rows = self
-            .catalog
-            .list_reference_stores(account_id, &filter, after.as_ref(), limit + 1)
-            .await?;
-        let (rows, next_token) = paging::finish(op, rows, limit, |s| ListCursor {
-            created_at_ms: s.created_at_ms,
-            id: s.id.clone(),
-        });
+        let (rows, next_token) = paging::page(
+            "ListReferenceStores",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_reference_stores(account_id, &filter, after.as_ref(), limit)
+                    .await
+            },
+        )
+        .await?;
         let reference_stores = rows
             .iter()
             .map(|r| reshape::<ReferenceStoreDetail>(&self.reference_store_view(r)?))

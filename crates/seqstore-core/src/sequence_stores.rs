@@ -6,7 +6,7 @@ use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::{Arn, ArnResource, CoreError, Service, s3_access, time};
-use seqstore_catalog::{CatalogError, ListCursor, SequenceStoreFilter, SequenceStoreRecord};
+use seqstore_catalog::{CatalogError, SequenceStoreFilter, SequenceStoreRecord};
 use seqstore_model::{
     CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily, EncryptionType,
     GetSequenceStoreResponse, ListSequenceStoresRequest, ListSequenceStoresResponse,
@@ -86,21 +86,9 @@ impl Service {
                 Err(CatalogError::AlreadyExists(_)) => continue,
                 Err(CatalogError::TokenInUse) => {
                     // A concurrent retry with the same token won the race: answer as it did.
-                    return match self
-                        .replay(
-                            account_id,
-                            op,
-                            input.client_token.as_deref(),
-                            &input,
-                            OnMismatch::Validation,
-                        )
-                        .await?
-                    {
-                        Replay::Done(answer) => Ok(answer),
-                        Replay::Proceed(_) => {
-                            Err(CoreError::Internal("client token vanished".into()))
-                        }
-                    };
+                    return self
+                        .replay_recorded(account_id, op, input.client_token.as_deref(), &input)
+                        .await;
                 }
                 Err(e) => return Err(e.into()),
             }
@@ -125,9 +113,6 @@ impl Service {
         account_id: &str,
         input: ListSequenceStoresRequest,
     ) -> Result<ListSequenceStoresResponse> {
-        let op = "ListSequenceStores";
-        let after = paging::decode(op, input.next_token.as_deref())?;
-        let limit = paging::limit(input.max_results);
         let f = input.filter.unwrap_or_default();
         let filter = SequenceStoreFilter {
             name: f.name,
@@ -137,14 +122,17 @@ impl Service {
             updated_after_ms: f.updated_after.as_ref().map(time::to_ms),
             updated_before_ms: f.updated_before.as_ref().map(time::to_ms),
         };
-        let rows = self
-            .catalog
-            .list_sequence_stores(account_id, &filter, after.as_ref(), limit + 1)
-            .await?;
-        let (rows, next_token) = paging::finish(op, rows, limit, |s| ListCursor {
-            created_at_ms: s.created_at_ms,
-            id: s.id.clone(),
-        });
+        let (rows, next_token) = paging::page(
+            "ListSequenceStores",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_sequence_stores(account_id, &filter, after.as_ref(), limit)
+                    .await
+            },
+        )
+        .await?;
         let sequence_stores = rows
             .iter()
             .map(|r| reshape::<SequenceStoreDetail>(&self.sequence_store_view(r)?))
