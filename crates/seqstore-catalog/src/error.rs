@@ -13,6 +13,12 @@ pub enum CatalogError {
     /// The idempotency token was recorded by a concurrent request.
     #[error("client token already used")]
     TokenInUse,
+    /// The row still has children (a store with references, ...).
+    #[error("{0} is not empty")]
+    NotEmpty(&'static str),
+    /// The job's lease is held by another node now: stop working on it.
+    #[error("lease on job {0} lost")]
+    LeaseLost(String),
     /// A fixed quota would be exceeded.
     #[error("quota exceeded: {0}")]
     QuotaExceeded(&'static str),

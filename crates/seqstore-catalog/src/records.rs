@@ -63,8 +63,118 @@ pub struct ReferenceStoreRecord {
     pub sse_type: Option<String>,
     /// SSE key ARN when supplied.
     pub sse_key_arn: Option<String>,
+    /// The stable S3 access point alias of the store's files.
+    pub s3_access_point_alias: String,
     /// Creation time, ms since the epoch.
     pub created_at_ms: i64,
+}
+
+/// A reference genome row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferenceRecord {
+    /// 10-digit id, unique across accounts.
+    pub id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// The reference store.
+    pub reference_store_id: String,
+    /// Reference name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// MD5 of the source bytes as imported.
+    pub md5: String,
+    /// `ACTIVE`, `DELETING`, `DELETED`.
+    pub status: String,
+    /// File name of the stored source (the imported object's name).
+    pub source_file_name: String,
+    /// Size of the stored source, bytes.
+    pub source_size: i64,
+    /// Size of the stored `.fai`, bytes.
+    pub index_size: i64,
+    /// The import job that created it.
+    pub creation_job_id: Option<String>,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: i64,
+    /// Last update time, ms since the epoch.
+    pub updated_at_ms: i64,
+}
+
+/// Filter of ListReferences; time bounds are inclusive, ms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReferenceFilter {
+    /// Exact name.
+    pub name: Option<String>,
+    /// Exact md5.
+    pub md5: Option<String>,
+    /// Created at or after.
+    pub created_after_ms: Option<i64>,
+    /// Created at or before.
+    pub created_before_ms: Option<i64>,
+}
+
+/// A background job (import, export, activation, ingestion).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRecord {
+    /// 10-digit id.
+    pub id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// What the job does, e.g. `REFERENCE_IMPORT`.
+    pub kind: String,
+    /// The store it works on.
+    pub store_id: String,
+    /// The IAM role the caller named (recorded, not assumed).
+    pub role_arn: Option<String>,
+    /// `SUBMITTED`, `IN_PROGRESS`, `COMPLETED`, `COMPLETED_WITH_FAILURES`, `FAILED`.
+    pub status: String,
+    /// Why the job failed as a whole.
+    pub status_message: Option<String>,
+    /// Creation time, ms.
+    pub created_at_ms: i64,
+    /// When it reached a terminal status, ms.
+    pub completed_at_ms: Option<i64>,
+    /// How many times a worker claimed it.
+    pub attempts: i64,
+}
+
+/// One source of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobItemRecord {
+    /// The job.
+    pub job_id: String,
+    /// Position in the request, from 0.
+    pub index: i64,
+    /// `NOT_STARTED`, `IN_PROGRESS`, `FINISHED`, `FAILED`.
+    pub status: String,
+    /// Why it failed.
+    pub status_message: Option<String>,
+    /// The source as requested (JSON).
+    pub spec: String,
+    /// Id of the resource this item creates, allocated when the job is created.
+    pub result_id: String,
+    /// How many times processing started.
+    pub attempts: i64,
+}
+
+/// Filter of the List*Jobs operations; time bounds are inclusive, ms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobFilter {
+    /// Exact status.
+    pub status: Option<String>,
+    /// Created at or after.
+    pub created_after_ms: Option<i64>,
+    /// Created at or before.
+    pub created_before_ms: Option<i64>,
+}
+
+/// The claim a worker holds on a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The node holding it.
+    pub owner: String,
+    /// When it lapses unless renewed, ms.
+    pub until_ms: i64,
 }
 
 /// A remembered answer to a request that carried a `clientToken`.
@@ -128,6 +238,8 @@ pub enum ResourceKind {
     SequenceStore,
     /// A reference store.
     ReferenceStore,
+    /// A reference.
+    Reference,
 }
 
 impl ResourceKind {
@@ -136,6 +248,7 @@ impl ResourceKind {
         match self {
             Self::SequenceStore => "sequenceStore",
             Self::ReferenceStore => "referenceStore",
+            Self::Reference => "reference",
         }
     }
 }

@@ -3,11 +3,17 @@
 //! Queries use `$n` placeholders, which both backends accept, and only portable SQL
 //! (`ON CONFLICT ... DO UPDATE`, `BIGINT`, `TEXT`).
 
+mod jobs;
+mod reference_stores;
+mod references;
 mod rows;
-mod stores;
+mod sequence_stores;
 mod tags;
 
-use crate::{AccessKeyRecord, CatalogError, IdempotencyRecord, Result};
+use crate::{
+    AccessKeyRecord, AccessKeys, Catalog, CatalogError, Idempotency, IdempotencyRecord, Result,
+};
+use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
@@ -57,11 +63,20 @@ impl SqlCatalog {
         &self.pool
     }
 
-    pub(crate) fn backend_name(&self) -> &'static str {
+    pub(crate) fn is_postgres(&self) -> bool {
+        self.backend == "postgres"
+    }
+}
+
+impl Catalog for SqlCatalog {
+    fn backend(&self) -> &'static str {
         self.backend
     }
+}
 
-    pub(crate) async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
+#[async_trait]
+impl AccessKeys for SqlCatalog {
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
         sqlx::query(
             "INSERT INTO access_keys (access_key_id, secret_access_key, account_id, created_at) \
              VALUES ($1, $2, $3, $4)",
@@ -76,7 +91,7 @@ impl SqlCatalog {
         Ok(())
     }
 
-    pub(crate) async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
+    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
         let row = sqlx::query(
             "SELECT access_key_id, secret_access_key, account_id, created_at \
              FROM access_keys WHERE access_key_id = $1",
@@ -94,8 +109,11 @@ impl SqlCatalog {
         })
         .transpose()
     }
+}
 
-    pub(crate) async fn idempotency_record(
+#[async_trait]
+impl Idempotency for SqlCatalog {
+    async fn idempotency_record(
         &self,
         account_id: &str,
         operation: &str,
@@ -175,122 +193,6 @@ fn backend_of(url: &str) -> Result<&'static str> {
         Ok("postgres")
     } else {
         Err(CatalogError::UnsupportedUrl(url.to_owned()))
-    }
-}
-
-#[async_trait::async_trait]
-impl crate::Catalog for SqlCatalog {
-    fn backend(&self) -> &'static str {
-        self.backend_name()
-    }
-
-    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
-        SqlCatalog::insert_access_key(self, key).await
-    }
-
-    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
-        SqlCatalog::access_key(self, access_key_id).await
-    }
-
-    async fn idempotency_record(
-        &self,
-        account_id: &str,
-        operation: &str,
-        client_token: &str,
-        not_before_ms: i64,
-    ) -> Result<Option<IdempotencyRecord>> {
-        SqlCatalog::idempotency_record(self, account_id, operation, client_token, not_before_ms)
-            .await
-    }
-
-    async fn create_sequence_store(
-        &self,
-        store: &crate::SequenceStoreRecord,
-        tags: &std::collections::BTreeMap<String, String>,
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<()> {
-        SqlCatalog::create_sequence_store(self, store, tags, idempotency).await
-    }
-
-    async fn sequence_store(
-        &self,
-        account_id: &str,
-        id: &str,
-    ) -> Result<Option<crate::SequenceStoreRecord>> {
-        SqlCatalog::sequence_store(self, account_id, id).await
-    }
-
-    async fn list_sequence_stores(
-        &self,
-        account_id: &str,
-        filter: &crate::SequenceStoreFilter,
-        after: Option<&crate::ListCursor>,
-        limit: u32,
-    ) -> Result<Vec<crate::SequenceStoreRecord>> {
-        SqlCatalog::list_sequence_stores(self, account_id, filter, after, limit).await
-    }
-
-    async fn update_sequence_store(
-        &self,
-        store: &crate::SequenceStoreRecord,
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<()> {
-        SqlCatalog::update_sequence_store(self, store, idempotency).await
-    }
-
-    async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
-        SqlCatalog::delete_sequence_store(self, account_id, id).await
-    }
-
-    async fn create_reference_store(
-        &self,
-        store: &crate::ReferenceStoreRecord,
-        tags: &std::collections::BTreeMap<String, String>,
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<()> {
-        SqlCatalog::create_reference_store(self, store, tags, idempotency).await
-    }
-
-    async fn reference_store(
-        &self,
-        account_id: &str,
-        id: &str,
-    ) -> Result<Option<crate::ReferenceStoreRecord>> {
-        SqlCatalog::reference_store(self, account_id, id).await
-    }
-
-    async fn list_reference_stores(
-        &self,
-        account_id: &str,
-        filter: &crate::ReferenceStoreFilter,
-        after: Option<&crate::ListCursor>,
-        limit: u32,
-    ) -> Result<Vec<crate::ReferenceStoreRecord>> {
-        SqlCatalog::list_reference_stores(self, account_id, filter, after, limit).await
-    }
-
-    async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
-        SqlCatalog::delete_reference_store(self, account_id, id).await
-    }
-
-    async fn tags(
-        &self,
-        target: &crate::TagTarget,
-    ) -> Result<std::collections::BTreeMap<String, String>> {
-        SqlCatalog::tags(self, target).await
-    }
-
-    async fn put_tags(
-        &self,
-        target: &crate::TagTarget,
-        tags: &std::collections::BTreeMap<String, String>,
-        max_tags: usize,
-    ) -> Result<()> {
-        SqlCatalog::put_tags(self, target, tags, max_tags).await
-    }
-
-    async fn delete_tags(&self, target: &crate::TagTarget, keys: &[String]) -> Result<()> {
-        SqlCatalog::delete_tags(self, target, keys).await
     }
 }
 

@@ -2,10 +2,11 @@
 //! PostgreSQL server named by `SEQSTORE_TEST_POSTGRES_URL` (a fresh database per test).
 //! Without that variable the PostgreSQL cases are skipped locally and fail under `CI`.
 
+use seqstore_catalog::prelude::*;
 use seqstore_catalog::{
-    AccessKeyRecord, Catalog, CatalogError, IdempotencyRecord, ListCursor, ReferenceStoreFilter,
-    ReferenceStoreRecord, ResourceKind, SequenceStoreFilter, SequenceStoreRecord, SqlCatalog,
-    TagTarget,
+    AccessKeyRecord, CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease,
+    ListCursor, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
+    ResourceKind, SequenceStoreFilter, SequenceStoreRecord, SqlCatalog, TagTarget,
 };
 use std::collections::BTreeMap;
 
@@ -71,6 +72,11 @@ conformance!(
     reference_store_list_and_delete,
     tags_put_merge_delete_and_quota,
     accounts_are_isolated,
+    references_list_delete_and_block_store_deletion,
+    jobs_run_one_at_a_time_per_store_in_order,
+    leases_expire_renew_and_release,
+    finishing_an_item_is_atomic_and_exactly_once,
+    jobs_list_and_filter,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -101,6 +107,7 @@ fn reference_store(account: &str, id: &str, at: i64) -> ReferenceStoreRecord {
         description: None,
         sse_type: Some("KMS".into()),
         sse_key_arn: Some("arn:aws:kms:us-east-1:111122223333:key/k".into()),
+        s3_access_point_alias: format!("ref-{id}-s3alias"),
         created_at_ms: at,
     }
 }
@@ -468,5 +475,382 @@ async fn accounts_are_isolated(c: &SqlCatalog) {
             .await
             .unwrap()
             .is_some()
+    );
+}
+
+fn reference(store: &str, id: &str, name: &str, at: i64, job: &str) -> ReferenceRecord {
+    ReferenceRecord {
+        id: id.into(),
+        account_id: "111122223333".into(),
+        reference_store_id: store.into(),
+        name: name.into(),
+        description: None,
+        md5: format!("md5-{name}"),
+        status: "ACTIVE".into(),
+        source_file_name: format!("{name}.fa"),
+        source_size: 100,
+        index_size: 20,
+        creation_job_id: Some(job.into()),
+        created_at_ms: at,
+        updated_at_ms: at,
+    }
+}
+
+fn job(id: &str, store: &str, at: i64) -> JobRecord {
+    JobRecord {
+        id: id.into(),
+        account_id: "111122223333".into(),
+        kind: "REFERENCE_IMPORT".into(),
+        store_id: store.into(),
+        role_arn: Some("arn:aws:iam::111122223333:role/r".into()),
+        status: "SUBMITTED".into(),
+        status_message: None,
+        created_at_ms: at,
+        completed_at_ms: None,
+        attempts: 0,
+    }
+}
+
+fn items(job_id: &str, n: i64) -> Vec<JobItemRecord> {
+    (0..n)
+        .map(|i| JobItemRecord {
+            job_id: job_id.into(),
+            index: i,
+            status: "NOT_STARTED".into(),
+            status_message: None,
+            spec: format!("{{\"n\":{i}}}"),
+            result_id: format!("{job_id}{i}"),
+            attempts: 0,
+        })
+        .collect()
+}
+
+fn lease(owner: &str, until: i64) -> Lease {
+    Lease {
+        owner: owner.into(),
+        until_ms: until,
+    }
+}
+
+const KINDS: &[&str] = &["REFERENCE_IMPORT"];
+
+/// Imports one reference through a job, as the engine does.
+async fn import(c: &SqlCatalog, job_id: &str, store: &str, r: &ReferenceRecord) {
+    c.create_job(&job(job_id, store, 1), &items(job_id, 1), None)
+        .await
+        .unwrap();
+    let claimed = c
+        .claim_job(KINDS, &lease("n", 100), 50)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(claimed.id, job_id);
+    c.finish_reference_item(job_id, 0, "n", r, &BTreeMap::new())
+        .await
+        .unwrap();
+    c.finish_job(job_id, "n", "COMPLETED", None, 60)
+        .await
+        .unwrap();
+}
+
+async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
+    let a = "111122223333";
+    c.create_reference_store(&reference_store(a, "0000000001", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    let r1 = reference("0000000001", "1000000001", "hg38", 10, "9000000001");
+    let r2 = reference("0000000001", "1000000002", "t2t", 20, "9000000002");
+    import(c, "9000000001", "0000000001", &r1).await;
+    import(c, "9000000002", "0000000001", &r2).await;
+    assert_eq!(
+        c.reference(a, "0000000001", "1000000001").await.unwrap(),
+        Some(r1.clone())
+    );
+    assert_eq!(
+        c.reference(a, "0000000009", "1000000001").await.unwrap(),
+        None,
+        "wrong store"
+    );
+    assert_eq!(
+        c.reference("444455556666", "0000000001", "1000000001")
+            .await
+            .unwrap(),
+        None,
+        "wrong account"
+    );
+    let all = c
+        .list_references(a, "0000000001", &ReferenceFilter::default(), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(all, vec![r1.clone(), r2.clone()]);
+    let by_md5 = ReferenceFilter {
+        md5: Some("md5-t2t".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        c.list_references(a, "0000000001", &by_md5, None, 10)
+            .await
+            .unwrap(),
+        vec![r2.clone()]
+    );
+    let page2 = c
+        .list_references(
+            a,
+            "0000000001",
+            &ReferenceFilter::default(),
+            Some(&ListCursor {
+                created_at_ms: 10,
+                id: r1.id.clone(),
+            }),
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(page2, vec![r2.clone()]);
+
+    assert!(matches!(
+        c.delete_reference_store(a, "0000000001").await,
+        Err(CatalogError::NotEmpty(_))
+    ));
+    c.delete_reference(a, "0000000001", "1000000001")
+        .await
+        .unwrap();
+    c.delete_reference(a, "0000000001", "1000000002")
+        .await
+        .unwrap();
+    assert!(matches!(
+        c.delete_reference(a, "0000000001", "1000000002").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    c.delete_reference_store(a, "0000000001").await.unwrap();
+}
+
+async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
+    c.create_job(&job("0000000002", "S1", 20), &items("0000000002", 1), None)
+        .await
+        .unwrap();
+    c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 1), None)
+        .await
+        .unwrap();
+    c.create_job(&job("0000000003", "S2", 30), &items("0000000003", 2), None)
+        .await
+        .unwrap();
+    let first = c
+        .claim_job(KINDS, &lease("a", 1000), 100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.id.as_str(), first.status.as_str(), first.attempts),
+        ("0000000001", "IN_PROGRESS", 1)
+    );
+    // The second job of S1 waits for the first; S2's job is free.
+    let second = c
+        .claim_job(KINDS, &lease("b", 1000), 100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.id, "0000000003");
+    assert_eq!(
+        c.claim_job(KINDS, &lease("c", 1000), 100).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        c.claim_job(&["READ_SET_IMPORT"], &lease("c", 1000), 2000)
+            .await
+            .unwrap(),
+        None,
+        "other kinds only"
+    );
+    c.finish_job("0000000001", "a", "COMPLETED", None, 150)
+        .await
+        .unwrap();
+    let third = c
+        .claim_job(KINDS, &lease("c", 1000), 160)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(third.id, "0000000002");
+    let (done, _) = c
+        .job("111122223333", "REFERENCE_IMPORT", "S1", "0000000001")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (done.status.as_str(), done.completed_at_ms),
+        ("COMPLETED", Some(150))
+    );
+    assert_eq!(
+        c.job("111122223333", "REFERENCE_IMPORT", "S2", "0000000001")
+            .await
+            .unwrap(),
+        None,
+        "wrong store"
+    );
+}
+
+async fn leases_expire_renew_and_release(c: &SqlCatalog) {
+    c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 1), None)
+        .await
+        .unwrap();
+    c.claim_job(KINDS, &lease("a", 1000), 100)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        c.claim_job(KINDS, &lease("b", 2000), 999).await.unwrap(),
+        None,
+        "lease still live"
+    );
+    c.renew_lease("0000000001", &lease("a", 3000))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.claim_job(KINDS, &lease("b", 4000), 2500).await.unwrap(),
+        None,
+        "renewed"
+    );
+    // Node a crashes: after the lease lapses, b takes the job over and a is locked out.
+    let taken = c
+        .claim_job(KINDS, &lease("b", 9000), 3001)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((taken.status.as_str(), taken.attempts), ("IN_PROGRESS", 2));
+    assert!(matches!(
+        c.renew_lease("0000000001", &lease("a", 9999)).await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    assert!(matches!(
+        c.set_item_status("0000000001", 0, "a", "FAILED", Some("x"))
+            .await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    assert!(matches!(
+        c.finish_job("0000000001", "a", "FAILED", None, 1).await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    // b restarts: its leases are dropped and the job can be claimed at once.
+    assert_eq!(c.release_leases("b").await.unwrap(), 1);
+    let again = c
+        .claim_job(KINDS, &lease("b2", 9000), 3002)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.attempts, 3);
+    c.set_item_status("0000000001", 0, "b2", "IN_PROGRESS", None)
+        .await
+        .unwrap();
+    let items = c.job_items("0000000001").await.unwrap();
+    assert_eq!(
+        (items[0].status.as_str(), items[0].attempts),
+        ("IN_PROGRESS", 1)
+    );
+}
+
+async fn finishing_an_item_is_atomic_and_exactly_once(c: &SqlCatalog) {
+    c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 2), None)
+        .await
+        .unwrap();
+    c.claim_job(KINDS, &lease("a", 1000), 100)
+        .await
+        .unwrap()
+        .unwrap();
+    let r = reference("S1", "00000000010", "one", 10, "0000000001");
+    let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
+    c.finish_reference_item("0000000001", 0, "a", &r, &tags)
+        .await
+        .unwrap();
+    // A resumed worker that redoes the item cannot create a second reference.
+    assert!(matches!(
+        c.finish_reference_item("0000000001", 0, "a", &r, &tags)
+            .await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
+    // A worker without the lease writes nothing.
+    let r2 = reference("S1", "00000000011", "two", 10, "0000000001");
+    assert!(matches!(
+        c.finish_reference_item("0000000001", 1, "z", &r2, &tags)
+            .await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    assert_eq!(
+        c.reference("111122223333", "S1", "00000000011")
+            .await
+            .unwrap(),
+        None
+    );
+    let items = c.job_items("0000000001").await.unwrap();
+    assert_eq!(
+        (items[0].status.as_str(), items[1].status.as_str()),
+        ("FINISHED", "NOT_STARTED")
+    );
+    let t = TagTarget {
+        account_id: "111122223333".into(),
+        kind: ResourceKind::Reference,
+        id: r.id.clone(),
+    };
+    assert_eq!(c.tags(&t).await.unwrap(), tags);
+}
+
+async fn jobs_list_and_filter(c: &SqlCatalog) {
+    for (id, at) in [("0000000001", 10), ("0000000002", 20), ("0000000003", 30)] {
+        c.create_job(&job(id, "S1", at), &items(id, 1), None)
+            .await
+            .unwrap();
+    }
+    c.create_job(&job("0000000004", "S2", 5), &items("0000000004", 1), None)
+        .await
+        .unwrap();
+    let a = "111122223333";
+    let ids = |v: Vec<JobRecord>| v.into_iter().map(|j| j.id).collect::<Vec<_>>();
+    let all = JobFilter::default();
+    assert_eq!(
+        ids(c
+            .list_jobs(a, "REFERENCE_IMPORT", "S1", &all, None, 10)
+            .await
+            .unwrap()),
+        ["0000000001", "0000000002", "0000000003"]
+    );
+    let after = ListCursor {
+        created_at_ms: 10,
+        id: "0000000001".into(),
+    };
+    assert_eq!(
+        ids(c
+            .list_jobs(a, "REFERENCE_IMPORT", "S1", &all, Some(&after), 1)
+            .await
+            .unwrap()),
+        ["0000000002"]
+    );
+    let window = JobFilter {
+        created_after_ms: Some(20),
+        created_before_ms: Some(30),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c
+            .list_jobs(a, "REFERENCE_IMPORT", "S1", &window, None, 10)
+            .await
+            .unwrap()),
+        ["0000000002", "0000000003"]
+    );
+    c.claim_job(KINDS, &lease("a", 1000), 100).await.unwrap();
+    let running = JobFilter {
+        status: Some("IN_PROGRESS".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c
+            .list_jobs(a, "REFERENCE_IMPORT", "S2", &running, None, 10)
+            .await
+            .unwrap()),
+        ["0000000004"]
+    );
+    assert!(
+        c.list_jobs(a, "READ_SET_IMPORT", "S1", &all, None, 10)
+            .await
+            .unwrap()
+            .is_empty()
     );
 }

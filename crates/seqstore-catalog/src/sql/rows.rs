@@ -1,6 +1,9 @@
 //! Row decoding and a small `$n` query builder for dynamic filters.
 
-use crate::{CatalogError, ListCursor, ReferenceStoreRecord, Result, SequenceStoreRecord};
+use crate::{
+    CatalogError, JobItemRecord, JobRecord, ListCursor, ReferenceRecord, ReferenceStoreRecord,
+    Result, SequenceStoreRecord,
+};
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
@@ -10,7 +13,16 @@ pub(crate) const SEQUENCE_STORE_COLUMNS: &str = "id, account_id, name, descripti
      propagated_set_level_tags, access_log_location, s3_access_point_alias, created_at, updated_at";
 
 pub(crate) const REFERENCE_STORE_COLUMNS: &str =
-    "id, account_id, name, description, sse_type, sse_key_arn, created_at";
+    "id, account_id, name, description, sse_type, sse_key_arn, s3_access_point_alias, created_at";
+
+pub(crate) const REFERENCE_COLUMNS: &str = "id, account_id, reference_store_id, name, description, \
+     md5, status, source_file_name, source_size, index_size, creation_job_id, created_at, updated_at";
+
+pub(crate) const JOB_COLUMNS: &str = "id, account_id, kind, store_id, role_arn, status, \
+     status_message, created_at, completed_at, attempts";
+
+pub(crate) const JOB_ITEM_COLUMNS: &str =
+    "job_id, item_index, status, status_message, spec, result_id, attempts";
 
 pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
     let tags: String = row.try_get("propagated_set_level_tags")?;
@@ -46,7 +58,53 @@ pub(crate) fn reference_store(row: &AnyRow) -> Result<ReferenceStoreRecord> {
         description: row.try_get("description")?,
         sse_type: row.try_get("sse_type")?,
         sse_key_arn: row.try_get("sse_key_arn")?,
+        s3_access_point_alias: row.try_get("s3_access_point_alias")?,
         created_at_ms: row.try_get("created_at")?,
+    })
+}
+
+pub(crate) fn reference(row: &AnyRow) -> Result<ReferenceRecord> {
+    Ok(ReferenceRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        reference_store_id: row.try_get("reference_store_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        md5: row.try_get("md5")?,
+        status: row.try_get("status")?,
+        source_file_name: row.try_get("source_file_name")?,
+        source_size: row.try_get("source_size")?,
+        index_size: row.try_get("index_size")?,
+        creation_job_id: row.try_get("creation_job_id")?,
+        created_at_ms: row.try_get("created_at")?,
+        updated_at_ms: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn job(row: &AnyRow) -> Result<JobRecord> {
+    Ok(JobRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        kind: row.try_get("kind")?,
+        store_id: row.try_get("store_id")?,
+        role_arn: row.try_get("role_arn")?,
+        status: row.try_get("status")?,
+        status_message: row.try_get("status_message")?,
+        created_at_ms: row.try_get("created_at")?,
+        completed_at_ms: row.try_get("completed_at")?,
+        attempts: row.try_get("attempts")?,
+    })
+}
+
+pub(crate) fn job_item(row: &AnyRow) -> Result<JobItemRecord> {
+    Ok(JobItemRecord {
+        job_id: row.try_get("job_id")?,
+        index: row.try_get("item_index")?,
+        status: row.try_get("status")?,
+        status_message: row.try_get("status_message")?,
+        spec: row.try_get("spec")?,
+        result_id: row.try_get("result_id")?,
+        attempts: row.try_get("attempts")?,
     })
 }
 

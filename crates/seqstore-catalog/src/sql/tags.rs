@@ -1,12 +1,14 @@
 //! Tags of any taggable resource.
 
 use super::{SqlCatalog, unique_as};
-use crate::{CatalogError, Result, TagTarget};
+use crate::{CatalogError, ResourceKind, Result, TagTarget, Tags};
+use async_trait::async_trait;
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 
-impl SqlCatalog {
-    pub(crate) async fn tags(&self, target: &TagTarget) -> Result<BTreeMap<String, String>> {
+#[async_trait]
+impl Tags for SqlCatalog {
+    async fn tags(&self, target: &TagTarget) -> Result<BTreeMap<String, String>> {
         let rows = sqlx::query(
             "SELECT tag_key, tag_value FROM tags \
              WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
@@ -21,7 +23,7 @@ impl SqlCatalog {
             .collect()
     }
 
-    pub(crate) async fn put_tags(
+    async fn put_tags(
         &self,
         target: &TagTarget,
         tags: &BTreeMap<String, String>,
@@ -46,7 +48,7 @@ impl SqlCatalog {
         Ok(())
     }
 
-    pub(crate) async fn delete_tags(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
+    async fn delete_tags(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         for key in keys {
             sqlx::query(
@@ -104,4 +106,13 @@ pub(crate) async fn delete_all_tags(
     .execute(&mut **tx)
     .await?;
     Ok(())
+}
+
+/// The tag target of a resource.
+pub(crate) fn target(account_id: &str, kind: ResourceKind, id: &str) -> TagTarget {
+    TagTarget {
+        account_id: account_id.to_owned(),
+        kind,
+        id: id.to_owned(),
+    }
 }

@@ -1,16 +1,18 @@
-//! Sequence stores and reference stores.
+//! Sequence stores.
 
-use super::rows::{self, Arg, REFERENCE_STORE_COLUMNS, SEQUENCE_STORE_COLUMNS, Select};
-use super::tags::{delete_all_tags, upsert_tags};
+use super::rows::{self, Arg, SEQUENCE_STORE_COLUMNS, Select};
+use super::tags::{delete_all_tags, target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use crate::{
-    CatalogError, IdempotencyRecord, ListCursor, ReferenceStoreFilter, ReferenceStoreRecord,
-    ResourceKind, Result, SequenceStoreFilter, SequenceStoreRecord, TagTarget,
+    CatalogError, IdempotencyRecord, ListCursor, ResourceKind, Result, SequenceStoreFilter,
+    SequenceStoreRecord, SequenceStores,
 };
+use async_trait::async_trait;
 use std::collections::BTreeMap;
 
-impl SqlCatalog {
-    pub(crate) async fn create_sequence_store(
+#[async_trait]
+impl SequenceStores for SqlCatalog {
+    async fn create_sequence_store(
         &self,
         s: &SequenceStoreRecord,
         tags: &BTreeMap<String, String>,
@@ -52,7 +54,7 @@ impl SqlCatalog {
         Ok(())
     }
 
-    pub(crate) async fn sequence_store(
+    async fn sequence_store(
         &self,
         account_id: &str,
         id: &str,
@@ -69,7 +71,7 @@ impl SqlCatalog {
         .transpose()
     }
 
-    pub(crate) async fn list_sequence_stores(
+    async fn list_sequence_stores(
         &self,
         account_id: &str,
         f: &SequenceStoreFilter,
@@ -94,7 +96,7 @@ impl SqlCatalog {
             .collect()
     }
 
-    pub(crate) async fn update_sequence_store(
+    async fn update_sequence_store(
         &self,
         s: &SequenceStoreRecord,
         idempotency: Option<&IdempotencyRecord>,
@@ -127,7 +129,7 @@ impl SqlCatalog {
         Ok(())
     }
 
-    pub(crate) async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
+    async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         let done = sqlx::query("DELETE FROM sequence_stores WHERE account_id = $1 AND id = $2")
             .bind(account_id)
@@ -144,117 +146,6 @@ impl SqlCatalog {
         .await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    pub(crate) async fn create_reference_store(
-        &self,
-        s: &ReferenceStoreRecord,
-        tags: &BTreeMap<String, String>,
-        idempotency: Option<&IdempotencyRecord>,
-    ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        if let Some(record) = idempotency {
-            record_idempotency(&mut tx, record).await?;
-        }
-        let existing = sqlx::query("SELECT id FROM reference_stores WHERE account_id = $1")
-            .bind(&s.account_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if existing.is_some() {
-            return Err(CatalogError::QuotaExceeded(
-                "one reference store per account",
-            ));
-        }
-        sqlx::query(&format!(
-            "INSERT INTO reference_stores ({REFERENCE_STORE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ))
-        .bind(&s.id)
-        .bind(&s.account_id)
-        .bind(&s.name)
-        .bind(&s.description)
-        .bind(&s.sse_type)
-        .bind(&s.sse_key_arn)
-        .bind(s.created_at_ms)
-        .execute(&mut *tx)
-        .await
-        // A concurrent create for the same account also lands here: the account column is
-        // unique, so the quota holds even then.
-        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("reference store")))?;
-        upsert_tags(
-            &mut tx,
-            &target(&s.account_id, ResourceKind::ReferenceStore, &s.id),
-            tags,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    pub(crate) async fn reference_store(
-        &self,
-        account_id: &str,
-        id: &str,
-    ) -> Result<Option<ReferenceStoreRecord>> {
-        sqlx::query(&format!(
-            "SELECT {REFERENCE_STORE_COLUMNS} FROM reference_stores WHERE account_id = $1 AND id = $2"
-        ))
-        .bind(account_id)
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await?
-        .as_ref()
-        .map(rows::reference_store)
-        .transpose()
-    }
-
-    pub(crate) async fn list_reference_stores(
-        &self,
-        account_id: &str,
-        f: &ReferenceStoreFilter,
-        after: Option<&ListCursor>,
-        limit: u32,
-    ) -> Result<Vec<ReferenceStoreRecord>> {
-        let mut q = Select::default();
-        q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
-        q.cmp_opt("name", "=", &f.name);
-        q.cmp_opt("created_at", ">=", &f.created_after_ms);
-        q.cmp_opt("created_at", "<=", &f.created_before_ms);
-        q.after(after);
-        let (sql, args) = q.page(REFERENCE_STORE_COLUMNS, "reference_stores", limit);
-        rows::bind_all(sqlx::query(&sql), args)
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(rows::reference_store)
-            .collect()
-    }
-
-    pub(crate) async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        let done = sqlx::query("DELETE FROM reference_stores WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(CatalogError::NotFound("reference store"));
-        }
-        delete_all_tags(
-            &mut tx,
-            &target(account_id, ResourceKind::ReferenceStore, id),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-fn target(account_id: &str, kind: ResourceKind, id: &str) -> TagTarget {
-    TagTarget {
-        account_id: account_id.to_owned(),
-        kind,
-        id: id.to_owned(),
     }
 }
 

@@ -1,0 +1,235 @@
+//! The catalog traits: what the domain needs to keep durably, one trait per concern.
+
+use crate::{
+    AccessKeyRecord, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor,
+    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result,
+    SequenceStoreFilter, SequenceStoreRecord, TagTarget,
+};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+
+/// Everything the domain keeps. Implementations are safe to share across tasks and across
+/// server processes that use the same database.
+pub trait Catalog:
+    AccessKeys
+    + Idempotency
+    + SequenceStores
+    + ReferenceStores
+    + References
+    + Tags
+    + Jobs
+    + Send
+    + Sync
+    + std::fmt::Debug
+{
+    /// Which backend this is (`sqlite` or `postgres`), for logs.
+    fn backend(&self) -> &'static str;
+}
+
+/// Access keys that sign requests.
+#[async_trait]
+pub trait AccessKeys {
+    /// Stores a new access key; an existing id is a [`crate::CatalogError::AlreadyExists`].
+    async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
+    /// Looks up an access key by id.
+    async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
+}
+
+/// Remembered answers to requests with a `clientToken`. Recording happens inside the
+/// create/update transactions of the other traits.
+#[async_trait]
+pub trait Idempotency {
+    /// The record for `(account, operation, token)` younger than `not_before_ms`, if any.
+    async fn idempotency_record(
+        &self,
+        account_id: &str,
+        operation: &str,
+        client_token: &str,
+        not_before_ms: i64,
+    ) -> Result<Option<IdempotencyRecord>>;
+}
+
+/// Sequence stores.
+#[async_trait]
+pub trait SequenceStores {
+    /// Creates a store with its tags and records `idempotency` in the same transaction.
+    /// [`crate::CatalogError::AlreadyExists`] when the id or alias is taken,
+    /// [`crate::CatalogError::TokenInUse`] when the token was recorded concurrently; nothing
+    /// is written then.
+    async fn create_sequence_store(
+        &self,
+        store: &SequenceStoreRecord,
+        tags: &BTreeMap<String, String>,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()>;
+    /// One sequence store of an account.
+    async fn sequence_store(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<SequenceStoreRecord>>;
+    /// A page of an account's sequence stores, ordered by creation time then id.
+    async fn list_sequence_stores(
+        &self,
+        account_id: &str,
+        filter: &SequenceStoreFilter,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<SequenceStoreRecord>>;
+    /// Replaces the mutable fields (matched by account and id) and records `idempotency`
+    /// in the same transaction. [`crate::CatalogError::NotFound`] when gone.
+    async fn update_sequence_store(
+        &self,
+        store: &SequenceStoreRecord,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()>;
+    /// Deletes a store and its tags. [`crate::CatalogError::NotFound`] when absent.
+    async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()>;
+}
+
+/// Reference stores (one per account).
+#[async_trait]
+pub trait ReferenceStores {
+    /// Creates the account's reference store with its tags; the account already having one
+    /// is [`crate::CatalogError::QuotaExceeded`]; a taken id is
+    /// [`crate::CatalogError::AlreadyExists`].
+    async fn create_reference_store(
+        &self,
+        store: &ReferenceStoreRecord,
+        tags: &BTreeMap<String, String>,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()>;
+    /// One reference store of an account.
+    async fn reference_store(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<Option<ReferenceStoreRecord>>;
+    /// A page of an account's reference stores, ordered by creation time then id.
+    async fn list_reference_stores(
+        &self,
+        account_id: &str,
+        filter: &ReferenceStoreFilter,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<ReferenceStoreRecord>>;
+    /// Deletes a reference store and its tags: [`crate::CatalogError::NotFound`] when
+    /// absent, [`crate::CatalogError::NotEmpty`] while it holds references.
+    async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()>;
+}
+
+/// References (genomes) in reference stores. They are created by import jobs
+/// ([`Jobs::finish_reference_item`]).
+#[async_trait]
+pub trait References {
+    /// One reference of a store.
+    async fn reference(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<Option<ReferenceRecord>>;
+    /// A page of a store's references, ordered by creation time then id.
+    async fn list_references(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        filter: &ReferenceFilter,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<ReferenceRecord>>;
+    /// Deletes a reference and its tags. [`crate::CatalogError::NotFound`] when absent.
+    async fn delete_reference(&self, account_id: &str, store_id: &str, id: &str) -> Result<()>;
+}
+
+/// Tags of any taggable resource.
+#[async_trait]
+pub trait Tags {
+    /// The tags of a resource (empty when it has none).
+    async fn tags(&self, target: &TagTarget) -> Result<BTreeMap<String, String>>;
+    /// Adds or replaces tags; more than `max_tags` in total afterwards is
+    /// [`crate::CatalogError::QuotaExceeded`] and changes nothing.
+    async fn put_tags(
+        &self,
+        target: &TagTarget,
+        tags: &BTreeMap<String, String>,
+        max_tags: usize,
+    ) -> Result<()>;
+    /// Removes the given keys; absent keys are ignored.
+    async fn delete_tags(&self, target: &TagTarget, keys: &[String]) -> Result<()>;
+}
+
+/// The durable job queue. Workers claim jobs with a lease that they renew; a lapsed lease
+/// (crashed node) lets another worker take the job over. Every change a worker makes is
+/// guarded by its lease: [`crate::CatalogError::LeaseLost`] tells it to stop.
+#[async_trait]
+pub trait Jobs {
+    /// Creates a job with its items (and records `idempotency`) in one transaction.
+    async fn create_job(
+        &self,
+        job: &JobRecord,
+        items: &[JobItemRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()>;
+    /// One job of an account with its items in request order.
+    async fn job(
+        &self,
+        account_id: &str,
+        kind: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>>;
+    /// A page of a store's jobs of one kind, ordered by creation time then id.
+    async fn list_jobs(
+        &self,
+        account_id: &str,
+        kind: &str,
+        store_id: &str,
+        filter: &JobFilter,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>>;
+    /// Claims the oldest runnable job of `kinds`: SUBMITTED or IN_PROGRESS with no live
+    /// lease, and no older unfinished job on the same store (jobs of a store run one at a
+    /// time, in order). Sets the lease, moves SUBMITTED to IN_PROGRESS, counts the attempt.
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        lease: &Lease,
+        now_ms: i64,
+    ) -> Result<Option<JobRecord>>;
+    /// Extends a held lease; [`crate::CatalogError::LeaseLost`] when another node holds it.
+    async fn renew_lease(&self, job_id: &str, lease: &Lease) -> Result<()>;
+    /// Drops every lease of `owner` (a node that restarted holds none).
+    async fn release_leases(&self, owner: &str) -> Result<u64>;
+    /// The items of a job, in request order.
+    async fn job_items(&self, job_id: &str) -> Result<Vec<JobItemRecord>>;
+    /// Sets an item's status (counting an attempt when it becomes IN_PROGRESS).
+    async fn set_item_status(
+        &self,
+        job_id: &str,
+        index: i64,
+        owner: &str,
+        status: &str,
+        message: Option<&str>,
+    ) -> Result<()>;
+    /// Creates the reference of a finished reference-import item and marks the item
+    /// FINISHED, in one transaction.
+    async fn finish_reference_item(
+        &self,
+        job_id: &str,
+        index: i64,
+        owner: &str,
+        reference: &ReferenceRecord,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()>;
+    /// Moves a job to a terminal status and drops its lease.
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        owner: &str,
+        status: &str,
+        message: Option<&str>,
+        completed_at_ms: i64,
+    ) -> Result<()>;
+}

@@ -1,0 +1,306 @@
+//! The durable job queue: jobs, their items, leases.
+
+use super::rows::{self, Arg, JOB_COLUMNS, JOB_ITEM_COLUMNS, Select};
+use super::tags::{target, upsert_tags};
+use super::{SqlCatalog, record_idempotency, unique_as};
+use crate::{
+    CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease, ListCursor,
+    ReferenceRecord, ResourceKind, Result,
+};
+use async_trait::async_trait;
+use sqlx::{Any, Transaction};
+use std::collections::BTreeMap;
+
+#[async_trait]
+impl Jobs for SqlCatalog {
+    async fn create_job(
+        &self,
+        job: &JobRecord,
+        items: &[JobItemRecord],
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(record) = idempotency {
+            record_idempotency(&mut tx, record).await?;
+        }
+        sqlx::query(&format!(
+            "INSERT INTO jobs ({JOB_COLUMNS}, lease_owner, lease_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)"
+        ))
+        .bind(&job.id)
+        .bind(&job.account_id)
+        .bind(&job.kind)
+        .bind(&job.store_id)
+        .bind(&job.role_arn)
+        .bind(&job.status)
+        .bind(&job.status_message)
+        .bind(job.created_at_ms)
+        .bind(job.completed_at_ms)
+        .bind(job.attempts)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("job id")))?;
+        for item in items {
+            sqlx::query(&format!(
+                "INSERT INTO job_items ({JOB_ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+            ))
+            .bind(&item.job_id)
+            .bind(item.index)
+            .bind(&item.status)
+            .bind(&item.status_message)
+            .bind(&item.spec)
+            .bind(&item.result_id)
+            .bind(item.attempts)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn job(
+        &self,
+        account_id: &str,
+        kind: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = $1 AND kind = $2 AND store_id = $3 AND id = $4"
+        ))
+        .bind(account_id)
+        .bind(kind)
+        .bind(store_id)
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let job = rows::job(&row)?;
+        let items = self.job_items(&job.id).await?;
+        Ok(Some((job, items)))
+    }
+
+    async fn list_jobs(
+        &self,
+        account_id: &str,
+        kind: &str,
+        store_id: &str,
+        f: &JobFilter,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<JobRecord>> {
+        let mut q = Select::default();
+        q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
+        q.cmp("kind", "=", Arg::Text(kind.to_owned()));
+        q.cmp("store_id", "=", Arg::Text(store_id.to_owned()));
+        q.cmp_opt("status", "=", &f.status);
+        q.cmp_opt("created_at", ">=", &f.created_after_ms);
+        q.cmp_opt("created_at", "<=", &f.created_before_ms);
+        q.after(after);
+        let (sql, args) = q.page(JOB_COLUMNS, "jobs", limit);
+        rows::bind_all(sqlx::query(&sql), args)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(rows::job)
+            .collect()
+    }
+
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        lease: &Lease,
+        now_ms: i64,
+    ) -> Result<Option<JobRecord>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        // $1 owner, $2 lease end, $3 now, $4.. kinds. The lease condition is repeated on the
+        // outer UPDATE so that PostgreSQL re-checks it on the row it finally locks.
+        let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 4)).collect();
+        let lock = if self.is_postgres() {
+            " FOR UPDATE SKIP LOCKED"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "UPDATE jobs SET lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1, \
+             status = CASE WHEN status = 'SUBMITTED' THEN 'IN_PROGRESS' ELSE status END \
+             WHERE (lease_owner IS NULL OR lease_expires_at < $3) AND id = ( \
+               SELECT j.id FROM jobs j \
+               WHERE j.status IN ('SUBMITTED', 'IN_PROGRESS') AND j.kind IN ({kinds}) \
+                 AND (j.lease_owner IS NULL OR j.lease_expires_at < $3) \
+                 AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.account_id = j.account_id \
+                   AND p.kind = j.kind AND p.store_id = j.store_id \
+                   AND p.status IN ('SUBMITTED', 'IN_PROGRESS') \
+                   AND (p.created_at < j.created_at OR (p.created_at = j.created_at AND p.id < j.id))) \
+               ORDER BY j.created_at, j.id LIMIT 1{lock}) \
+             RETURNING {JOB_COLUMNS}",
+            kinds = kind_params.join(", "),
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(&lease.owner)
+            .bind(lease.until_ms)
+            .bind(now_ms);
+        for kind in kinds {
+            query = query.bind(*kind);
+        }
+        query
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(rows::job)
+            .transpose()
+    }
+
+    async fn renew_lease(&self, job_id: &str, lease: &Lease) -> Result<()> {
+        let done =
+            sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3")
+                .bind(lease.until_ms)
+                .bind(job_id)
+                .bind(&lease.owner)
+                .execute(self.pool())
+                .await?;
+        if done.rows_affected() == 0 {
+            return Err(CatalogError::LeaseLost(job_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    async fn release_leases(&self, owner: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_owner = NULL, lease_expires_at = NULL WHERE lease_owner = $1",
+        )
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn job_items(&self, job_id: &str) -> Result<Vec<JobItemRecord>> {
+        sqlx::query(&format!(
+            "SELECT {JOB_ITEM_COLUMNS} FROM job_items WHERE job_id = $1 ORDER BY item_index"
+        ))
+        .bind(job_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(rows::job_item)
+        .collect()
+    }
+
+    async fn set_item_status(
+        &self,
+        job_id: &str,
+        index: i64,
+        owner: &str,
+        status: &str,
+        message: Option<&str>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        hold_lease(&mut tx, job_id, owner).await?;
+        let started = i64::from(status == "IN_PROGRESS");
+        sqlx::query(
+            "UPDATE job_items SET status = $1, status_message = $2, attempts = attempts + $3 \
+             WHERE job_id = $4 AND item_index = $5",
+        )
+        .bind(status)
+        .bind(message)
+        .bind(started)
+        .bind(job_id)
+        .bind(index)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish_reference_item(
+        &self,
+        job_id: &str,
+        index: i64,
+        owner: &str,
+        r: &ReferenceRecord,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        hold_lease(&mut tx, job_id, owner).await?;
+        sqlx::query(&format!(
+            "INSERT INTO genome_references ({}) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            rows::REFERENCE_COLUMNS
+        ))
+        .bind(&r.id)
+        .bind(&r.account_id)
+        .bind(&r.reference_store_id)
+        .bind(&r.name)
+        .bind(&r.description)
+        .bind(&r.md5)
+        .bind(&r.status)
+        .bind(&r.source_file_name)
+        .bind(r.source_size)
+        .bind(r.index_size)
+        .bind(&r.creation_job_id)
+        .bind(r.created_at_ms)
+        .bind(r.updated_at_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("reference id")))?;
+        upsert_tags(
+            &mut tx,
+            &target(&r.account_id, ResourceKind::Reference, &r.id),
+            tags,
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE job_items SET status = 'FINISHED', status_message = NULL WHERE job_id = $1 AND item_index = $2",
+        )
+        .bind(job_id)
+        .bind(index)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        owner: &str,
+        status: &str,
+        message: Option<&str>,
+        completed_at_ms: i64,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, status_message = $2, completed_at = $3, \
+             lease_owner = NULL, lease_expires_at = NULL WHERE id = $4 AND lease_owner = $5",
+        )
+        .bind(status)
+        .bind(message)
+        .bind(completed_at_ms)
+        .bind(job_id)
+        .bind(owner)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(CatalogError::LeaseLost(job_id.to_owned()));
+        }
+        Ok(())
+    }
+}
+
+/// First statement of a worker's transaction: a no-op write on its job row that fails when
+/// the lease is gone, and that keeps the row locked (PostgreSQL) or the database write-locked
+/// (SQLite) until commit, so no other node can take the lease in between.
+async fn hold_lease(tx: &mut Transaction<'_, Any>, job_id: &str, owner: &str) -> Result<()> {
+    let done =
+        sqlx::query("UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2")
+            .bind(job_id)
+            .bind(owner)
+            .execute(&mut **tx)
+            .await?;
+    if done.rows_affected() == 0 {
+        return Err(CatalogError::LeaseLost(job_id.to_owned()));
+    }
+    Ok(())
+}
