@@ -2,14 +2,17 @@
 //! (local file system under the data dir by default, or any S3-compatible service).
 
 mod layout;
+mod sources;
 
 pub use layout::{KeyError, reference_key, sequence_store_prefix};
+pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources};
 
 use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -65,6 +68,39 @@ impl From<object_store::Error> for BlobError {
             object_store::Error::NotFound { path, .. } => Self::NotFound(path),
             other => Self::Store(other),
         }
+    }
+}
+
+/// Part size of streamed writes (S3's multipart minimum is 5 MiB).
+const WRITE_CHUNK: usize = 8 * 1024 * 1024;
+
+/// Parts of one streamed write in flight at once: bounds memory to a few chunks.
+const WRITE_CONCURRENCY: usize = 4;
+
+/// A streamed write in progress.
+#[derive(Debug)]
+pub struct BlobWriter {
+    inner: WriteMultipart,
+}
+
+impl BlobWriter {
+    /// Appends bytes, waiting while too many parts are in flight.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        self.inner.wait_for_capacity(WRITE_CONCURRENCY).await?;
+        self.inner.write(bytes);
+        Ok(())
+    }
+
+    /// Makes the object visible under its key.
+    pub async fn finish(self) -> Result<(), BlobError> {
+        self.inner.finish().await?;
+        Ok(())
+    }
+
+    /// Drops everything written; the key keeps its previous state.
+    pub async fn abort(self) -> Result<(), BlobError> {
+        self.inner.abort().await?;
+        Ok(())
     }
 }
 
@@ -128,6 +164,32 @@ impl BlobStore {
         Ok(self.inner.head(&Path::from(key)).await?.size)
     }
 
+    /// Streams `range` of an object without holding it in memory.
+    pub async fn read_range(
+        &self,
+        key: &str,
+        range: Range<u64>,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(range)),
+            ..GetOptions::default()
+        };
+        let result = self.inner.get_opts(&Path::from(key), options).await?;
+        Ok(result
+            .into_stream()
+            .map(|chunk| chunk.map_err(BlobError::from))
+            .boxed())
+    }
+
+    /// Starts a streamed write; nothing is visible under `key` until
+    /// [`BlobWriter::finish`] (temp file + rename locally, multipart commit on S3).
+    pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
+        let upload = self.inner.put_multipart(&Path::from(key)).await?;
+        Ok(BlobWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
+        })
+    }
+
     /// Deletes an object; deleting a missing key is not an error.
     pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
         match self.inner.delete(&Path::from(key)).await {
@@ -165,5 +227,39 @@ mod tests {
             Err(BlobError::NotFound(_))
         ));
         store.delete(&key).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn streamed_writes_appear_only_when_finished() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&BlobConfig::Local {
+            root: dir.path().to_owned(),
+        })
+        .unwrap();
+        let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
+        let mut w = store.writer("a/b").await.unwrap();
+        for chunk in data.chunks(1_000_003) {
+            w.write(chunk).await.unwrap();
+        }
+        assert!(matches!(
+            store.size("a/b").await,
+            Err(BlobError::NotFound(_))
+        ));
+        w.finish().await.unwrap();
+        assert_eq!(store.size("a/b").await.unwrap(), data.len() as u64);
+        let mut got = Vec::new();
+        let mut s = store.read_range("a/b", 5..9_000_005).await.unwrap();
+        while let Some(chunk) = s.next().await {
+            got.extend_from_slice(&chunk.unwrap());
+        }
+        assert_eq!(got, &data[5..9_000_005]);
+
+        let mut w = store.writer("a/c").await.unwrap();
+        w.write(b"partial").await.unwrap();
+        w.abort().await.unwrap();
+        assert!(matches!(
+            store.size("a/c").await,
+            Err(BlobError::NotFound(_))
+        ));
     }
 }
