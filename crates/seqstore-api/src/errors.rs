@@ -43,6 +43,9 @@ impl ApiError {
             CoreError::NotSupported(m) => {
                 Self::shape(ErrorShape::NotSupportedOperationException, m)
             }
+            CoreError::RangeNotSatisfiable(m) => {
+                Self::shape(ErrorShape::RangeNotSatisfiableException, m)
+            }
             e @ (CoreError::Catalog(_) | CoreError::Internal(_)) => Self::internal(request_id, &e),
         }
     }

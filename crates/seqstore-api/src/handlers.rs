@@ -1,8 +1,8 @@
 //! Thin handlers: the generated trait's implemented operations call the domain.
 
 use crate::generated::service::OmicsStorage;
-use crate::wire::{ApiError, RequestContext};
-use seqstore_core::{CoreError, Service};
+use crate::wire::{ApiError, BlobResponse, RequestContext};
+use seqstore_core::{BlobRead, CoreError, Service};
 use seqstore_model as model;
 use std::sync::Arc;
 
@@ -160,5 +160,93 @@ impl OmicsStorage for Handlers {
             .await
             .map_err(wire(ctx))?;
         Ok(model::ListTagsForResourceResponse { tags })
+    }
+
+    async fn start_reference_import_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::StartReferenceImportJobRequest,
+    ) -> Result<model::StartReferenceImportJobResponse, ApiError> {
+        self.service
+            .start_reference_import_job(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_reference_import_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReferenceImportJobRequest,
+    ) -> Result<model::GetReferenceImportJobResponse, ApiError> {
+        self.service
+            .get_reference_import_job(&ctx.account_id, &input.reference_store_id, &input.id)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_reference_import_jobs(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReferenceImportJobsRequest,
+    ) -> Result<model::ListReferenceImportJobsResponse, ApiError> {
+        self.service
+            .list_reference_import_jobs(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_reference_metadata(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReferenceMetadataRequest,
+    ) -> Result<model::GetReferenceMetadataResponse, ApiError> {
+        self.service
+            .get_reference_metadata(&ctx.account_id, &input.reference_store_id, &input.id)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_references(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReferencesRequest,
+    ) -> Result<model::ListReferencesResponse, ApiError> {
+        self.service
+            .list_references(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_reference(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReferenceRequest,
+    ) -> Result<BlobResponse, ApiError> {
+        let read = self
+            .service
+            .get_reference(&ctx.account_id, &input)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(blob(read))
+    }
+
+    async fn delete_reference(
+        &self,
+        ctx: &RequestContext,
+        input: model::DeleteReferenceRequest,
+    ) -> Result<model::DeleteReferenceResponse, ApiError> {
+        self.service
+            .delete_reference(&ctx.account_id, &input.reference_store_id, &input.id)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::DeleteReferenceResponse {})
+    }
+}
+
+/// A stored-bytes stream as a streaming HTTP body of known length.
+fn blob(read: BlobRead) -> BlobResponse {
+    BlobResponse {
+        content_length: read.length,
+        body: axum::body::Body::from_stream(read.stream),
     }
 }

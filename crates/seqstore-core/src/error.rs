@@ -17,6 +17,9 @@ pub enum CoreError {
     /// A quota would be exceeded.
     #[error("{0}")]
     QuotaExceeded(String),
+    /// The requested part or byte range lies outside the file.
+    #[error("{0}")]
+    RangeNotSatisfiable(String),
     /// The operation exists in the model but not in this version.
     #[error("{0}")]
     NotSupported(String),

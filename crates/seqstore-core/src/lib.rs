@@ -3,11 +3,15 @@
 
 mod arn;
 mod error;
+mod files;
 mod idempotency;
 mod ids;
+mod jobs;
 mod keys;
 mod paging;
+mod reference_import;
 mod reference_stores;
+mod references;
 mod s3_access;
 mod sequence_stores;
 mod tags;
@@ -15,11 +19,14 @@ mod time;
 
 pub use arn::{Arn, ArnResource};
 pub use error::CoreError;
+pub use files::{BlobRead, PART_SIZE};
+pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, new_access_key};
 
-use seqstore_blob::BlobStore;
+use seqstore_blob::{BlobStore, Sources};
 use seqstore_catalog::Catalog;
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Deployment facts the domain needs to name things.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,18 +43,27 @@ pub struct Settings {
 #[derive(Debug, Clone)]
 pub struct Service {
     catalog: Arc<dyn Catalog>,
-    #[allow(dead_code)] // read and written by read sets and references (later issues)
     blobs: BlobStore,
+    sources: Arc<Sources>,
     settings: Settings,
+    /// Wakes idle job workers when a job is submitted.
+    job_submitted: Arc<Notify>,
 }
 
 impl Service {
-    /// Builds the service over a catalog and a blob store.
-    pub fn new(catalog: Arc<dyn Catalog>, blobs: BlobStore, settings: Settings) -> Self {
+    /// Builds the service over a catalog, a blob store and the user's import sources.
+    pub fn new(
+        catalog: Arc<dyn Catalog>,
+        blobs: BlobStore,
+        sources: Sources,
+        settings: Settings,
+    ) -> Self {
         Self {
             catalog,
             blobs,
+            sources: Arc::new(sources),
             settings,
+            job_submitted: Arc::new(Notify::new()),
         }
     }
 

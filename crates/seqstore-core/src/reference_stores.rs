@@ -6,7 +6,7 @@ use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::sequence_stores::{reshape, sse_config};
 use crate::tags::validate_tags;
-use crate::{Arn, ArnResource, CoreError, Service, time};
+use crate::{Arn, ArnResource, CoreError, Service, s3_access, time};
 use seqstore_catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
@@ -39,8 +39,10 @@ impl Service {
         validate_tags(&tags, "tags")?;
         let now = time::now_ms();
         for _ in 0..ID_ATTEMPTS {
+            let id = new_id();
             let record = ReferenceStoreRecord {
-                id: new_id(),
+                s3_access_point_alias: s3_access::new_alias(&self.settings, account_id, &id),
+                id,
                 account_id: account_id.to_owned(),
                 name: input.name.clone(),
                 description: input.description.clone(),
@@ -129,10 +131,12 @@ impl Service {
 
     /// DeleteReferenceStore.
     pub async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
-        // References arrive with the reference issue; the catalog refuses non-empty stores then.
         match self.catalog.delete_reference_store(account_id, id).await {
             Ok(()) => Ok(()),
             Err(CatalogError::NotFound(_)) => Err(not_found(id)),
+            Err(CatalogError::NotEmpty(_)) => Err(CoreError::Conflict(format!(
+                "reference store {id} still holds references; delete them first"
+            ))),
             Err(e) => Err(e.into()),
         }
     }

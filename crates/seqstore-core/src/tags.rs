@@ -62,7 +62,15 @@ impl Service {
                     .await?
                     .is_some(),
             ),
-            ArnResource::ReadSet(..) | ArnResource::Reference(..) | ArnResource::Other(_) => {
+            ArnResource::Reference(store_id, id) => (
+                ResourceKind::Reference,
+                id,
+                self.catalog
+                    .reference(account_id, store_id, id)
+                    .await?
+                    .is_some(),
+            ),
+            ArnResource::ReadSet(..) | ArnResource::Other(_) => {
                 return Err(not_found());
             }
         };

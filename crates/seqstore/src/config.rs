@@ -37,6 +37,56 @@ pub struct Config {
     pub log_format: LogFormat,
     /// Where blobs are stored.
     pub blob: BlobSection,
+    /// The user's buckets that import jobs read.
+    pub sources: SourcesSection,
+    /// The job engine.
+    pub jobs: JobsSection,
+    /// This node's identity for job leases; default: generated once into
+    /// `<data-dir>/node-id`. Must differ between nodes sharing a catalog.
+    pub node_id: Option<String>,
+}
+
+/// `[sources]`: how import jobs reach the user's objects.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourcesSection {
+    /// `[sources.s3]`.
+    pub s3: S3SourcesSection,
+}
+
+/// `[sources.s3]`: unset fields use the standard AWS environment variables.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct S3SourcesSection {
+    /// Endpoint URL of an S3-compatible service (omit for AWS).
+    pub endpoint: Option<String>,
+    /// Region of the buckets.
+    pub region: Option<String>,
+    /// Access key id.
+    pub access_key_id: Option<String>,
+    /// Secret access key.
+    pub secret_access_key: Option<String>,
+    /// Path-style requests.
+    pub path_style: bool,
+}
+
+/// `[jobs]`: the background job engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsSection {
+    /// Jobs this node runs at the same time.
+    pub workers: usize,
+    /// Seconds a job claim lasts without renewal (a crashed node's jobs move after this).
+    pub lease_seconds: u64,
+}
+
+impl Default for JobsSection {
+    fn default() -> Self {
+        Self {
+            workers: 2,
+            lease_seconds: 30,
+        }
+    }
 }
 
 /// `[blob]`: the local directory (default) or an S3-compatible bucket.
@@ -98,6 +148,9 @@ impl Default for Config {
             root_secret_access_key: None,
             log_format: LogFormat::Text,
             blob: BlobSection::default(),
+            sources: SourcesSection::default(),
+            jobs: JobsSection::default(),
+            node_id: None,
         }
     }
 }
@@ -116,6 +169,9 @@ const ENV_KEYS: &[&str] = &[
     "root_secret_access_key",
     "log_format",
     "blob",
+    "sources",
+    "jobs",
+    "node_id",
 ];
 
 impl Config {
@@ -165,6 +221,9 @@ impl Config {
                 "set both root_access_key_id and root_secret_access_key, or neither".into(),
             ));
         }
+        if self.jobs.lease_seconds < 3 {
+            return Err(ConfigError("jobs.lease_seconds must be at least 3".into()));
+        }
         if self.blob.backend == BlobBackend::S3 && self.blob.bucket.is_none() {
             return Err(ConfigError(
                 "blob.backend = \"s3\" needs blob.bucket".into(),
@@ -190,6 +249,7 @@ impl Config {
         };
         redact(&mut shown.root_secret_access_key);
         redact(&mut shown.blob.secret_access_key);
+        redact(&mut shown.sources.s3.secret_access_key);
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }
 }

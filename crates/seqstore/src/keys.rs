@@ -3,7 +3,8 @@
 use crate::config::Config;
 use crate::credentials::{KeyPair, render_profile};
 use anyhow::Context;
-use seqstore_catalog::{AccessKeyRecord, Catalog, SqlCatalog};
+use seqstore_catalog::prelude::*;
+use seqstore_catalog::{AccessKeyRecord, SqlCatalog};
 
 /// Creates a key for `config.account_id` and prints it as `[seqstore-<account>]`.
 pub async fn create(config: &Config) -> anyhow::Result<()> {

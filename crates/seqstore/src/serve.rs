@@ -4,10 +4,13 @@ use crate::config::{BlobBackend, Config, LogFormat};
 use crate::credentials::{self, KeyPair, Source};
 use anyhow::{Context, bail};
 use seqstore_api::{AppState, router};
-use seqstore_blob::{BlobConfig, BlobStore};
-use seqstore_catalog::{AccessKeyRecord, Catalog, SqlCatalog};
-use seqstore_core::{Service, Settings};
+use seqstore_blob::{BlobConfig, BlobStore, S3SourceConfig, Sources};
+use seqstore_catalog::prelude::*;
+use seqstore_catalog::{AccessKeyRecord, SqlCatalog};
+use seqstore_core::{JobRunner, JobSettings, Service, Settings};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -40,7 +43,18 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         s3_access_point_account: config.s3_access_point_account.clone(),
     };
     let backend = catalog.backend();
-    let service = Arc::new(Service::new(Arc::new(catalog), blobs, settings));
+    let service = Service::new(
+        Arc::new(catalog),
+        blobs,
+        Sources::new(source_config(&config)),
+        settings,
+    );
+    let jobs = JobSettings {
+        node_id: node_id(&config, &data_dir)?,
+        workers: config.jobs.workers,
+        lease: Duration::from_secs(config.jobs.lease_seconds),
+        poll: Duration::from_secs(1),
+    };
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -49,12 +63,54 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     print_banner(&config, &endpoint, backend, &source);
     tracing::info!(endpoint, catalog = backend, "serving");
 
-    axum::serve(listener, router(AppState { service }))
-        .with_graceful_shutdown(shutdown_signal())
+    let stop = CancellationToken::new();
+    let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
+    let app = router(AppState {
+        service: Arc::new(service),
+    });
+    let stopping = stop.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            stopping.cancel();
+        })
         .await
         .context("serving")?;
+    stop.cancel();
+    runner.await.context("job engine")?.context("job engine")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+fn source_config(config: &Config) -> S3SourceConfig {
+    let s3 = &config.sources.s3;
+    S3SourceConfig {
+        endpoint: s3.endpoint.clone(),
+        region: s3.region.clone(),
+        access_key_id: s3.access_key_id.clone(),
+        secret_access_key: s3.secret_access_key.clone(),
+        path_style: s3.path_style,
+    }
+}
+
+/// The configured node id, or one generated once into `<data-dir>/node-id`.
+fn node_id(config: &Config, data_dir: &std::path::Path) -> anyhow::Result<String> {
+    if let Some(id) = &config.node_id {
+        return Ok(id.clone());
+    }
+    let path = data_dir.join("node-id");
+    match std::fs::read_to_string(&path) {
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        _ => {
+            let id = format!(
+                "node-{}",
+                seqstore_core::new_access_key().0.to_ascii_lowercase()
+            );
+            std::fs::write(&path, format!("{id}\n"))
+                .with_context(|| format!("writing {}", path.display()))?;
+            Ok(id)
+        }
+    }
 }
 
 /// Stores the root key in the catalog on first start; refuses a key that changed owner

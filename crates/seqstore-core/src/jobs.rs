@@ -1,0 +1,301 @@
+//! The job engine: workers claim jobs from the catalog under a lease, renew it while they
+//! work, and resume whatever a crashed node left behind (spec D.7, E23, E24).
+
+use crate::references::REFERENCE_IMPORT;
+use crate::{Service, time};
+use seqstore_blob::SourceError;
+use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord, Lease};
+use std::time::Duration;
+use tokio::task::JoinSet;
+use tokio::time::sleep;
+use tokio_util::sync::CancellationToken;
+
+/// Job kinds this engine runs.
+const KINDS: &[&str] = &[REFERENCE_IMPORT];
+
+/// Starts of one item before it is given up (a source that crashes the process each time).
+const MAX_ITEM_ATTEMPTS: i64 = 3;
+
+/// Retries of a transient failure (network, throttling) within one attempt.
+const TRANSIENT_RETRIES: u32 = 3;
+
+/// Longest `statusMessage` the model allows.
+const MAX_STATUS_MESSAGE: usize = 127;
+
+/// How the engine runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobSettings {
+    /// This node's stable identity: leases it held before a restart are dropped at start.
+    pub node_id: String,
+    /// Jobs run at the same time by this node.
+    pub workers: usize,
+    /// How long a claim lasts without renewal.
+    pub lease: Duration,
+    /// How often idle workers look for work (they are also woken on submission).
+    pub poll: Duration,
+}
+
+/// Why one item did not produce its resource.
+#[derive(Debug)]
+pub(crate) enum ItemError {
+    /// The input is bad: the item fails with this message.
+    Failed(String),
+    /// Worth another try (network, throttling).
+    Transient(String),
+    /// Our side failed; the item fails with a generic message, the details are logged.
+    Internal(String),
+}
+
+impl ItemError {
+    pub(crate) fn from_source(e: SourceError) -> Self {
+        if e.is_transient() {
+            Self::Transient(e.to_string())
+        } else {
+            Self::Failed(e.to_string())
+        }
+    }
+}
+
+/// The running engine of one node.
+#[derive(Debug)]
+pub struct JobRunner {
+    service: Service,
+    settings: JobSettings,
+}
+
+impl JobRunner {
+    /// An engine over `service`.
+    pub fn new(service: Service, settings: JobSettings) -> Self {
+        Self { service, settings }
+    }
+
+    /// Runs the workers until `shutdown` is cancelled, then gives up the leases so that
+    /// another node (or this one, restarted) resumes the interrupted jobs at once.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), CatalogError> {
+        let released = self
+            .service
+            .catalog
+            .release_leases(&self.settings.node_id)
+            .await?;
+        if released > 0 {
+            tracing::info!(
+                jobs = released,
+                "resuming jobs this node held before it stopped"
+            );
+        }
+        let mut workers = JoinSet::new();
+        for worker in 0..self.settings.workers.max(1) {
+            let (service, settings, stop) = (
+                self.service.clone(),
+                self.settings.clone(),
+                shutdown.clone(),
+            );
+            workers.spawn(async move { work(service, settings, stop, worker).await });
+        }
+        while workers.join_next().await.is_some() {}
+        self.service
+            .catalog
+            .release_leases(&self.settings.node_id)
+            .await?;
+        Ok(())
+    }
+}
+
+async fn work(service: Service, settings: JobSettings, stop: CancellationToken, worker: usize) {
+    while !stop.is_cancelled() {
+        let now = time::now_ms();
+        let lease = Lease {
+            owner: settings.node_id.clone(),
+            until_ms: now + settings.lease.as_millis() as i64,
+        };
+        match service.catalog.claim_job(KINDS, &lease, now).await {
+            Ok(Some(job)) => {
+                let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, worker);
+                let _guard = span.enter();
+                drop(_guard);
+                run_claimed(&service, &settings, &stop, job).await;
+            }
+            Ok(None) => {
+                tokio::select! {
+                    _ = service.job_submitted.notified() => {}
+                    _ = sleep(settings.poll) => {}
+                    _ = stop.cancelled() => {}
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot claim jobs");
+                tokio::select! { _ = sleep(settings.poll * 5) => {} _ = stop.cancelled() => {} }
+            }
+        }
+    }
+}
+
+/// Runs a claimed job while a companion task renews its lease; losing the lease or
+/// shutting down abandons the work (the next holder redoes the unfinished item).
+async fn run_claimed(
+    service: &Service,
+    settings: &JobSettings,
+    stop: &CancellationToken,
+    job: JobRecord,
+) {
+    let lost = CancellationToken::new();
+    let renewer = {
+        let (service, settings, lost, job_id) = (
+            service.clone(),
+            settings.clone(),
+            lost.clone(),
+            job.id.clone(),
+        );
+        tokio::spawn(async move {
+            loop {
+                sleep(settings.lease / 3).await;
+                let until_ms = time::now_ms() + settings.lease.as_millis() as i64;
+                let lease = Lease {
+                    owner: settings.node_id.clone(),
+                    until_ms,
+                };
+                match service.catalog.renew_lease(&job_id, &lease).await {
+                    Ok(()) => {}
+                    Err(CatalogError::LeaseLost(_)) => {
+                        tracing::warn!(job_id, "lease lost; another node took the job over");
+                        lost.cancel();
+                        return;
+                    }
+                    Err(e) => tracing::warn!(job_id, error = %e, "cannot renew lease"),
+                }
+            }
+        })
+    };
+    let outcome = tokio::select! {
+        r = run_job(service, settings, &job) => Some(r),
+        _ = lost.cancelled() => None,
+        _ = stop.cancelled() => None,
+    };
+    renewer.abort();
+    match outcome {
+        Some(Ok(status)) => tracing::info!(job_id = %job.id, status, "job finished"),
+        Some(Err(CatalogError::LeaseLost(_))) | None => {
+            tracing::info!(job_id = %job.id, "job left for the next lease holder")
+        }
+        Some(Err(e)) => {
+            tracing::error!(job_id = %job.id, error = %e, "job interrupted by a catalog error; it will be resumed")
+        }
+    }
+}
+
+/// Runs every unfinished item in order, then settles the job's status (spec E24).
+async fn run_job(
+    service: &Service,
+    settings: &JobSettings,
+    job: &JobRecord,
+) -> Result<&'static str, CatalogError> {
+    let owner = settings.node_id.as_str();
+    for item in service.catalog.job_items(&job.id).await? {
+        if item.status == "FINISHED" || item.status == "FAILED" {
+            continue;
+        }
+        if item.attempts >= MAX_ITEM_ATTEMPTS {
+            let message = format!(
+                "gave up after {} attempts that did not complete",
+                item.attempts
+            );
+            service
+                .catalog
+                .set_item_status(&job.id, item.index, owner, "FAILED", Some(&message))
+                .await?;
+            continue;
+        }
+        service
+            .catalog
+            .set_item_status(&job.id, item.index, owner, "IN_PROGRESS", None)
+            .await?;
+        run_item(service, owner, job, &item).await?;
+    }
+    let items = service.catalog.job_items(&job.id).await?;
+    let failed = items.iter().filter(|i| i.status == "FAILED").count();
+    let (status, message) = match failed {
+        0 => ("COMPLETED", None),
+        n if n == items.len() => (
+            "FAILED",
+            Some(format!(
+                "all {n} sources failed; see each source's statusMessage"
+            )),
+        ),
+        _ => ("COMPLETED_WITH_FAILURES", None),
+    };
+    service
+        .catalog
+        .finish_job(&job.id, owner, status, message.as_deref(), time::now_ms())
+        .await?;
+    Ok(status)
+}
+
+async fn run_item(
+    service: &Service,
+    owner: &str,
+    job: &JobRecord,
+    item: &JobItemRecord,
+) -> Result<(), CatalogError> {
+    let mut delay = Duration::from_secs(1);
+    let mut tries = 0;
+    let failure = loop {
+        let result = match job.kind.as_str() {
+            REFERENCE_IMPORT => service.import_reference_source(job, item).await,
+            other => Err(ItemError::Internal(format!("unknown job kind {other}"))),
+        };
+        match result {
+            Ok(stored) => {
+                return match service
+                    .catalog
+                    .finish_reference_item(&job.id, item.index, owner, &stored.record, &stored.tags)
+                    .await
+                {
+                    Err(CatalogError::AlreadyExists(_)) => {
+                        let message = "internal id collision; import this source again";
+                        service
+                            .catalog
+                            .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                            .await
+                    }
+                    other => other,
+                };
+            }
+            Err(ItemError::Transient(message)) if tries < TRANSIENT_RETRIES => {
+                tries += 1;
+                tracing::warn!(job_id = %job.id, item = item.index, message, "transient failure; retrying");
+                sleep(delay).await;
+                delay *= 2;
+            }
+            Err(ItemError::Failed(message) | ItemError::Transient(message)) => break message,
+            Err(ItemError::Internal(detail)) => {
+                tracing::error!(job_id = %job.id, item = item.index, detail, "item failed on our side");
+                break "internal error while importing this source".to_owned();
+            }
+        }
+    };
+    let message = truncate(&failure, MAX_STATUS_MESSAGE);
+    service
+        .catalog
+        .set_item_status(&job.id, item.index, owner, "FAILED", Some(&message))
+        .await
+}
+
+/// Cuts a message to `max` characters, marking the cut.
+fn truncate(message: &str, max: usize) -> String {
+    if message.chars().count() <= max {
+        return message.to_owned();
+    }
+    let mut cut: String = message.chars().take(max - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn status_messages_fit_the_model() {
+        let long = "x".repeat(300);
+        assert_eq!(super::truncate(&long, 127).chars().count(), 127);
+        assert_eq!(super::truncate("short", 127), "short");
+    }
+}

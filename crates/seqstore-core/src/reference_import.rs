@@ -1,0 +1,141 @@
+//! Running one source of a reference import job: stream the user's object once, storing it
+//! byte for byte while a blocking thread validates the FASTA, hashes it and builds the
+//! `.fai`; the reference becomes visible only when all of that succeeded.
+
+use crate::jobs::ItemError;
+use crate::references::index_name;
+use crate::{Service, time};
+use bytes::Bytes;
+use futures::StreamExt;
+use seqstore_blob::reference_key;
+use seqstore_catalog::{JobItemRecord, JobRecord, ReferenceRecord};
+use seqstore_formats::reference::{ImportedReference, ReferenceImport};
+use seqstore_model::StartReferenceImportJobSourceItem;
+use tokio::sync::mpsc;
+
+/// Largest reference accepted (HealthOmics fixed quota: 15 GB).
+const MAX_REFERENCE_BYTES: u64 = 15_000_000_000;
+
+/// Chunks in flight between the reader and the validating thread.
+const CHANNEL_DEPTH: usize = 16;
+
+/// A validated, stored reference waiting for its catalog row.
+pub(crate) struct StoredReference {
+    pub(crate) record: ReferenceRecord,
+    pub(crate) tags: std::collections::BTreeMap<String, String>,
+}
+
+impl Service {
+    /// Imports one source. Blobs are written under the item's pre-allocated reference id,
+    /// so a resumed attempt overwrites its own earlier, unfinished attempt.
+    pub(crate) async fn import_reference_source(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<StoredReference, ItemError> {
+        let spec: StartReferenceImportJobSourceItem = serde_json::from_str(&item.spec)
+            .map_err(|e| ItemError::Internal(format!("job item spec: {e}")))?;
+        let uri = spec.source_file.as_str();
+        let source = self
+            .sources
+            .open(uri)
+            .await
+            .map_err(ItemError::from_source)?;
+        let key = reference_key(
+            &job.account_id,
+            &job.store_id,
+            &item.result_id,
+            &source.file_name,
+        )
+        .map_err(|e| ItemError::Failed(format!("{uri}: unusable file name ({e})")))?;
+
+        let mut writer = self
+            .blobs
+            .writer(&key)
+            .await
+            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
+        let check = tokio::task::spawn_blocking(move || validate(rx));
+        let copied = copy(source.stream, &mut writer, tx).await;
+        let checked = check
+            .await
+            .map_err(|e| ItemError::Internal(format!("validator panicked: {e}")))?;
+        let imported = match (copied, checked) {
+            (Ok(()), Ok(imported)) => imported,
+            (Err(e), _) | (Ok(()), Err(e)) => {
+                let _ = writer.abort().await;
+                return Err(e);
+            }
+        };
+        writer
+            .finish()
+            .await
+            .map_err(|e| ItemError::Internal(e.to_string()))?;
+
+        let now = time::now_ms();
+        let record = ReferenceRecord {
+            id: item.result_id.clone(),
+            account_id: job.account_id.clone(),
+            reference_store_id: job.store_id.clone(),
+            name: spec.name,
+            description: spec.description,
+            md5: imported.md5.clone(),
+            status: "ACTIVE".into(),
+            source_file_name: source.file_name,
+            source_size: imported.size as i64,
+            index_size: 0,
+            creation_job_id: Some(job.id.clone()),
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        let fai = imported.index.to_fai();
+        let record = ReferenceRecord {
+            index_size: fai.len() as i64,
+            ..record
+        };
+        self.blobs
+            .put(
+                &self.reference_blob_key(&record, &index_name(&record)),
+                Bytes::from(fai),
+            )
+            .await
+            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        Ok(StoredReference {
+            record,
+            tags: spec.tags.unwrap_or_default(),
+        })
+    }
+}
+
+/// Copies the source to the blob writer and hands every chunk to the validator. A closed
+/// channel means the validator already refused the file: stop reading.
+async fn copy(
+    mut stream: futures::stream::BoxStream<'static, Result<Bytes, seqstore_blob::SourceError>>,
+    writer: &mut seqstore_blob::BlobWriter,
+    tx: mpsc::Sender<Bytes>,
+) -> Result<(), ItemError> {
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(ItemError::from_source)?;
+        writer
+            .write(&chunk)
+            .await
+            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        if tx.send(chunk).await.is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// The blocking half: hash, decompress, validate and index.
+fn validate(mut rx: mpsc::Receiver<Bytes>) -> Result<ImportedReference, ItemError> {
+    let mut import = ReferenceImport::new(MAX_REFERENCE_BYTES);
+    while let Some(chunk) = rx.blocking_recv() {
+        import
+            .push(&chunk)
+            .map_err(|e| ItemError::Failed(e.to_string()))?;
+    }
+    import
+        .finish()
+        .map_err(|e| ItemError::Failed(e.to_string()))
+}

@@ -1,0 +1,399 @@
+//! References (spec D.14): import jobs, metadata, listing, download and deletion.
+
+use crate::error::Result;
+use crate::files::{self, BlobRead, PART_SIZE};
+use crate::idempotency::{OnMismatch, Replay};
+use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::paging::{self, Keyed};
+use crate::sequence_stores::{parse_enum, reshape};
+use crate::tags::validate_tags;
+use crate::{Arn, ArnResource, CoreError, Service, time};
+use seqstore_blob::reference_key;
+use seqstore_catalog::{
+    CatalogError, JobFilter, JobItemRecord, JobRecord, ListCursor, ReferenceFilter,
+    ReferenceRecord, ReferenceStoreRecord,
+};
+use seqstore_model::{
+    FileInformation, GetReferenceImportJobResponse, GetReferenceMetadataResponse,
+    GetReferenceRequest, ImportReferenceJobItem, ImportReferenceSourceItem,
+    ListReferenceImportJobsRequest, ListReferenceImportJobsResponse, ListReferencesRequest,
+    ListReferencesResponse, ReadSetS3Access, ReferenceCreationType, ReferenceFile, ReferenceFiles,
+    ReferenceImportJobStatus, ReferenceListItem, StartReferenceImportJobRequest,
+    StartReferenceImportJobResponse, StartReferenceImportJobSourceItem,
+};
+
+/// Job kind of reference imports.
+pub(crate) const REFERENCE_IMPORT: &str = "REFERENCE_IMPORT";
+
+impl Service {
+    /// StartReferenceImportJob: records the job; a worker runs it.
+    pub async fn start_reference_import_job(
+        &self,
+        account_id: &str,
+        input: StartReferenceImportJobRequest,
+    ) -> Result<StartReferenceImportJobResponse> {
+        let op = "StartReferenceImportJob";
+        let token = input.client_token.clone();
+        let pending = match self
+            .replay(
+                account_id,
+                op,
+                token.as_deref(),
+                &input,
+                OnMismatch::Validation,
+            )
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        self.reference_store_record(account_id, &input.reference_store_id)
+            .await?;
+        for (i, source) in input.sources.iter().enumerate() {
+            validate_tags(
+                &source.tags.clone().unwrap_or_default(),
+                &format!("sources.{i}.tags"),
+            )?;
+        }
+        let now = time::now_ms();
+        for _ in 0..ID_ATTEMPTS {
+            let job = JobRecord {
+                id: new_id(),
+                account_id: account_id.to_owned(),
+                kind: REFERENCE_IMPORT.to_owned(),
+                store_id: input.reference_store_id.clone(),
+                role_arn: Some(input.role_arn.clone()),
+                status: ReferenceImportJobStatus::Submitted.as_str().to_owned(),
+                status_message: None,
+                created_at_ms: now,
+                completed_at_ms: None,
+                attempts: 0,
+            };
+            let items = input
+                .sources
+                .iter()
+                .enumerate()
+                .map(|(i, source)| {
+                    Ok(JobItemRecord {
+                        job_id: job.id.clone(),
+                        index: i as i64,
+                        status: "NOT_STARTED".into(),
+                        status_message: None,
+                        spec: serde_json::to_string(source)
+                            .map_err(|e| CoreError::Internal(e.to_string()))?,
+                        result_id: new_id(),
+                        attempts: 0,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let answer = StartReferenceImportJobResponse {
+                id: job.id.clone(),
+                reference_store_id: job.store_id.clone(),
+                role_arn: input.role_arn.clone(),
+                status: ReferenceImportJobStatus::Submitted,
+                creation_time: time::from_ms(now),
+            };
+            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
+            match self.catalog.create_job(&job, &items, idem.as_ref()).await {
+                Ok(()) => {
+                    self.job_submitted.notify_waiters();
+                    return Ok(answer);
+                }
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                Err(CatalogError::TokenInUse) => {
+                    return self
+                        .replay_recorded(account_id, op, token.as_deref(), &input)
+                        .await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Internal(
+            "could not allocate a unique job id".into(),
+        ))
+    }
+
+    /// GetReferenceImportJob.
+    pub async fn get_reference_import_job(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<GetReferenceImportJobResponse> {
+        let (job, items) = self
+            .catalog
+            .job(account_id, REFERENCE_IMPORT, store_id, id)
+            .await?
+            .ok_or_else(|| {
+                CoreError::NotFound(format!(
+                    "reference import job {id} not found in store {store_id}"
+                ))
+            })?;
+        Ok(GetReferenceImportJobResponse {
+            id: job.id.clone(),
+            reference_store_id: job.store_id.clone(),
+            role_arn: job.role_arn.clone().unwrap_or_default(),
+            status: parse_enum(&job.status)?,
+            status_message: job.status_message.clone(),
+            creation_time: time::from_ms(job.created_at_ms),
+            completion_time: job.completed_at_ms.map(time::from_ms),
+            sources: items.iter().map(source_item).collect::<Result<_>>()?,
+        })
+    }
+
+    /// ListReferenceImportJobs.
+    pub async fn list_reference_import_jobs(
+        &self,
+        account_id: &str,
+        input: ListReferenceImportJobsRequest,
+    ) -> Result<ListReferenceImportJobsResponse> {
+        let store_id = &input.reference_store_id;
+        self.reference_store_record(account_id, store_id).await?;
+        let f = input.filter.unwrap_or_default();
+        let filter = JobFilter {
+            status: f.status.map(|s| s.as_str().to_owned()),
+            created_after_ms: f.created_after.as_ref().map(time::to_ms),
+            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+        };
+        let (rows, next_token) = paging::page(
+            "ListReferenceImportJobs",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_jobs(
+                        account_id,
+                        REFERENCE_IMPORT,
+                        store_id,
+                        &filter,
+                        after.as_ref(),
+                        limit,
+                    )
+                    .await
+            },
+        )
+        .await?;
+        let import_jobs = rows.iter().map(job_item).collect::<Result<_>>()?;
+        Ok(ListReferenceImportJobsResponse {
+            next_token,
+            import_jobs: Some(import_jobs),
+        })
+    }
+
+    /// GetReferenceMetadata.
+    pub async fn get_reference_metadata(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<GetReferenceMetadataResponse> {
+        let store = self.reference_store_record(account_id, store_id).await?;
+        let r = self.reference_record(account_id, store_id, id).await?;
+        let file = |name: &str, size: i64| FileInformation {
+            total_parts: Some(files::total_parts(size as u64)),
+            part_size: Some(PART_SIZE as i64),
+            content_length: Some(size),
+            s3_access: Some(ReadSetS3Access {
+                s3_uri: Some(format!(
+                    "s3://{}/{}",
+                    store.s3_access_point_alias,
+                    self.reference_blob_key(&r, name)
+                )),
+            }),
+        };
+        Ok(GetReferenceMetadataResponse {
+            files: Some(ReferenceFiles {
+                source: Some(file(&r.source_file_name, r.source_size)),
+                index: Some(file(&index_name(&r), r.index_size)),
+            }),
+            creation_type: Some(ReferenceCreationType::Import),
+            creation_job_id: r.creation_job_id.clone(),
+            ..reshape(&self.reference_item(&r)?)?
+        })
+    }
+
+    /// ListReferences.
+    pub async fn list_references(
+        &self,
+        account_id: &str,
+        input: ListReferencesRequest,
+    ) -> Result<ListReferencesResponse> {
+        let store_id = &input.reference_store_id;
+        self.reference_store_record(account_id, store_id).await?;
+        let f = input.filter.unwrap_or_default();
+        let filter = ReferenceFilter {
+            name: f.name,
+            md5: f.md5,
+            created_after_ms: f.created_after.as_ref().map(time::to_ms),
+            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+        };
+        let (rows, next_token) = paging::page(
+            "ListReferences",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_references(account_id, store_id, &filter, after.as_ref(), limit)
+                    .await
+            },
+        )
+        .await?;
+        let references = rows
+            .iter()
+            .map(|r| self.reference_item(r))
+            .collect::<Result<_>>()?;
+        Ok(ListReferencesResponse {
+            next_token,
+            references,
+        })
+    }
+
+    /// DeleteReference: the catalog row first (the reference disappears at once), then its
+    /// files.
+    pub async fn delete_reference(&self, account_id: &str, store_id: &str, id: &str) -> Result<()> {
+        // Read sets that use a reference arrive with the read-set work; they will block this.
+        let r = self.reference_record(account_id, store_id, id).await?;
+        match self
+            .catalog
+            .delete_reference(account_id, store_id, id)
+            .await
+        {
+            Err(CatalogError::NotFound(_)) => return Err(reference_not_found(id)),
+            other => other?,
+        }
+        for name in [r.source_file_name.clone(), index_name(&r)] {
+            let key = self.reference_blob_key(&r, &name);
+            if let Err(e) = self.blobs.delete(&key).await {
+                tracing::warn!(reference_id = id, key, error = %e, "could not delete a deleted reference's file");
+            }
+        }
+        Ok(())
+    }
+
+    /// GetReference: one part of the FASTA or its index, optionally narrowed by a range.
+    pub async fn get_reference(
+        &self,
+        account_id: &str,
+        input: &GetReferenceRequest,
+    ) -> Result<BlobRead> {
+        let r = self
+            .reference_record(account_id, &input.reference_store_id, &input.id)
+            .await?;
+        let (name, size) = match input.file.unwrap_or(ReferenceFile::Source) {
+            ReferenceFile::Source => (r.source_file_name.clone(), r.source_size),
+            ReferenceFile::Index => (index_name(&r), r.index_size),
+        };
+        let range = files::part_range(size as u64, input.part_number, input.range.as_deref())?;
+        let stream = self
+            .blobs
+            .read_range(&self.reference_blob_key(&r, &name), range.clone())
+            .await
+            .map_err(|e| CoreError::Internal(format!("reading reference {}: {e}", r.id)))?;
+        Ok(BlobRead {
+            length: range.end - range.start,
+            stream,
+        })
+    }
+
+    pub(crate) async fn reference_store_record(
+        &self,
+        account_id: &str,
+        id: &str,
+    ) -> Result<ReferenceStoreRecord> {
+        self.catalog
+            .reference_store(account_id, id)
+            .await?
+            .ok_or_else(|| CoreError::NotFound(format!("reference store {id} not found")))
+    }
+
+    async fn reference_record(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<ReferenceRecord> {
+        self.catalog
+            .reference(account_id, store_id, id)
+            .await?
+            .ok_or_else(|| reference_not_found(id))
+    }
+
+    /// The blob key of one of a reference's files.
+    pub(crate) fn reference_blob_key(&self, r: &ReferenceRecord, file_name: &str) -> String {
+        // Parts were checked when the reference was imported.
+        reference_key(&r.account_id, &r.reference_store_id, &r.id, file_name).unwrap_or_default()
+    }
+
+    fn reference_item(&self, r: &ReferenceRecord) -> Result<ReferenceListItem> {
+        let arn = Arn {
+            partition: self.settings.partition.clone(),
+            region: self.settings.region.clone(),
+            account_id: r.account_id.clone(),
+            resource: ArnResource::Reference(r.reference_store_id.clone(), r.id.clone()),
+        };
+        Ok(ReferenceListItem {
+            id: r.id.clone(),
+            arn: arn.to_string(),
+            reference_store_id: r.reference_store_id.clone(),
+            md5: r.md5.clone(),
+            status: Some(parse_enum(&r.status)?),
+            name: Some(r.name.clone()),
+            description: r.description.clone(),
+            creation_time: time::from_ms(r.created_at_ms),
+            update_time: time::from_ms(r.updated_at_ms),
+        })
+    }
+}
+
+/// The `.fai` stored beside a reference.
+pub(crate) fn index_name(r: &ReferenceRecord) -> String {
+    format!("{}.fai", r.source_file_name)
+}
+
+fn reference_not_found(id: &str) -> CoreError {
+    CoreError::NotFound(format!("reference {id} not found"))
+}
+
+fn job_item(job: &JobRecord) -> Result<ImportReferenceJobItem> {
+    Ok(ImportReferenceJobItem {
+        id: job.id.clone(),
+        reference_store_id: job.store_id.clone(),
+        role_arn: job.role_arn.clone().unwrap_or_default(),
+        status: parse_enum(&job.status)?,
+        creation_time: time::from_ms(job.created_at_ms),
+        completion_time: job.completed_at_ms.map(time::from_ms),
+    })
+}
+
+fn source_item(item: &JobItemRecord) -> Result<ImportReferenceSourceItem> {
+    let spec: StartReferenceImportJobSourceItem = serde_json::from_str(&item.spec)
+        .map_err(|e| CoreError::Internal(format!("job item spec: {e}")))?;
+    let finished = item.status == "FINISHED";
+    Ok(ImportReferenceSourceItem {
+        source_file: Some(spec.source_file),
+        status: parse_enum(&item.status)?,
+        status_message: item.status_message.clone(),
+        name: Some(spec.name),
+        description: spec.description,
+        tags: spec.tags,
+        reference_id: finished.then(|| item.result_id.clone()),
+    })
+}
+
+impl Keyed for JobRecord {
+    fn cursor(&self) -> ListCursor {
+        ListCursor {
+            created_at_ms: self.created_at_ms,
+            id: self.id.clone(),
+        }
+    }
+}
+
+impl Keyed for ReferenceRecord {
+    fn cursor(&self) -> ListCursor {
+        ListCursor {
+            created_at_ms: self.created_at_ms,
+            id: self.id.clone(),
+        }
+    }
+}
