@@ -14,6 +14,20 @@ pub fn sequence_store_prefix(account_id: &str, store_id: &str) -> Result<String,
     ))
 }
 
+/// `<account>/referenceStore/<storeId>/reference/<referenceId>/`: a reference's files.
+pub fn reference_prefix(
+    account_id: &str,
+    store_id: &str,
+    reference_id: &str,
+) -> Result<String, KeyError> {
+    Ok(format!(
+        "{}/referenceStore/{}/reference/{}/",
+        part(account_id)?,
+        part(store_id)?,
+        part(reference_id)?
+    ))
+}
+
 /// `<account>/referenceStore/<storeId>/reference/<referenceId>/<file>`.
 pub fn reference_key(
     account_id: &str,

@@ -3,8 +3,9 @@
 
 mod layout;
 mod sources;
+mod sweep;
 
-pub use layout::{KeyError, reference_key, sequence_store_prefix};
+pub use layout::{KeyError, reference_key, reference_prefix, sequence_store_prefix};
 pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources};
 
 use bytes::Bytes;
@@ -108,6 +109,8 @@ impl BlobWriter {
 #[derive(Debug, Clone)]
 pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
+    /// The directory of a local store, for the staging sweep.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl BlobStore {
@@ -143,7 +146,11 @@ impl BlobStore {
                 Arc::new(b.build()?)
             }
         };
-        Ok(Self { inner })
+        let local_root = match config {
+            BlobConfig::Local { root } => Some(root.clone()),
+            BlobConfig::S3 { .. } => None,
+        };
+        Ok(Self { inner, local_root })
     }
 
     /// Writes a whole object atomically (temp file + rename locally, one PUT on S3).
@@ -188,6 +195,25 @@ impl BlobStore {
         Ok(BlobWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
         })
+    }
+
+    /// Deletes every object under `prefix` (a key prefix ending in `/`).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError> {
+        let mut listing = self.inner.list(Some(&Path::from(prefix)));
+        while let Some(meta) = listing.next().await {
+            self.delete(meta?.location.as_ref()).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes what interrupted writes left behind on a local store: staging files
+    /// (`name#N`) and empty directories not touched for `min_age`. On S3 an incomplete
+    /// multipart upload is the bucket's lifecycle rules' business. Returns the count.
+    pub fn sweep_staging(&self, min_age: std::time::Duration) -> std::io::Result<usize> {
+        match &self.local_root {
+            Some(root) => sweep::sweep(root, min_age),
+            None => Ok(0),
+        }
     }
 
     /// Deletes an object; deleting a missing key is not an error.

@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Job kinds this engine runs.
 const KINDS: &[&str] = &[REFERENCE_IMPORT];
@@ -111,9 +112,9 @@ async fn work(service: Service, settings: JobSettings, stop: CancellationToken, 
         match service.catalog.claim_job(KINDS, &lease, now).await {
             Ok(Some(job)) => {
                 let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, worker);
-                let _guard = span.enter();
-                drop(_guard);
-                run_claimed(&service, &settings, &stop, job).await;
+                run_claimed(&service, &settings, &stop, job)
+                    .instrument(span)
+                    .await;
             }
             Ok(None) => {
                 tokio::select! {
@@ -273,6 +274,7 @@ async fn run_item(
             }
         }
     };
+    service.discard_item_output(job, item).await;
     let message = truncate(&failure, MAX_STATUS_MESSAGE);
     service
         .catalog

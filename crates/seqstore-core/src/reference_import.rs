@@ -7,7 +7,7 @@ use crate::references::index_name;
 use crate::{Service, time};
 use bytes::Bytes;
 use futures::StreamExt;
-use seqstore_blob::reference_key;
+use seqstore_blob::{reference_key, reference_prefix};
 use seqstore_catalog::{JobItemRecord, JobRecord, ReferenceRecord};
 use seqstore_formats::reference::{ImportedReference, ReferenceImport};
 use seqstore_model::StartReferenceImportJobSourceItem;
@@ -104,6 +104,19 @@ impl Service {
             record,
             tags: spec.tags.unwrap_or_default(),
         })
+    }
+}
+
+impl Service {
+    /// Removes whatever a failed item stored (e.g. a source an earlier, interrupted attempt
+    /// finished copying before this attempt found it gone).
+    pub(crate) async fn discard_item_output(&self, job: &JobRecord, item: &JobItemRecord) {
+        let Ok(prefix) = reference_prefix(&job.account_id, &job.store_id, &item.result_id) else {
+            return;
+        };
+        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
+            tracing::warn!(job_id = %job.id, prefix, error = %e, "cannot remove a failed item's files");
+        }
     }
 }
 

@@ -45,7 +45,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let backend = catalog.backend();
     let service = Service::new(
         Arc::new(catalog),
-        blobs,
+        blobs.clone(),
         Sources::new(source_config(&config)),
         settings,
     );
@@ -64,6 +64,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(endpoint, catalog = backend, "serving");
 
     let stop = CancellationToken::new();
+    tokio::spawn(sweep_staging(blobs.clone(), stop.clone()));
     let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
     let app = router(AppState {
         service: Arc::new(service),
@@ -80,6 +81,26 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     runner.await.context("job engine")?.context("job engine")?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Removes staging files of interrupted writes: at start, then hourly. Files younger than
+/// ten minutes may belong to a write in progress and are left alone.
+async fn sweep_staging(blobs: BlobStore, stop: CancellationToken) {
+    loop {
+        let sweeper = blobs.clone();
+        match tokio::task::spawn_blocking(move || sweeper.sweep_staging(Duration::from_secs(600)))
+            .await
+        {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::info!(removed = n, "swept staging files of interrupted writes"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "staging sweep failed"),
+            Err(e) => tracing::warn!(error = %e, "staging sweep panicked"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
 }
 
 fn source_config(config: &Config) -> S3SourceConfig {
