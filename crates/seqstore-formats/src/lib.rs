@@ -8,8 +8,18 @@
 //! - [`fasta`] validates FASTA text and builds its `.fai` index (`samtools faidx` semantics).
 //! - [`reference`] wraps it for reference import: MD5 and size of the bytes as received,
 //!   gzip/bgzip detection and decompression, and the size limit.
+//! - [`etag`] hashes of the HealthOmics ETag families (MD5up, SHA256up, SHA512up).
+//! - [`fastq`] validates and counts FASTQ (plain, gzip, BGZF) and hashes its text.
+//! - [`sam_text`] renders alignment records as `samtools view` (htslib) prints them.
+//! - [`bam`] ingests BAM and uBAM: validation, counts, ETag, provenance header, `.bai`.
+//! - [`cram`] ingests CRAM 3.0/3.1 with its reference: the same, and `.crai`.
 
+pub mod bam;
+pub mod cram;
+pub mod etag;
 pub mod fasta;
+pub mod fastq;
 pub mod reference;
+pub mod sam_text;
 
 mod message;
