@@ -1,5 +1,8 @@
 """Fixtures: one real `seqstore serve` per catalog backend per session, clients for it.
 
+Every server reads import sources from one moto[server] S3 per session (`moto_s3`), the
+user's own bucket as far as seqstore knows.
+
 Environment:
   SEQSTORE_BIN                 the binary (default: <repo>/target/debug/seqstore)
   SEQSTORE_TEST_POSTGRES_URL   an admin URL of a PostgreSQL server; each server gets a fresh
@@ -19,6 +22,7 @@ import pytest
 from e2e_support import (
     ACCOUNT_ID,
     OTHER_ACCOUNT_ID,
+    MotoS3,
     Server,
     clean_env,
     create_postgres_database,
@@ -26,6 +30,13 @@ from e2e_support import (
     in_ci,
     new_account_id,
     postgres_admin_url,
+)
+from reference_support import (
+    PART_SIZE,
+    SourceFile,
+    SourceSet,
+    build_sized_source,
+    build_small_sources,
 )
 
 BACKENDS = ["sqlite", "postgres"]
@@ -47,9 +58,10 @@ def _require_backend(backend: str) -> str | None:
 class ServerFactory:
     """Starts servers with their own data dir (and database) and stops them afterwards."""
 
-    def __init__(self, tmp_path_factory, backend: str):
+    def __init__(self, tmp_path_factory, backend: str, base_env: dict | None = None):
         self.tmp_path_factory = tmp_path_factory
         self.backend = backend
+        self.base_env = dict(base_env or {})
         self.admin_url = _require_backend(backend)
         self.servers: list[Server] = []
         self.databases: list[str] = []
@@ -60,7 +72,7 @@ class ServerFactory:
             name, catalog = create_postgres_database(self.admin_url)
             self.databases.append(name)
         workdir = self.tmp_path_factory.mktemp(f"seqstore-{self.backend}")
-        server = Server(workdir, self.backend, catalog, env=env)
+        server = Server(workdir, self.backend, catalog, env={**self.base_env, **(env or {})})
         self.servers.append(server)
         if start:
             server.start()
@@ -93,9 +105,41 @@ def backend(request) -> str:
 
 
 @pytest.fixture(scope="session")
-def server(backend, tmp_path_factory) -> Server:
+def moto_s3(tmp_path_factory) -> MotoS3:
+    """The user's S3 (moto[server] on 127.0.0.1), shared by every server of the session."""
+    s3 = MotoS3(tmp_path_factory.mktemp("moto")).start()
+    yield s3
+    problem = s3.stop()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+# Generated FASTA files in the user's bucket, made once per session (see reference_support).
+BIG_FASTA_BYTES = PART_SIZE + 3_000_000  # two GetReference parts
+MEDIUM_FASTA_BYTES = 16_000_000  # one object imported many times by the crash/queue tests
+
+
+@pytest.fixture(scope="session")
+def small_sources(moto_s3, tmp_path_factory) -> SourceSet:
+    return build_small_sources(tmp_path_factory.mktemp("fasta-small"), moto_s3.client())
+
+
+@pytest.fixture(scope="session")
+def big_source(moto_s3, tmp_path_factory) -> SourceFile:
+    d = tmp_path_factory.mktemp("fasta-big")
+    return build_sized_source(d, moto_s3.client(), "big", "big.fa", BIG_FASTA_BYTES, seed=7)["big"]
+
+
+@pytest.fixture(scope="session")
+def medium_source(moto_s3, tmp_path_factory) -> SourceFile:
+    d = tmp_path_factory.mktemp("fasta-medium")
+    return build_sized_source(d, moto_s3.client(), "medium", "medium.fa", MEDIUM_FASTA_BYTES, seed=11)["medium"]
+
+
+@pytest.fixture(scope="session")
+def server(backend, tmp_path_factory, moto_s3) -> Server:
     """The shared server of this backend (tests use unique names, so they can share it)."""
-    factory = ServerFactory(tmp_path_factory, backend)
+    factory = ServerFactory(tmp_path_factory, backend, moto_s3.server_env())
     srv = factory.new()
     yield srv
     problems = factory.close()
@@ -104,9 +148,9 @@ def server(backend, tmp_path_factory) -> Server:
 
 
 @pytest.fixture
-def server_factory(backend, tmp_path_factory):
+def server_factory(backend, tmp_path_factory, moto_s3):
     """Private servers for tests that stop, restart or reconfigure them."""
-    factory = ServerFactory(tmp_path_factory, backend)
+    factory = ServerFactory(tmp_path_factory, backend, moto_s3.server_env())
     yield factory
     problems = factory.close()
     if problems:

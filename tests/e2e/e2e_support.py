@@ -55,7 +55,8 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def seqstore_bin() -> Path:
     configured = os.environ.get("SEQSTORE_BIN")
-    path = Path(configured) if configured else REPO_ROOT / "target" / "debug" / "seqstore"
+    # Absolute: servers run with their work dir as cwd.
+    path = Path(configured).resolve() if configured else REPO_ROOT / "target" / "debug" / "seqstore"
     if not path.is_file():
         pytest.fail(
             f"seqstore binary not found at {path}: run `cargo build --bin seqstore` "
@@ -486,3 +487,87 @@ def json_body(resp) -> dict:
     import json as _json
 
     return _json.loads(resp.data or b"{}")
+
+
+# ---------------------------------------------------------------------------------------
+# The user's own S3 (moto[server]): where import jobs read their sources
+# ---------------------------------------------------------------------------------------
+
+MOTO_KEYS = Keys("testing", "testing")
+
+
+class MotoS3:
+    """`python3 -m moto.server` on 127.0.0.1: a real S3 protocol endpoint, any credentials."""
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.port = 0
+        self.proc: subprocess.Popen | None = None
+        self._log: Path = workdir / "moto.log"
+
+    def start(self, timeout: float = 60.0) -> "MotoS3":
+        self.port = free_port()
+        with open(self._log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                env=clean_env(), cwd=self.workdir,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"moto.server exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                if http().request("GET", self.endpoint + "/").status == 200:
+                    return self
+            except Exception:  # noqa: BLE001 - not listening yet
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"moto.server did not answer within {timeout}s:\n{self.log()}")
+            time.sleep(0.1)
+
+    def stop(self) -> str | None:
+        """Stop moto; returns a complaint if it had died on its own."""
+        problem = None
+        if self.proc is not None:
+            if self.proc.poll() is not None:
+                problem = f"moto.server died during the tests (exit {self.proc.returncode}):\n{self.log()}"
+            else:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait(timeout=10)
+            self.proc = None
+        return problem
+
+    def log(self, tail: int = 4000) -> str:
+        return self._log.read_text(errors="replace")[-tail:] if self._log.exists() else ""
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def server_env(self) -> dict[str, str]:
+        """What `seqstore serve` needs to read sources from this S3."""
+        return {
+            "SEQSTORE_SOURCES__S3__ENDPOINT": self.endpoint,
+            "SEQSTORE_SOURCES__S3__REGION": REGION,
+            "SEQSTORE_SOURCES__S3__ACCESS_KEY_ID": MOTO_KEYS.access_key_id,
+            "SEQSTORE_SOURCES__S3__SECRET_ACCESS_KEY": MOTO_KEYS.secret_access_key,
+            "SEQSTORE_SOURCES__S3__PATH_STYLE": "true",
+        }
+
+    def client(self):
+        session = boto3.session.Session(
+            aws_access_key_id=MOTO_KEYS.access_key_id,
+            aws_secret_access_key=MOTO_KEYS.secret_access_key,
+            region_name=REGION,
+        )
+        return session.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"total_max_attempts": 2}),
+        )

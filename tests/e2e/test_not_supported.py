@@ -54,16 +54,6 @@ NOT_IMPLEMENTED_YET: dict[str, dict] = {
     "StartReadSetActivationJob": {"sequenceStoreId": SID, "sources": [{"readSetId": RID}]},
     "GetReadSetActivationJob": {"sequenceStoreId": SID, "id": RID},
     "ListReadSetActivationJobs": {"sequenceStoreId": SID},
-    # references
-    "GetReference": {"referenceStoreId": SID, "id": RID, "partNumber": 1},
-    "GetReferenceMetadata": {"referenceStoreId": SID, "id": RID},
-    "ListReferences": {"referenceStoreId": SID},
-    "DeleteReference": {"referenceStoreId": SID, "id": RID},
-    "StartReferenceImportJob": {
-        "referenceStoreId": SID, "roleArn": ROLE, "sources": [{"sourceFile": "s3://bucket/ref.fa", "name": "ref"}],
-    },
-    "GetReferenceImportJob": {"referenceStoreId": SID, "id": RID},
-    "ListReferenceImportJobs": {"referenceStoreId": SID},
     # S3 access policies
     "PutS3AccessPolicy": {"s3AccessPointArn": AP_ARN, "s3AccessPolicy": '{"Version":"2012-10-17","Statement":[]}'},
     "GetS3AccessPolicy": {"s3AccessPointArn": AP_ARN},
@@ -75,6 +65,9 @@ IMPLEMENTED = {
     "CreateSequenceStore", "GetSequenceStore", "ListSequenceStores", "UpdateSequenceStore", "DeleteSequenceStore",
     "CreateReferenceStore", "GetReferenceStore", "ListReferenceStores", "DeleteReferenceStore",
     "TagResource", "UntagResource", "ListTagsForResource",
+    # test_references.py, test_jobs.py, test_crash_resume.py
+    "StartReferenceImportJob", "GetReferenceImportJob", "ListReferenceImportJobs",
+    "GetReferenceMetadata", "ListReferences", "GetReference", "DeleteReference",
 }
 
 STORAGE_HOST_PREFIXES = ("control-storage-", "storage-", "tags-")
