@@ -2,8 +2,9 @@
 
 use crate::{
     AccessKeyRecord, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor,
-    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result,
-    SequenceStoreFilter, SequenceStoreRecord, TagTarget,
+    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceStoreFilter, SequenceStoreRecord,
+    TagTarget, UploadRecord,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -16,6 +17,8 @@ pub trait Catalog:
     + SequenceStores
     + ReferenceStores
     + References
+    + ReadSets
+    + Uploads
     + Tags
     + Jobs
     + Send
@@ -83,7 +86,8 @@ pub trait SequenceStores {
         store: &SequenceStoreRecord,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()>;
-    /// Deletes a store and its tags. [`crate::CatalogError::NotFound`] when absent.
+    /// Deletes a store and its tags: [`crate::CatalogError::NotFound`] when absent,
+    /// [`crate::CatalogError::NotEmpty`] while it holds read sets that are not deleted.
     async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()>;
 }
 
@@ -138,8 +142,107 @@ pub trait References {
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<ReferenceRecord>>;
-    /// Deletes a reference and its tags. [`crate::CatalogError::NotFound`] when absent.
-    async fn delete_reference(&self, account_id: &str, store_id: &str, id: &str) -> Result<()>;
+    /// Deletes a reference (whose ARN is `arn`) and its tags: [`crate::CatalogError::NotFound`]
+    /// when absent, [`crate::CatalogError::NotEmpty`] while read sets that are not deleted
+    /// (or uploads in progress) link it.
+    async fn delete_reference(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+        arn: &str,
+    ) -> Result<()>;
+}
+
+/// Read sets of sequence stores. They are created by upload completion
+/// ([`Uploads::complete_upload`]) and import jobs ([`Jobs::finish_read_set_item`]).
+#[async_trait]
+pub trait ReadSets {
+    /// One read set of a store (deleted ones included: the caller decides).
+    async fn read_set(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<Option<ReadSetRecord>>;
+    /// A page of a store's read sets, ordered by creation time then id.
+    async fn list_read_sets(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        filter: &ReadSetFilter,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<ReadSetRecord>>;
+    /// Marks a read set DELETED (a tombstone) and drops its tags; returns the record as it
+    /// was. [`crate::CatalogError::NotFound`] when absent or already deleted.
+    async fn delete_read_set(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<ReadSetRecord>;
+}
+
+/// Direct multipart uploads and their staged parts.
+#[async_trait]
+pub trait Uploads {
+    /// Records a new upload (and `idempotency`) in one transaction.
+    async fn create_upload(
+        &self,
+        upload: &UploadRecord,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<()>;
+    /// One upload of a store, whatever its status.
+    async fn upload(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<Option<UploadRecord>>;
+    /// A page of a store's uploads in progress, ordered by creation time then id.
+    async fn list_uploads(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        after: Option<&ListCursor>,
+        limit: u32,
+    ) -> Result<Vec<UploadRecord>>;
+    /// Records a part of an upload in progress, replacing an earlier part of the same source
+    /// and number; returns the blob key of the replaced part, to delete.
+    /// [`crate::CatalogError::NotFound`] when the upload is not in progress.
+    async fn put_part(&self, part: &PartRecord) -> Result<Option<String>>;
+    /// A page of an upload's parts of one source, by part number, after `after_number`.
+    async fn list_parts(
+        &self,
+        upload_id: &str,
+        part_source: &str,
+        created_after_ms: Option<i64>,
+        created_before_ms: Option<i64>,
+        after_number: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<PartRecord>>;
+    /// Every part of an upload, by source then part number.
+    async fn all_parts(&self, upload_id: &str) -> Result<Vec<PartRecord>>;
+    /// Ends an upload in progress: ABORTED, part rows removed (returned, to delete their
+    /// blobs). [`crate::CatalogError::NotFound`] when it is not in progress.
+    async fn abort_upload(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<Vec<PartRecord>>;
+    /// Completes an upload in progress in one transaction: the upload COMPLETED, the read
+    /// set (PROCESSING_UPLOAD) and its tags recorded, the ingest job created.
+    /// [`crate::CatalogError::NotFound`] when it is not in progress.
+    async fn complete_upload(
+        &self,
+        upload_id: &str,
+        read_set: &ReadSetRecord,
+        tags: &BTreeMap<String, String>,
+        job: &JobRecord,
+        items: &[JobItemRecord],
+    ) -> Result<()>;
 }
 
 /// Tags of any taggable resource.
@@ -221,6 +324,17 @@ pub trait Jobs {
         index: i64,
         owner: &str,
         reference: &ReferenceRecord,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()>;
+    /// Writes the outcome of a read-set item in one transaction: the read set row (inserted
+    /// for imports, replaced for uploads) with `tags`, and the item FINISHED when the read
+    /// set is ACTIVE, FAILED with the read set's status message otherwise.
+    async fn finish_read_set_item(
+        &self,
+        job_id: &str,
+        index: i64,
+        owner: &str,
+        read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
     ) -> Result<()>;
     /// Moves a job to a terminal status and drops its lease.

@@ -12,20 +12,23 @@ mod records;
 mod sql;
 
 pub use catalog::{
-    AccessKeys, Catalog, Idempotency, Jobs, ReferenceStores, References, SequenceStores, Tags,
+    AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, SequenceStores,
+    Tags, Uploads,
 };
 pub use error::CatalogError;
 pub use records::{
     AccessKeyRecord, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor,
-    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
-    SequenceStoreFilter, SequenceStoreRecord, TagTarget,
+    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
+    SequenceStoreRecord, TagTarget, UploadRecord,
 };
 pub use sql::SqlCatalog;
 
 /// The catalog traits, for method calls on `dyn Catalog`.
 pub mod prelude {
     pub use crate::catalog::{
-        AccessKeys, Catalog, Idempotency, Jobs, ReferenceStores, References, SequenceStores, Tags,
+        AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References,
+        SequenceStores, Tags, Uploads,
     };
 }
 

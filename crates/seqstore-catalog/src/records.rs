@@ -1,5 +1,7 @@
 //! Plain rows as the catalog stores them; the domain maps them to wire shapes.
 
+use std::collections::BTreeMap;
+
 /// An access key that can sign requests for one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKeyRecord {
@@ -177,6 +179,142 @@ pub struct Lease {
     pub until_ms: i64,
 }
 
+/// A read set row. File names and sizes are set once ingestion stored the files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSetRecord {
+    /// 10-digit id, unique across accounts.
+    pub id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// The sequence store.
+    pub sequence_store_id: String,
+    /// Read set name.
+    pub name: String,
+    /// Optional description.
+    pub description: Option<String>,
+    /// Subject id.
+    pub subject_id: String,
+    /// Sample id.
+    pub sample_id: String,
+    /// Where the reads came from.
+    pub generated_from: Option<String>,
+    /// The linked reference (BAM, CRAM).
+    pub reference_arn: Option<String>,
+    /// `FASTQ`, `BAM`, `UBAM`, `CRAM`.
+    pub file_type: String,
+    /// `PROCESSING_UPLOAD`, `ACTIVE`, `UPLOAD_FAILED`, `DELETED`, ...
+    pub status: String,
+    /// Why ingestion failed.
+    pub status_message: Option<String>,
+    /// `IMPORT` or `UPLOAD`.
+    pub creation_type: String,
+    /// The import job or upload that created it.
+    pub creation_job_id: Option<String>,
+    /// ETag algorithm, e.g. `FASTQ_MD5up`.
+    pub etag_algorithm: Option<String>,
+    /// ETag of source 1.
+    pub etag_source1: Option<String>,
+    /// ETag of source 2 (paired FASTQ).
+    pub etag_source2: Option<String>,
+    /// Primary reads.
+    pub total_read_count: Option<i64>,
+    /// Bases of the primary reads.
+    pub total_base_count: Option<i64>,
+    /// Stored file name of source 1.
+    pub source1_name: Option<String>,
+    /// Its size.
+    pub source1_size: Option<i64>,
+    /// Stored file name of source 2.
+    pub source2_name: Option<String>,
+    /// Its size.
+    pub source2_size: Option<i64>,
+    /// Stored index file name (`.bai`, `.crai`).
+    pub index_name: Option<String>,
+    /// Its size.
+    pub index_size: Option<i64>,
+    /// Creation time, ms.
+    pub created_at_ms: i64,
+    /// Last update time, ms.
+    pub updated_at_ms: i64,
+}
+
+/// Filter of ListReadSets; time bounds inclusive, ms.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadSetFilter {
+    /// Exact name.
+    pub name: Option<String>,
+    /// Exact status; without it DELETING and DELETED read sets are hidden.
+    pub status: Option<String>,
+    /// Exact reference ARN; `""` matches read sets without a reference.
+    pub reference_arn: Option<String>,
+    /// Created at or after.
+    pub created_after_ms: Option<i64>,
+    /// Created at or before.
+    pub created_before_ms: Option<i64>,
+    /// Exact sample id.
+    pub sample_id: Option<String>,
+    /// Exact subject id.
+    pub subject_id: Option<String>,
+    /// Exact generatedFrom.
+    pub generated_from: Option<String>,
+    /// `IMPORT` or `UPLOAD`.
+    pub creation_type: Option<String>,
+}
+
+/// A direct multipart upload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadRecord {
+    /// 10-digit upload id.
+    pub id: String,
+    /// Owning account.
+    pub account_id: String,
+    /// The sequence store.
+    pub sequence_store_id: String,
+    /// `FASTQ`, `BAM`, `UBAM`, `CRAM`.
+    pub source_file_type: String,
+    /// Subject id.
+    pub subject_id: String,
+    /// Sample id.
+    pub sample_id: String,
+    /// Where the reads came from.
+    pub generated_from: Option<String>,
+    /// Linked reference.
+    pub reference_arn: Option<String>,
+    /// Read set name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Tags for the read set.
+    pub tags: BTreeMap<String, String>,
+    /// `IN_PROGRESS`, `COMPLETED`, `ABORTED`.
+    pub status: String,
+    /// The read set made by CompleteMultipartReadSetUpload.
+    pub read_set_id: Option<String>,
+    /// Creation time, ms.
+    pub created_at_ms: i64,
+}
+
+/// One uploaded part, staged in blob storage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartRecord {
+    /// The upload.
+    pub upload_id: String,
+    /// `SOURCE1` or `SOURCE2`.
+    pub part_source: String,
+    /// 1..10000.
+    pub part_number: i64,
+    /// Bytes.
+    pub size: i64,
+    /// SHA-256 of the part, base64.
+    pub checksum: String,
+    /// Where the bytes are staged.
+    pub blob_key: String,
+    /// First upload of this part number, ms.
+    pub created_at_ms: i64,
+    /// Last (re-)upload, ms.
+    pub updated_at_ms: i64,
+}
+
 /// A remembered answer to a request that carried a `clientToken`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
@@ -240,6 +378,8 @@ pub enum ResourceKind {
     ReferenceStore,
     /// A reference.
     Reference,
+    /// A read set.
+    ReadSet,
 }
 
 impl ResourceKind {
@@ -249,6 +389,7 @@ impl ResourceKind {
             Self::SequenceStore => "sequenceStore",
             Self::ReferenceStore => "referenceStore",
             Self::Reference => "reference",
+            Self::ReadSet => "readSet",
         }
     }
 }

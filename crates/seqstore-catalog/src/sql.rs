@@ -4,11 +4,13 @@
 //! (`ON CONFLICT ... DO UPDATE`, `BIGINT`, `TEXT`).
 
 mod jobs;
+mod read_sets;
 mod reference_stores;
 mod references;
 mod rows;
 mod sequence_stores;
 mod tags;
+mod uploads;
 
 use crate::{
     AccessKeyRecord, AccessKeys, Catalog, CatalogError, Idempotency, IdempotencyRecord, Result,

@@ -5,8 +5,9 @@
 use seqstore_catalog::prelude::*;
 use seqstore_catalog::{
     AccessKeyRecord, CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease,
-    ListCursor, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
-    ResourceKind, SequenceStoreFilter, SequenceStoreRecord, SqlCatalog, TagTarget,
+    ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
+    SequenceStoreRecord, SqlCatalog, TagTarget, UploadRecord,
 };
 use std::collections::BTreeMap;
 
@@ -77,6 +78,10 @@ conformance!(
     leases_expire_renew_and_release,
     finishing_an_item_is_atomic_and_exactly_once,
     jobs_list_and_filter,
+    uploads_parts_replace_list_and_abort,
+    completing_an_upload_creates_read_set_and_job_atomically,
+    read_sets_filter_tombstone_and_block_deletions,
+    finishing_a_read_set_item_writes_the_outcome,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -612,14 +617,15 @@ async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
         c.delete_reference_store(a, "0000000001").await,
         Err(CatalogError::NotEmpty(_))
     ));
-    c.delete_reference(a, "0000000001", "1000000001")
+    c.delete_reference(a, "0000000001", "1000000001", "arn:1")
         .await
         .unwrap();
-    c.delete_reference(a, "0000000001", "1000000002")
+    c.delete_reference(a, "0000000001", "1000000002", "arn:2")
         .await
         .unwrap();
     assert!(matches!(
-        c.delete_reference(a, "0000000001", "1000000002").await,
+        c.delete_reference(a, "0000000001", "1000000002", "arn:2")
+            .await,
         Err(CatalogError::NotFound(_))
     ));
     c.delete_reference_store(a, "0000000001").await.unwrap();
@@ -853,4 +859,373 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
             .unwrap()
             .is_empty()
     );
+}
+
+fn upload(id: &str, at: i64) -> UploadRecord {
+    UploadRecord {
+        id: id.into(),
+        account_id: "111122223333".into(),
+        sequence_store_id: "S1".into(),
+        source_file_type: "FASTQ".into(),
+        subject_id: "subj".into(),
+        sample_id: "samp".into(),
+        name: "rs".into(),
+        tags: BTreeMap::from([("k".to_string(), "v".to_string())]),
+        status: "IN_PROGRESS".into(),
+        created_at_ms: at,
+        ..Default::default()
+    }
+}
+
+fn part(upload_id: &str, source: &str, n: i64, key: &str, at: i64) -> PartRecord {
+    PartRecord {
+        upload_id: upload_id.into(),
+        part_source: source.into(),
+        part_number: n,
+        size: 10 * n,
+        checksum: format!("sum-{key}"),
+        blob_key: key.into(),
+        created_at_ms: at,
+        updated_at_ms: at,
+    }
+}
+
+fn read_set(id: &str, at: i64, status: &str, reference: Option<&str>) -> ReadSetRecord {
+    ReadSetRecord {
+        id: id.into(),
+        account_id: "111122223333".into(),
+        sequence_store_id: "S1".into(),
+        name: format!("rs-{id}"),
+        subject_id: "subj".into(),
+        sample_id: if at % 2 == 0 {
+            "even".into()
+        } else {
+            "odd".into()
+        },
+        reference_arn: reference.map(str::to_owned),
+        file_type: "BAM".into(),
+        status: status.into(),
+        creation_type: "UPLOAD".into(),
+        created_at_ms: at,
+        updated_at_ms: at,
+        ..Default::default()
+    }
+}
+
+async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
+    let a = "111122223333";
+    c.create_upload(&upload("0000000001", 1), None)
+        .await
+        .unwrap();
+    c.create_upload(&upload("0000000002", 2), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.upload(a, "S1", "0000000001").await.unwrap(),
+        Some(upload("0000000001", 1))
+    );
+    assert_eq!(
+        c.upload(a, "S2", "0000000001").await.unwrap(),
+        None,
+        "wrong store"
+    );
+    assert_eq!(
+        c.put_part(&part("0000000001", "SOURCE1", 2, "k2", 10))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        c.put_part(&part("0000000001", "SOURCE1", 1, "k1", 11))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        c.put_part(&part("0000000001", "SOURCE2", 1, "k3", 12))
+            .await
+            .unwrap(),
+        None
+    );
+    // A re-upload replaces the part, keeps its creation time and hands back the old blob.
+    assert_eq!(
+        c.put_part(&part("0000000001", "SOURCE1", 2, "k2b", 20))
+            .await
+            .unwrap(),
+        Some("k2".into())
+    );
+    let s1 = c
+        .list_parts("0000000001", "SOURCE1", None, None, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        s1.iter()
+            .map(|p| (p.part_number, p.blob_key.as_str()))
+            .collect::<Vec<_>>(),
+        [(1, "k1"), (2, "k2b")]
+    );
+    assert_eq!((s1[1].created_at_ms, s1[1].updated_at_ms), (10, 20));
+    let after = c
+        .list_parts("0000000001", "SOURCE1", None, None, Some(1), 10)
+        .await
+        .unwrap();
+    assert_eq!(after.len(), 1);
+    let window = c
+        .list_parts("0000000001", "SOURCE1", Some(11), Some(11), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        window.iter().map(|p| p.part_number).collect::<Vec<_>>(),
+        [1]
+    );
+    assert_eq!(c.all_parts("0000000001").await.unwrap().len(), 3);
+
+    let listed = c.list_uploads(a, "S1", None, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        ["0000000001", "0000000002"]
+    );
+    let removed = c.abort_upload(a, "S1", "0000000001").await.unwrap();
+    assert_eq!(removed.len(), 3);
+    assert!(c.all_parts("0000000001").await.unwrap().is_empty());
+    assert!(matches!(
+        c.abort_upload(a, "S1", "0000000001").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert!(matches!(
+        c.put_part(&part("0000000001", "SOURCE1", 3, "k4", 30))
+            .await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert_eq!(
+        c.list_uploads(a, "S1", None, 10).await.unwrap().len(),
+        1,
+        "aborted uploads are not listed"
+    );
+    assert_eq!(
+        c.upload(a, "S1", "0000000001")
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        "ABORTED"
+    );
+}
+
+async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog) {
+    let a = "111122223333";
+    c.create_upload(&upload("0000000001", 1), None)
+        .await
+        .unwrap();
+    let rs = read_set("1000000001", 5, "PROCESSING_UPLOAD", None);
+    let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
+    let mut ingest = job("9000000001", "S1", 5);
+    ingest.kind = "READ_SET_INGEST".into();
+    c.complete_upload("0000000001", &rs, &tags, &ingest, &items("9000000001", 1))
+        .await
+        .unwrap();
+    assert_eq!(
+        c.read_set(a, "S1", "1000000001").await.unwrap(),
+        Some(rs.clone())
+    );
+    let u = c.upload(a, "S1", "0000000001").await.unwrap().unwrap();
+    assert_eq!(
+        (u.status.as_str(), u.read_set_id.as_deref()),
+        ("COMPLETED", Some("1000000001"))
+    );
+    assert!(c.list_uploads(a, "S1", None, 10).await.unwrap().is_empty());
+    let t = TagTarget {
+        account_id: a.into(),
+        kind: ResourceKind::ReadSet,
+        id: rs.id.clone(),
+    };
+    assert_eq!(c.tags(&t).await.unwrap(), tags);
+    assert!(
+        c.job(a, "READ_SET_INGEST", "S1", "9000000001")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // Completing twice changes nothing.
+    let rs2 = read_set("1000000002", 6, "PROCESSING_UPLOAD", None);
+    let mut ingest2 = ingest.clone();
+    ingest2.id = "9000000002".into();
+    assert!(matches!(
+        c.complete_upload("0000000001", &rs2, &tags, &ingest2, &items("9000000002", 1))
+            .await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert_eq!(c.read_set(a, "S1", "1000000002").await.unwrap(), None);
+    assert!(
+        c.job(a, "READ_SET_INGEST", "S1", "9000000002")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Creates read sets the way import jobs do.
+async fn import_read_sets(c: &SqlCatalog, sets: &[ReadSetRecord]) {
+    let mut import = job("8000000001", "S1", 1);
+    import.kind = "READ_SET_IMPORT".into();
+    c.create_job(&import, &items("8000000001", sets.len() as i64), None)
+        .await
+        .unwrap();
+    c.claim_job(&["READ_SET_IMPORT"], &lease("n", i64::MAX), 1)
+        .await
+        .unwrap()
+        .unwrap();
+    for (i, rs) in sets.iter().enumerate() {
+        c.finish_read_set_item("8000000001", i as i64, "n", rs, &BTreeMap::new())
+            .await
+            .unwrap();
+    }
+}
+
+async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
+    let a = "111122223333";
+    let arn = "arn:aws:omics:us-east-1:111122223333:referenceStore/R1/reference/0000000001";
+    c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    c.create_reference_store(&reference_store(a, "R1", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    import(
+        c,
+        "7000000001",
+        "R1",
+        &reference("R1", "0000000001", "hg", 1, "7000000001"),
+    )
+    .await;
+    import_read_sets(
+        c,
+        &[
+            read_set("1000000001", 10, "ACTIVE", Some(arn)),
+            read_set("1000000002", 11, "ACTIVE", None),
+        ],
+    )
+    .await;
+    let ids = |v: Vec<ReadSetRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    let all = ReadSetFilter::default();
+    assert_eq!(
+        ids(c.list_read_sets(a, "S1", &all, None, 10).await.unwrap()),
+        ["1000000001", "1000000002"]
+    );
+    let no_ref = ReadSetFilter {
+        reference_arn: Some(String::new()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_read_sets(a, "S1", &no_ref, None, 10).await.unwrap()),
+        ["1000000002"]
+    );
+    let by_ref = ReadSetFilter {
+        reference_arn: Some(arn.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_read_sets(a, "S1", &by_ref, None, 10).await.unwrap()),
+        ["1000000001"]
+    );
+    let odd = ReadSetFilter {
+        sample_id: Some("odd".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_read_sets(a, "S1", &odd, None, 10).await.unwrap()),
+        ["1000000002"]
+    );
+
+    assert!(matches!(
+        c.delete_sequence_store(a, "S1").await,
+        Err(CatalogError::NotEmpty(_))
+    ));
+    assert!(matches!(
+        c.delete_reference(a, "R1", "0000000001", arn).await,
+        Err(CatalogError::NotEmpty(_))
+    ));
+    let was = c.delete_read_set(a, "S1", "1000000001").await.unwrap();
+    assert_eq!(was.status, "ACTIVE");
+    assert!(matches!(
+        c.delete_read_set(a, "S1", "1000000001").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert_eq!(
+        ids(c.list_read_sets(a, "S1", &all, None, 10).await.unwrap()),
+        ["1000000002"],
+        "tombstones hidden"
+    );
+    let deleted = ReadSetFilter {
+        status: Some("DELETED".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(c.list_read_sets(a, "S1", &deleted, None, 10).await.unwrap()),
+        ["1000000001"]
+    );
+    c.delete_reference(a, "R1", "0000000001", arn)
+        .await
+        .unwrap();
+    c.delete_read_set(a, "S1", "1000000002").await.unwrap();
+    c.delete_sequence_store(a, "S1").await.unwrap();
+}
+
+async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
+    let a = "111122223333";
+    let mut ingest = job("9000000001", "S1", 5);
+    ingest.kind = "READ_SET_INGEST".into();
+    c.create_job(&ingest, &items("9000000001", 2), None)
+        .await
+        .unwrap();
+    c.claim_job(&["READ_SET_INGEST"], &lease("n", i64::MAX), 6)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut ok = read_set("1000000001", 5, "ACTIVE", None);
+    ok.etag_source1 = Some("abc".into());
+    ok.total_read_count = Some(7);
+    c.finish_read_set_item("9000000001", 0, "n", &ok, &BTreeMap::new())
+        .await
+        .unwrap();
+    let mut failed = read_set("1000000002", 5, "UPLOAD_FAILED", None);
+    failed.status_message = Some("record 3: bad".into());
+    c.finish_read_set_item("9000000001", 1, "n", &failed, &BTreeMap::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        c.read_set(a, "S1", "1000000001").await.unwrap(),
+        Some(ok.clone())
+    );
+    let items = c.job_items("9000000001").await.unwrap();
+    assert_eq!(
+        (items[0].status.as_str(), items[1].status.as_str()),
+        ("FINISHED", "FAILED")
+    );
+    assert_eq!(items[1].status_message.as_deref(), Some("record 3: bad"));
+    // Replacing the row (an upload's PROCESSING_UPLOAD row becoming ACTIVE) keeps one row.
+    let mut again = ok.clone();
+    again.status_message = Some("x".into());
+    c.finish_read_set_item("9000000001", 0, "n", &again, &BTreeMap::new())
+        .await
+        .unwrap();
+    let all = c
+        .list_read_sets(
+            a,
+            "S1",
+            &ReadSetFilter {
+                status: Some("ACTIVE".into()),
+                ..Default::default()
+            },
+            None,
+            10,
+        )
+        .await
+        .unwrap();
+    assert_eq!(all, vec![again]);
+    assert!(matches!(
+        c.finish_read_set_item("9000000001", 0, "other", &ok, &BTreeMap::new())
+            .await,
+        Err(CatalogError::LeaseLost(_))
+    ));
 }

@@ -251,14 +251,19 @@ impl Service {
     /// DeleteReference: the catalog row first (the reference disappears at once), then its
     /// files.
     pub async fn delete_reference(&self, account_id: &str, store_id: &str, id: &str) -> Result<()> {
-        // Read sets that use a reference arrive with the read-set work; they will block this.
         let r = self.reference_record(account_id, store_id, id).await?;
+        let arn = self.reference_arn(&r);
         match self
             .catalog
-            .delete_reference(account_id, store_id, id)
+            .delete_reference(account_id, store_id, id, &arn)
             .await
         {
             Err(CatalogError::NotFound(_)) => return Err(reference_not_found(id)),
+            Err(CatalogError::NotEmpty(_)) => {
+                return Err(CoreError::Conflict(format!(
+                    "reference {id} is linked by read sets or uploads in progress; delete them first"
+                )));
+            }
             other => other?,
         }
         for name in [r.source_file_name.clone(), index_name(&r)] {
@@ -324,16 +329,20 @@ impl Service {
         reference_key(&r.account_id, &r.reference_store_id, &r.id, file_name).unwrap_or_default()
     }
 
-    fn reference_item(&self, r: &ReferenceRecord) -> Result<ReferenceListItem> {
-        let arn = Arn {
+    fn reference_arn(&self, r: &ReferenceRecord) -> String {
+        Arn {
             partition: self.settings.partition.clone(),
             region: self.settings.region.clone(),
             account_id: r.account_id.clone(),
             resource: ArnResource::Reference(r.reference_store_id.clone(), r.id.clone()),
-        };
+        }
+        .to_string()
+    }
+
+    fn reference_item(&self, r: &ReferenceRecord) -> Result<ReferenceListItem> {
         Ok(ReferenceListItem {
             id: r.id.clone(),
-            arn: arn.to_string(),
+            arn: self.reference_arn(r),
             reference_store_id: r.reference_store_id.clone(),
             md5: r.md5.clone(),
             status: Some(parse_enum(&r.status)?),

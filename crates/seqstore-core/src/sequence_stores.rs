@@ -206,10 +206,12 @@ impl Service {
 
     /// DeleteSequenceStore.
     pub async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
-        // Read sets arrive with the read-set issue; the catalog refuses non-empty stores then.
         match self.catalog.delete_sequence_store(account_id, id).await {
             Ok(()) => Ok(()),
             Err(CatalogError::NotFound(_)) => Err(store_not_found(id)),
+            Err(CatalogError::NotEmpty(_)) => Err(CoreError::Conflict(format!(
+                "sequence store {id} still holds read sets; delete them with BatchDeleteReadSet first"
+            ))),
             Err(e) => Err(e.into()),
         }
     }

@@ -1,11 +1,12 @@
 //! The durable job queue: jobs, their items, leases.
 
+use super::read_sets::upsert_read_set;
 use super::rows::{self, Arg, JOB_COLUMNS, JOB_ITEM_COLUMNS, Select};
 use super::tags::{target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use crate::{
     CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease, ListCursor,
-    ReferenceRecord, ResourceKind, Result,
+    ReadSetRecord, ReferenceRecord, ResourceKind, Result,
 };
 use async_trait::async_trait;
 use sqlx::{Any, Transaction};
@@ -23,37 +24,7 @@ impl Jobs for SqlCatalog {
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
-        sqlx::query(&format!(
-            "INSERT INTO jobs ({JOB_COLUMNS}, lease_owner, lease_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)"
-        ))
-        .bind(&job.id)
-        .bind(&job.account_id)
-        .bind(&job.kind)
-        .bind(&job.store_id)
-        .bind(&job.role_arn)
-        .bind(&job.status)
-        .bind(&job.status_message)
-        .bind(job.created_at_ms)
-        .bind(job.completed_at_ms)
-        .bind(job.attempts)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("job id")))?;
-        for item in items {
-            sqlx::query(&format!(
-                "INSERT INTO job_items ({JOB_ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-            ))
-            .bind(&item.job_id)
-            .bind(item.index)
-            .bind(&item.status)
-            .bind(&item.status_message)
-            .bind(&item.spec)
-            .bind(&item.result_id)
-            .bind(item.attempts)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_job(&mut tx, job, items).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -263,6 +234,39 @@ impl Jobs for SqlCatalog {
         Ok(())
     }
 
+    async fn finish_read_set_item(
+        &self,
+        job_id: &str,
+        index: i64,
+        owner: &str,
+        read_set: &ReadSetRecord,
+        tags: &BTreeMap<String, String>,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        hold_lease(&mut tx, job_id, owner).await?;
+        upsert_read_set(&mut tx, read_set).await?;
+        upsert_tags(
+            &mut tx,
+            &target(&read_set.account_id, ResourceKind::ReadSet, &read_set.id),
+            tags,
+        )
+        .await?;
+        let (status, message) = if read_set.status == "ACTIVE" {
+            ("FINISHED", None)
+        } else {
+            ("FAILED", read_set.status_message.as_deref())
+        };
+        sqlx::query("UPDATE job_items SET status = $1, status_message = $2 WHERE job_id = $3 AND item_index = $4")
+            .bind(status)
+            .bind(message)
+            .bind(job_id)
+            .bind(index)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn finish_job(
         &self,
         job_id: &str,
@@ -301,6 +305,46 @@ async fn hold_lease(tx: &mut Transaction<'_, Any>, job_id: &str, owner: &str) ->
             .await?;
     if done.rows_affected() == 0 {
         return Err(CatalogError::LeaseLost(job_id.to_owned()));
+    }
+    Ok(())
+}
+
+/// Inserts a job and its items inside a transaction.
+pub(crate) async fn insert_job(
+    tx: &mut Transaction<'_, Any>,
+    job: &JobRecord,
+    items: &[JobItemRecord],
+) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO jobs ({JOB_COLUMNS}, lease_owner, lease_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)"
+    ))
+    .bind(&job.id)
+    .bind(&job.account_id)
+    .bind(&job.kind)
+    .bind(&job.store_id)
+    .bind(&job.role_arn)
+    .bind(&job.status)
+    .bind(&job.status_message)
+    .bind(job.created_at_ms)
+    .bind(job.completed_at_ms)
+    .bind(job.attempts)
+    .execute(&mut **tx)
+    .await
+    .map_err(|e| unique_as(e, CatalogError::AlreadyExists("job id")))?;
+    for item in items {
+        sqlx::query(&format!(
+            "INSERT INTO job_items ({JOB_ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
+        .bind(&item.job_id)
+        .bind(item.index)
+        .bind(&item.status)
+        .bind(&item.status_message)
+        .bind(&item.spec)
+        .bind(&item.result_id)
+        .bind(item.attempts)
+        .execute(&mut **tx)
+        .await?;
     }
     Ok(())
 }

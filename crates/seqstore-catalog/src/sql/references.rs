@@ -55,8 +55,24 @@ impl References for SqlCatalog {
             .collect()
     }
 
-    async fn delete_reference(&self, account_id: &str, store_id: &str, id: &str) -> Result<()> {
+    async fn delete_reference(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+        arn: &str,
+    ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
+        let user = sqlx::query(
+            "SELECT id FROM read_sets WHERE reference_arn = $1 AND status <> 'DELETED' \
+             UNION ALL SELECT id FROM uploads WHERE reference_arn = $1 AND status = 'IN_PROGRESS' LIMIT 1",
+        )
+        .bind(arn)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if user.is_some() {
+            return Err(CatalogError::NotEmpty("reference"));
+        }
         let done = sqlx::query(
             "DELETE FROM genome_references WHERE account_id = $1 AND reference_store_id = $2 AND id = $3",
         )

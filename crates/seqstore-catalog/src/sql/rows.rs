@@ -1,8 +1,8 @@
 //! Row decoding and a small `$n` query builder for dynamic filters.
 
 use crate::{
-    CatalogError, JobItemRecord, JobRecord, ListCursor, ReferenceRecord, ReferenceStoreRecord,
-    Result, SequenceStoreRecord,
+    CatalogError, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord, ReferenceRecord,
+    ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
 };
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -20,6 +20,19 @@ pub(crate) const REFERENCE_COLUMNS: &str = "id, account_id, reference_store_id, 
 
 pub(crate) const JOB_COLUMNS: &str = "id, account_id, kind, store_id, role_arn, status, \
      status_message, created_at, completed_at, attempts";
+
+pub(crate) const READ_SET_COLUMNS: &str = "id, account_id, sequence_store_id, name, description, \
+     subject_id, sample_id, generated_from, reference_arn, file_type, status, status_message, \
+     creation_type, creation_job_id, etag_algorithm, etag_source1, etag_source2, total_read_count, \
+     total_base_count, source1_name, source1_size, source2_name, source2_size, index_name, \
+     index_size, created_at, updated_at";
+
+pub(crate) const UPLOAD_COLUMNS: &str = "id, account_id, sequence_store_id, source_file_type, \
+     subject_id, sample_id, generated_from, reference_arn, name, description, tags, status, \
+     read_set_id, created_at";
+
+pub(crate) const PART_COLUMNS: &str =
+    "upload_id, part_source, part_number, size, checksum, blob_key, created_at, updated_at";
 
 pub(crate) const JOB_ITEM_COLUMNS: &str =
     "job_id, item_index, status, status_message, spec, result_id, attempts";
@@ -76,6 +89,74 @@ pub(crate) fn reference(row: &AnyRow) -> Result<ReferenceRecord> {
         source_size: row.try_get("source_size")?,
         index_size: row.try_get("index_size")?,
         creation_job_id: row.try_get("creation_job_id")?,
+        created_at_ms: row.try_get("created_at")?,
+        updated_at_ms: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn read_set(row: &AnyRow) -> Result<ReadSetRecord> {
+    Ok(ReadSetRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        sequence_store_id: row.try_get("sequence_store_id")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        subject_id: row.try_get("subject_id")?,
+        sample_id: row.try_get("sample_id")?,
+        generated_from: row.try_get("generated_from")?,
+        reference_arn: row.try_get("reference_arn")?,
+        file_type: row.try_get("file_type")?,
+        status: row.try_get("status")?,
+        status_message: row.try_get("status_message")?,
+        creation_type: row.try_get("creation_type")?,
+        creation_job_id: row.try_get("creation_job_id")?,
+        etag_algorithm: row.try_get("etag_algorithm")?,
+        etag_source1: row.try_get("etag_source1")?,
+        etag_source2: row.try_get("etag_source2")?,
+        total_read_count: row.try_get("total_read_count")?,
+        total_base_count: row.try_get("total_base_count")?,
+        source1_name: row.try_get("source1_name")?,
+        source1_size: row.try_get("source1_size")?,
+        source2_name: row.try_get("source2_name")?,
+        source2_size: row.try_get("source2_size")?,
+        index_name: row.try_get("index_name")?,
+        index_size: row.try_get("index_size")?,
+        created_at_ms: row.try_get("created_at")?,
+        updated_at_ms: row.try_get("updated_at")?,
+    })
+}
+
+pub(crate) fn upload(row: &AnyRow) -> Result<UploadRecord> {
+    let tags: String = row.try_get("tags")?;
+    Ok(UploadRecord {
+        id: row.try_get("id")?,
+        account_id: row.try_get("account_id")?,
+        sequence_store_id: row.try_get("sequence_store_id")?,
+        source_file_type: row.try_get("source_file_type")?,
+        subject_id: row.try_get("subject_id")?,
+        sample_id: row.try_get("sample_id")?,
+        generated_from: row.try_get("generated_from")?,
+        reference_arn: row.try_get("reference_arn")?,
+        name: row.try_get("name")?,
+        description: row.try_get("description")?,
+        tags: serde_json::from_str(&tags).map_err(|e| CatalogError::Corrupt {
+            column: "uploads.tags",
+            reason: e.to_string(),
+        })?,
+        status: row.try_get("status")?,
+        read_set_id: row.try_get("read_set_id")?,
+        created_at_ms: row.try_get("created_at")?,
+    })
+}
+
+pub(crate) fn part(row: &AnyRow) -> Result<PartRecord> {
+    Ok(PartRecord {
+        upload_id: row.try_get("upload_id")?,
+        part_source: row.try_get("part_source")?,
+        part_number: row.try_get("part_number")?,
+        size: row.try_get("size")?,
+        checksum: row.try_get("checksum")?,
+        blob_key: row.try_get("blob_key")?,
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
     })
@@ -146,6 +227,11 @@ impl Select {
         }
     }
 
+    /// Adds a condition without binds.
+    pub(crate) fn raw(&mut self, condition: &str) {
+        self.conditions.push(condition.to_owned());
+    }
+
     /// Adds the keyset condition for the page after `cursor`.
     pub(crate) fn after(&mut self, cursor: Option<&ListCursor>) {
         if let Some(c) = cursor {
@@ -156,6 +242,23 @@ impl Select {
                 "(created_at > {t1} OR (created_at = {t2} AND id > {id}))"
             ));
         }
+    }
+
+    /// `SELECT ... ORDER BY <order> LIMIT n` for tables not paged by creation time.
+    pub(crate) fn ordered(
+        self,
+        columns: &str,
+        table: &str,
+        order: &str,
+        limit: u32,
+    ) -> (String, Vec<Arg>) {
+        let mut sql = format!("SELECT {columns} FROM {table}");
+        if !self.conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&self.conditions.join(" AND "));
+        }
+        sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
+        (sql, self.args)
     }
 
     /// The final SQL and query with all binds applied.

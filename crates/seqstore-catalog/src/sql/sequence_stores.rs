@@ -131,6 +131,17 @@ impl SequenceStores for SqlCatalog {
 
     async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
         let mut tx = self.pool().begin().await?;
+        let child = sqlx::query(
+            "SELECT id FROM read_sets WHERE account_id = $1 AND sequence_store_id = $2 \
+             AND status <> 'DELETED' LIMIT 1",
+        )
+        .bind(account_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if child.is_some() {
+            return Err(CatalogError::NotEmpty("sequence store"));
+        }
         let done = sqlx::query("DELETE FROM sequence_stores WHERE account_id = $1 AND id = $2")
             .bind(account_id)
             .bind(id)
