@@ -1,0 +1,205 @@
+//! One data container: compression header, slices, records to SAM text, `.crai` entries.
+//!
+//! Runs on worker threads; everything it needs is in [`Context`].
+
+use std::borrow::Cow;
+
+use noodles_cram as cram;
+
+use crate::sam_text::{BamRecord, write_bam_record};
+
+use super::bam_record::append_bam;
+use super::codec::{DecodeError, SliceData};
+use super::compression_header;
+use super::crai::{self, CraiEntry};
+use super::error::CramError;
+use super::framing::{self, Block, RawContainer, content_type};
+use super::header::SamHeader;
+use super::reference::References;
+use super::slice::{self, DecodedSlice, SliceError, SliceHeader, SliceInput};
+
+/// Shared, read-only state of an ingestion.
+#[derive(Debug)]
+pub(super) struct Context {
+    pub(super) header: SamHeader,
+    pub(super) refs: References,
+    /// `@SQ` names in order, for the SAM text.
+    pub(super) names: Vec<String>,
+}
+
+/// What one container contributes.
+#[derive(Debug, Default)]
+pub(super) struct ContainerOutput {
+    pub(super) text: Vec<u8>,
+    pub(super) reads: u64,
+    pub(super) bases: u64,
+    pub(super) crai: Vec<CraiEntry>,
+}
+
+/// Decodes container number `n` (1-based among data containers).
+pub(super) fn process(
+    ctx: &Context,
+    raw: &RawContainer,
+    n: u64,
+) -> Result<ContainerOutput, CramError> {
+    let what = format!("container {n} (byte {})", raw.offset);
+    let body = raw.body();
+    let mut src = body;
+    let block = framing::parse_block(&mut src)
+        .map_err(|e| e.into_error(&format!("{what}, compression header")))?;
+    if block.content_type != content_type::COMPRESSION_HEADER {
+        return Err(CramError::Corrupt(format!(
+            "{what} does not start with a compression header"
+        )));
+    }
+    let ch_bytes = framing::inflate_simple(&block, &format!("{what}, compression header"))?;
+    let ch = compression_header::parse(&ch_bytes)
+        .map_err(|e| CramError::Corrupt(format!("{what}: bad compression header ({e})")))?;
+
+    let mut headers = Vec::with_capacity(raw.header.landmarks.len());
+    for (i, &landmark) in raw.header.landmarks.iter().enumerate() {
+        let swhat = format!("{what}, slice {}", i + 1);
+        headers.push(slice_layout(body, landmark, &swhat)?);
+    }
+
+    let mut container = cram::io::reader::Container::default();
+    cram::io::Reader::new(&raw.bytes[..])
+        .read_container(&mut container)
+        .map_err(|e| CramError::Corrupt(format!("{what}: {e}")))?;
+    let mut out = ContainerOutput::default();
+    let mut decoded = DecodedSlice::default();
+    let mut bam = Vec::with_capacity(1024);
+    for (i, (result, (sh, size))) in container.slices().zip(&headers).enumerate() {
+        let swhat = format!("{what}, slice {}", i + 1);
+        let noodles_slice = result.map_err(|e| noodles_error(e, &swhat))?;
+        let (core, externals) = noodles_slice
+            .decode_blocks()
+            .map_err(|e| noodles_error(e, &swhat))?;
+        let embedded = externals
+            .iter()
+            .find(|(id, _)| *id == sh.embedded_ref_id && sh.embedded_ref_id >= 0)
+            .map(|(_, b)| b.as_ref());
+        let mut data = SliceData::new(
+            &core,
+            externals
+                .iter()
+                .map(|(id, b): &(i32, Cow<'_, [u8]>)| (*id, b.as_ref())),
+        );
+        let input = SliceInput {
+            header: &ctx.header,
+            refs: &ctx.refs,
+            ch: &ch,
+            slice: sh,
+            container_start: i64::from(raw.header.start),
+            embedded,
+        };
+        decoded.records.clear();
+        decoded.names.clear();
+        decoded.seqs.clear();
+        decoded.quals.clear();
+        decoded.cigars.clear();
+        decoded.aux.clear();
+        slice::decode_slice(&input, &mut data, &mut decoded)
+            .map_err(|e| slice_error(e, &swhat, &decoded))?;
+        emit(ctx, &decoded, &mut out, &mut bam)
+            .map_err(|e| CramError::Corrupt(format!("{swhat}: {e}")))?;
+        let base = CraiEntry {
+            ref_id: sh.ref_id,
+            start: sh.start,
+            span: sh.span,
+            container_offset: raw.offset,
+            landmark: raw.header.landmarks[i],
+            size: *size,
+        };
+        if sh.ref_id == -2 {
+            let runs = decoded
+                .records
+                .iter()
+                .map(|r| (r.ref_id, r.apos, r.aend_noref));
+            out.crai
+                .extend(crai::multiref_entries(runs, base).map_err(CramError::NotSorted)?);
+        } else {
+            out.crai.push(base);
+        }
+    }
+    Ok(out)
+}
+
+/// SAM text and counts for the records of a decoded slice.
+fn emit(
+    ctx: &Context,
+    decoded: &DecodedSlice,
+    out: &mut ContainerOutput,
+    bam: &mut Vec<u8>,
+) -> Result<(), String> {
+    for (i, r) in decoded.records.iter().enumerate() {
+        bam.clear();
+        append_bam(bam, decoded, i, &ctx.header)?;
+        let record = BamRecord::parse(bam).map_err(|e| e.to_string())?;
+        write_bam_record(&mut out.text, &record, &ctx.names).map_err(|e| e.to_string())?;
+        if r.flags & 0x900 == 0 {
+            out.reads += 1;
+            out.bases += r.len as u64;
+        }
+    }
+    Ok(())
+}
+
+/// The slice header at `landmark` and the slice's size in bytes (header and data blocks).
+fn slice_layout(
+    body: &[u8],
+    landmark: usize,
+    what: &str,
+) -> Result<(SliceHeader, usize), CramError> {
+    let mut src = body.get(landmark..).ok_or_else(|| {
+        CramError::Corrupt(format!("{what} starts past the end of the container"))
+    })?;
+    let start_len = src.len();
+    let block: Block<'_> =
+        framing::parse_block(&mut src).map_err(|e| e.into_error(&format!("{what} header")))?;
+    if block.content_type != content_type::SLICE_HEADER {
+        return Err(CramError::Corrupt(format!(
+            "{what} does not start with a slice header"
+        )));
+    }
+    let content = framing::inflate_simple(&block, &format!("{what} header"))?;
+    let header = slice::parse_slice_header(&content)
+        .ok_or_else(|| CramError::Corrupt(format!("{what} has a malformed header")))?;
+    for b in 0..header.block_count {
+        let block = framing::parse_block(&mut src)
+            .map_err(|e| e.into_error(&format!("{what}, block {}", b + 1)))?;
+        if b == 0 && block.content_type != content_type::CORE {
+            return Err(CramError::Corrupt(format!("{what} has no core data block")));
+        }
+        if b > 0 && block.content_type != content_type::EXTERNAL {
+            return Err(CramError::Corrupt(format!(
+                "{what}, block {} is not an external block",
+                b + 1
+            )));
+        }
+    }
+    Ok((header, start_len - src.len()))
+}
+
+fn noodles_error(e: std::io::Error, what: &str) -> CramError {
+    let text = e.to_string();
+    if text.contains("checksum") {
+        CramError::Checksum(what.to_owned())
+    } else {
+        CramError::Corrupt(format!("{what}: {text}"))
+    }
+}
+
+fn slice_error(e: SliceError, what: &str, decoded: &DecodedSlice) -> CramError {
+    let record = decoded.records.len() + 1;
+    match e {
+        SliceError::Cram(e) => e,
+        SliceError::Decode(DecodeError::Exhausted(block)) => {
+            CramError::Corrupt(format!("{what}, record {record}: {block} ends early"))
+        }
+        SliceError::Decode(DecodeError::Invalid(why)) => {
+            CramError::Corrupt(format!("{what}, record {record}: {why}"))
+        }
+        SliceError::Message(why) => CramError::Corrupt(format!("{what}, record {record}: {why}")),
+    }
+}
