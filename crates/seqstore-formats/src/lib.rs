@@ -22,4 +22,5 @@ pub mod fastq;
 pub mod reference;
 pub mod sam_text;
 
+mod gzip;
 mod message;

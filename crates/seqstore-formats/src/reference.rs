@@ -5,31 +5,19 @@
 //! read twice and memory does not grow with the size of the file.
 
 mod error;
-mod gzip;
 
+pub use crate::gzip::Compression;
 pub use error::ReferenceError;
+
+use std::sync::Arc;
 
 use md5::{Digest, Md5};
 
-use crate::fasta::{FastaIndex, FastaIndexer};
-use gzip::GzipText;
+use crate::fasta::{FastaError, FastaIndex, FastaIndexer};
+use crate::gzip::{GZIP_MAGIC, GzipError, GzipText, TextSink};
 
 /// Largest reference HealthOmics accepts (fixed quota, spec §D.17): 15 GB.
 pub const HEALTHOMICS_MAX_REFERENCE_BYTES: u64 = 15_000_000_000;
-
-/// The first two bytes of every gzip member (RFC 1952 §2.3.1).
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
-
-/// How the source bytes are compressed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
-    /// Plain FASTA text.
-    None,
-    /// gzip whose first member is not a BGZF block; all members are decompressed.
-    Gzip,
-    /// BGZF (`bgzip`): gzip members carrying the `BC` extra subfield (SAM v1 §4.1).
-    Bgzf,
-}
 
 /// What a successful import found out about the source.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +52,7 @@ enum Text {
     /// Plain FASTA.
     Plain(Box<FastaIndexer>),
     /// gzip or BGZF.
-    Gzip(Box<GzipText>),
+    Gzip(Box<GzipText<FastaIndexer>>),
 }
 
 impl ReferenceImport {
@@ -108,7 +96,10 @@ impl ReferenceImport {
                 (Compression::None, indexer.finish()?)
             }
             Text::Plain(indexer) => (Compression::None, indexer.finish()?),
-            Text::Gzip(gzip) => gzip.finish()?,
+            Text::Gzip(gzip) => {
+                let (compression, indexer) = gzip.finish()?;
+                (compression, indexer.finish()?)
+            }
         };
         Ok(ImportedReference {
             md5: format!("{:x}", self.md5.finalize()),
@@ -140,7 +131,7 @@ impl ReferenceImport {
             };
             let held = first.take();
             self.text = if magic == GZIP_MAGIC {
-                Text::Gzip(Box::default())
+                Text::Gzip(Box::new(GzipText::new(FastaIndexer::new())))
             } else {
                 Text::Plain(Box::default())
             };
@@ -155,7 +146,27 @@ impl ReferenceImport {
         match &mut self.text {
             Text::Sniffing { .. } => Ok(()),
             Text::Plain(indexer) => Ok(indexer.push(bytes)?),
-            Text::Gzip(gzip) => gzip.push(bytes),
+            Text::Gzip(gzip) => Ok(gzip.push(bytes)?),
+        }
+    }
+}
+
+impl TextSink for FastaIndexer {
+    type Error = FastaError;
+
+    fn text(&mut self, text: &[u8]) -> Result<(), FastaError> {
+        self.push(text)
+    }
+}
+
+impl From<GzipError<FastaError>> for ReferenceError {
+    fn from(error: GzipError<FastaError>) -> Self {
+        match error {
+            GzipError::Text(fasta) => Self::Fasta(fasta),
+            GzipError::Gzip { offset, source } => Self::Gzip {
+                offset,
+                source: Arc::new(source),
+            },
         }
     }
 }
