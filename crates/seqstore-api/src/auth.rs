@@ -48,5 +48,6 @@ pub(crate) async fn authenticate(
         request_id: request_id.to_owned(),
         account_id: key.account_id,
         access_key_id: key.access_key_id,
+        claimed_payload_sha256: parsed.claimed_payload_hash().map(str::to_owned),
     })
 }

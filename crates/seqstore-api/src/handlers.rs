@@ -1,7 +1,8 @@
 //! Thin handlers: the generated trait's implemented operations call the domain.
 
 use crate::generated::service::OmicsStorage;
-use crate::wire::{ApiError, BlobResponse, RequestContext};
+use crate::wire::{ApiError, BlobResponse, BodyStream, RequestContext};
+use futures::{StreamExt, TryStreamExt};
 use seqstore_core::{BlobRead, CoreError, Service};
 use seqstore_model as model;
 use std::sync::Arc;
@@ -240,6 +241,133 @@ impl OmicsStorage for Handlers {
             .await
             .map_err(wire(ctx))?;
         Ok(model::DeleteReferenceResponse {})
+    }
+
+    async fn create_multipart_read_set_upload(
+        &self,
+        ctx: &RequestContext,
+        input: model::CreateMultipartReadSetUploadRequest,
+    ) -> Result<model::CreateMultipartReadSetUploadResponse, ApiError> {
+        self.service
+            .create_multipart_read_set_upload(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn upload_read_set_part(
+        &self,
+        ctx: &RequestContext,
+        input: model::UploadReadSetPartRequest,
+        body: BodyStream,
+    ) -> Result<model::UploadReadSetPartResponse, ApiError> {
+        let stream = body
+            .into_data_stream()
+            .map_err(std::io::Error::other)
+            .boxed();
+        self.service
+            .upload_read_set_part(
+                &ctx.account_id,
+                &input,
+                stream,
+                ctx.claimed_payload_sha256.as_deref(),
+            )
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_read_set_upload_parts(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReadSetUploadPartsRequest,
+    ) -> Result<model::ListReadSetUploadPartsResponse, ApiError> {
+        self.service
+            .list_read_set_upload_parts(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_multipart_read_set_uploads(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListMultipartReadSetUploadsRequest,
+    ) -> Result<model::ListMultipartReadSetUploadsResponse, ApiError> {
+        self.service
+            .list_multipart_read_set_uploads(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn abort_multipart_read_set_upload(
+        &self,
+        ctx: &RequestContext,
+        input: model::AbortMultipartReadSetUploadRequest,
+    ) -> Result<model::AbortMultipartReadSetUploadResponse, ApiError> {
+        self.service
+            .abort_multipart_read_set_upload(
+                &ctx.account_id,
+                &input.sequence_store_id,
+                &input.upload_id,
+            )
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::AbortMultipartReadSetUploadResponse {})
+    }
+
+    async fn complete_multipart_read_set_upload(
+        &self,
+        ctx: &RequestContext,
+        input: model::CompleteMultipartReadSetUploadRequest,
+    ) -> Result<model::CompleteMultipartReadSetUploadResponse, ApiError> {
+        self.service
+            .complete_multipart_read_set_upload(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_read_set_metadata(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReadSetMetadataRequest,
+    ) -> Result<model::GetReadSetMetadataResponse, ApiError> {
+        self.service
+            .get_read_set_metadata(&ctx.account_id, &input.sequence_store_id, &input.id)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_read_sets(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReadSetsRequest,
+    ) -> Result<model::ListReadSetsResponse, ApiError> {
+        self.service
+            .list_read_sets(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_read_set(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReadSetRequest,
+    ) -> Result<BlobResponse, ApiError> {
+        let read = self
+            .service
+            .get_read_set(&ctx.account_id, &input)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(blob(read))
+    }
+
+    async fn batch_delete_read_set(
+        &self,
+        ctx: &RequestContext,
+        input: model::BatchDeleteReadSetRequest,
+    ) -> Result<model::BatchDeleteReadSetResponse, ApiError> {
+        self.service
+            .batch_delete_read_set(&ctx.account_id, &input.sequence_store_id, &input.ids)
+            .await
+            .map_err(wire(ctx))
     }
 }
 

@@ -14,6 +14,9 @@ pub struct RequestContext {
     pub account_id: String,
     /// The access key id that signed the request.
     pub access_key_id: String,
+    /// A hex SHA-256 the client signed for a streamed body (`x-amz-content-sha256`), to be
+    /// checked once the body has been read.
+    pub claimed_payload_sha256: Option<String>,
 }
 
 /// An error as it goes on the wire: `x-amzn-ErrorType: <code>`, `{"message": ...}`, `status`.

@@ -14,6 +14,49 @@ pub fn sequence_store_prefix(account_id: &str, store_id: &str) -> Result<String,
     ))
 }
 
+/// `<account>/sequenceStore/<storeId>/readSet/<readSetId>/<file>`.
+pub fn read_set_key(
+    account_id: &str,
+    store_id: &str,
+    read_set_id: &str,
+    file: &str,
+) -> Result<String, KeyError> {
+    Ok(format!(
+        "{}{}",
+        read_set_prefix(account_id, store_id, read_set_id)?,
+        part(file)?
+    ))
+}
+
+/// `<account>/sequenceStore/<storeId>/readSet/<readSetId>/`: a read set's files.
+pub fn read_set_prefix(
+    account_id: &str,
+    store_id: &str,
+    read_set_id: &str,
+) -> Result<String, KeyError> {
+    Ok(format!(
+        "{}readSet/{}/",
+        sequence_store_prefix(account_id, store_id)?,
+        part(read_set_id)?
+    ))
+}
+
+/// `staging/uploads/<uploadId>/<SOURCE>/<partNumber>-<nonce>`: one upload of one part (a
+/// re-upload gets a new nonce, so the part it replaces stays readable until the swap).
+pub fn upload_part_key(
+    upload_id: &str,
+    source: &str,
+    number: i64,
+    nonce: &str,
+) -> Result<String, KeyError> {
+    Ok(format!(
+        "staging/uploads/{}/{}/{number}-{}",
+        part(upload_id)?,
+        part(source)?,
+        part(nonce)?
+    ))
+}
+
 /// `<account>/referenceStore/<storeId>/reference/<referenceId>/`: a reference's files.
 pub fn reference_prefix(
     account_id: &str,

@@ -5,7 +5,10 @@ mod layout;
 mod sources;
 mod sweep;
 
-pub use layout::{KeyError, reference_key, reference_prefix, sequence_store_prefix};
+pub use layout::{
+    KeyError, read_set_key, read_set_prefix, reference_key, reference_prefix,
+    sequence_store_prefix, upload_part_key,
+};
 pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources};
 
 use bytes::Bytes;
@@ -195,6 +198,12 @@ impl BlobStore {
         Ok(BlobWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
         })
+    }
+
+    /// The file behind `key` when the store is a local directory (CRAM decoding needs
+    /// random access to the reference).
+    pub fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
+        self.local_root.as_ref().map(|root| root.join(key))
     }
 
     /// Deletes every object under `prefix` (a key prefix ending in `/`).

@@ -1,10 +1,13 @@
 //! The job engine: workers claim jobs from the catalog under a lease, renew it while they
 //! work, and resume whatever a crashed node left behind (spec D.7, E23, E24).
 
+use crate::read_sets::READ_SET_INGEST;
+use crate::reference_import::StoredReference;
 use crate::references::REFERENCE_IMPORT;
 use crate::{Service, time};
 use seqstore_blob::SourceError;
-use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord, Lease};
+use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord, Lease, ReadSetRecord};
+use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::sleep;
@@ -12,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 /// Job kinds this engine runs.
-const KINDS: &[&str] = &[REFERENCE_IMPORT];
+const KINDS: &[&str] = &[REFERENCE_IMPORT, READ_SET_INGEST];
 
 /// Starts of one item before it is given up (a source that crashes the process each time).
 const MAX_ITEM_ATTEMPTS: i64 = 3;
@@ -240,27 +243,8 @@ async fn run_item(
     let mut delay = Duration::from_secs(1);
     let mut tries = 0;
     let failure = loop {
-        let result = match job.kind.as_str() {
-            REFERENCE_IMPORT => service.import_reference_source(job, item).await,
-            other => Err(ItemError::Internal(format!("unknown job kind {other}"))),
-        };
-        match result {
-            Ok(stored) => {
-                return match service
-                    .catalog
-                    .finish_reference_item(&job.id, item.index, owner, &stored.record, &stored.tags)
-                    .await
-                {
-                    Err(CatalogError::AlreadyExists(_)) => {
-                        let message = "internal id collision; import this source again";
-                        service
-                            .catalog
-                            .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
-                            .await
-                    }
-                    other => other,
-                };
-            }
+        match service.run_item_once(job, item).await {
+            Ok(done) => return service.record_item(owner, job, item, done).await,
             Err(ItemError::Transient(message)) if tries < TRANSIENT_RETRIES => {
                 tries += 1;
                 tracing::warn!(job_id = %job.id, item = item.index, message, "transient failure; retrying");
@@ -270,16 +254,109 @@ async fn run_item(
             Err(ItemError::Failed(message) | ItemError::Transient(message)) => break message,
             Err(ItemError::Internal(detail)) => {
                 tracing::error!(job_id = %job.id, item = item.index, detail, "item failed on our side");
-                break "internal error while importing this source".to_owned();
+                break "internal error while processing this source".to_owned();
             }
         }
     };
-    service.discard_item_output(job, item).await;
-    let message = truncate(&failure, MAX_STATUS_MESSAGE);
     service
-        .catalog
-        .set_item_status(&job.id, item.index, owner, "FAILED", Some(&message))
+        .fail_item(owner, job, item, &truncate(&failure, MAX_STATUS_MESSAGE))
         .await
+}
+
+/// What a finished item produced.
+enum ItemDone {
+    Reference(StoredReference),
+    ReadSet(ReadSetRecord),
+}
+
+impl Service {
+    async fn run_item_once(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<ItemDone, ItemError> {
+        match job.kind.as_str() {
+            REFERENCE_IMPORT => self
+                .import_reference_source(job, item)
+                .await
+                .map(ItemDone::Reference),
+            READ_SET_INGEST => self.ingest_upload(job, item).await.map(ItemDone::ReadSet),
+            other => Err(ItemError::Internal(format!("unknown job kind {other}"))),
+        }
+    }
+
+    /// Commits a finished item: its resource and FINISHED, in one transaction.
+    async fn record_item(
+        &self,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        done: ItemDone,
+    ) -> Result<(), CatalogError> {
+        match done {
+            ItemDone::Reference(stored) => {
+                match self
+                    .catalog
+                    .finish_reference_item(&job.id, item.index, owner, &stored.record, &stored.tags)
+                    .await
+                {
+                    Err(CatalogError::AlreadyExists(_)) => {
+                        let message = "internal id collision; import this source again";
+                        self.catalog
+                            .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                            .await
+                    }
+                    other => other,
+                }
+            }
+            ItemDone::ReadSet(read_set) => {
+                self.catalog
+                    .finish_read_set_item(&job.id, item.index, owner, &read_set, &BTreeMap::new())
+                    .await?;
+                self.discard_staging(item).await;
+                Ok(())
+            }
+        }
+    }
+
+    /// Records a failed item (and, for an upload, its read set as UPLOAD_FAILED).
+    async fn fail_item(
+        &self,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        message: &str,
+    ) -> Result<(), CatalogError> {
+        match job.kind.as_str() {
+            READ_SET_INGEST => match self.failed_upload(job, item, message).await {
+                Ok(read_set) => {
+                    self.catalog
+                        .finish_read_set_item(
+                            &job.id,
+                            item.index,
+                            owner,
+                            &read_set,
+                            &BTreeMap::new(),
+                        )
+                        .await?;
+                    self.discard_staging(item).await;
+                    Ok(())
+                }
+                Err(e) => {
+                    tracing::error!(job_id = %job.id, error = ?e, "cannot mark the upload failed");
+                    self.catalog
+                        .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                        .await
+                }
+            },
+            _ => {
+                self.discard_item_output(job, item).await;
+                self.catalog
+                    .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                    .await
+            }
+        }
+    }
 }
 
 /// Cuts a message to `max` characters, marking the cut.

@@ -2,13 +2,16 @@
 //! expressed over the generated wire shapes and free of HTTP and SQL types.
 
 mod arn;
+mod bridge;
 mod error;
 mod files;
 mod idempotency;
 mod ids;
+mod ingest;
 mod jobs;
 mod keys;
 mod paging;
+mod read_sets;
 mod reference_import;
 mod reference_stores;
 mod references;
@@ -16,12 +19,15 @@ mod s3_access;
 mod sequence_stores;
 mod tags;
 mod time;
+mod upload_ingest;
+mod uploads;
 
 pub use arn::{Arn, ArnResource};
 pub use error::CoreError;
 pub use files::{BlobRead, PART_SIZE};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, new_access_key};
+pub use uploads::MAX_PART_BYTES;
 
 use seqstore_blob::{BlobStore, Sources};
 use seqstore_catalog::Catalog;

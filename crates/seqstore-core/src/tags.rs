@@ -70,7 +70,12 @@ impl Service {
                     .await?
                     .is_some(),
             ),
-            ArnResource::ReadSet(..) | ArnResource::Other(_) => {
+            ArnResource::ReadSet(store_id, id) => (
+                ResourceKind::ReadSet,
+                id,
+                self.live_read_set(account_id, store_id, id).await.is_ok(),
+            ),
+            ArnResource::Other(_) => {
                 return Err(not_found());
             }
         };

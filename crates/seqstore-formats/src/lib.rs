@@ -13,12 +13,14 @@
 //! - [`sam_text`] renders alignment records as `samtools view` (htslib) prints them.
 //! - [`bam`] ingests BAM and uBAM: validation, counts, ETag, provenance header, `.bai`.
 //! - [`cram`] ingests CRAM 3.0/3.1 with its reference: the same, and `.crai`.
+//! - [`read_set`] is the one entry point over all of them (ingestion and `seqstore etag`).
 
 pub mod bam;
 pub mod cram;
 pub mod etag;
 pub mod fasta;
 pub mod fastq;
+pub mod read_set;
 pub mod reference;
 pub mod sam_text;
 

@@ -30,6 +30,21 @@ enum Command {
         #[arg(long)]
         print_config: bool,
     },
+    /// Print the ETag and read counts the store would report for local files.
+    Etag {
+        /// The source (FASTQ: also a second file for paired reads).
+        #[arg(required = true, num_args = 1..=2)]
+        files: Vec<PathBuf>,
+        /// The declared source type.
+        #[arg(long = "type", value_enum)]
+        kind: crate::etag::FileTypeArg,
+        /// The reference FASTA (CRAM).
+        #[arg(long)]
+        reference: Option<PathBuf>,
+        /// ETag family: MD5up, SHA256up or SHA512up.
+        #[arg(long, default_value = "MD5up")]
+        family: String,
+    },
     /// Manage access keys.
     Keys {
         #[command(subcommand)]
@@ -118,6 +133,12 @@ impl Cli {
                 }
                 crate::serve::run(config).await
             }
+            Command::Etag {
+                files,
+                kind,
+                reference,
+                family,
+            } => crate::etag::run(&files, kind, reference.as_deref(), &family),
             Command::Keys {
                 command: KeysCommand::Create { common },
             } => {

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod credentials;
+mod etag;
 mod keys;
 mod serve;
 

@@ -1,0 +1,272 @@
+//! Ingesting one read set source: the bytes stream in once (staged upload parts or the
+//! user's S3 object), a blocking thread validates, counts and hashes them while writing
+//! the file to store, and the async side moves bytes to and from blob storage.
+
+use crate::bridge::{ChannelReader, ChannelWriter};
+use crate::jobs::ItemError;
+use crate::{Service, time};
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use seqstore_catalog::{ReadSetRecord, ReferenceRecord};
+use seqstore_formats::etag::EtagFamily;
+use seqstore_formats::read_set::{IngestOptions, SourceKind, SourceSummary, ingest};
+use std::path::PathBuf;
+use tokio::sync::mpsc;
+
+/// Chunks in flight on each side of the blocking thread.
+const CHANNEL_DEPTH: usize = 8;
+
+/// A source stream of bytes with the error that may interrupt it.
+pub(crate) type SourceStream = BoxStream<'static, Result<Bytes, ItemError>>;
+
+/// The stored result of one source.
+pub(crate) struct StoredSource {
+    pub(crate) summary: SourceSummary,
+    pub(crate) file_name: String,
+    pub(crate) size: u64,
+}
+
+/// Everything needed to ingest the sources of one read set.
+pub(crate) struct IngestPlan {
+    pub(crate) kind: SourceKind,
+    pub(crate) family: EtagFamily,
+    /// `@CO` provenance line for BAM/uBAM/CRAM headers.
+    pub(crate) provenance: String,
+    /// A local FASTA (+ `.fai`) for CRAM; kept alive by `_reference_dir`.
+    pub(crate) reference: Option<PathBuf>,
+    pub(crate) _reference_dir: Option<tempfile::TempDir>,
+}
+
+impl Service {
+    /// Ingests one source of `read_set` into its stored file `file_name` (and the index).
+    pub(crate) async fn ingest_source(
+        &self,
+        plan: &IngestPlan,
+        read_set: &ReadSetRecord,
+        file_name: &str,
+        mut source: SourceStream,
+    ) -> Result<StoredSource, ItemError> {
+        let key = self.read_set_blob_key(read_set, file_name);
+        let mut writer = self
+            .blobs
+            .writer(&key)
+            .await
+            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        let (in_tx, in_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
+        let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
+        let (kind, family, provenance, reference) = (
+            plan.kind,
+            plan.family,
+            plan.provenance.clone(),
+            plan.reference.clone(),
+        );
+        let worker = tokio::task::spawn_blocking(move || {
+            let mut out = ChannelWriter::new(out_tx);
+            let options = IngestOptions {
+                family,
+                provenance: (kind != SourceKind::Fastq).then_some(provenance),
+                reference: reference.as_deref(),
+            };
+            let result = ingest(kind, ChannelReader::new(in_rx), Some(&mut out), &options);
+            std::io::Write::flush(&mut out).ok();
+            result
+        });
+        let feed = async move {
+            while let Some(chunk) = source.next().await {
+                if in_tx.send(chunk?).await.is_err() {
+                    break; // the validator stopped early: it reports why
+                }
+            }
+            Ok::<(), ItemError>(())
+        };
+        let drain = async {
+            let mut size = 0u64;
+            while let Some(chunk) = out_rx.recv().await {
+                size += chunk.len() as u64;
+                writer
+                    .write(&chunk)
+                    .await
+                    .map_err(|e| ItemError::Internal(e.to_string()))?;
+            }
+            Ok::<u64, ItemError>(size)
+        };
+        let (fed, drained) = tokio::join!(feed, drain);
+        let checked = worker
+            .await
+            .map_err(|e| ItemError::Internal(format!("ingestion panicked: {e}")))?;
+        let outcome = match (fed, drained, checked) {
+            (Err(e), _, _) | (Ok(()), Err(e), _) => Err(e),
+            (Ok(()), Ok(_), Err(e)) => Err(ItemError::Failed(e.to_string())),
+            (Ok(()), Ok(size), Ok(summary)) => Ok((size, summary)),
+        };
+        let (size, summary) = match outcome {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = writer.abort().await;
+                return Err(e);
+            }
+        };
+        writer
+            .finish()
+            .await
+            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        Ok(StoredSource {
+            summary,
+            file_name: file_name.to_owned(),
+            size,
+        })
+    }
+
+    /// The plan for a read set: its kind, the store's ETag family, and for CRAM the local
+    /// copy of the linked reference.
+    pub(crate) async fn ingest_plan(
+        &self,
+        read_set: &ReadSetRecord,
+    ) -> Result<IngestPlan, ItemError> {
+        let kind = match read_set.file_type.as_str() {
+            "FASTQ" => SourceKind::Fastq,
+            "BAM" => SourceKind::Bam,
+            "UBAM" => SourceKind::Ubam,
+            "CRAM" => SourceKind::Cram,
+            other => return Err(ItemError::Internal(format!("unknown file type {other}"))),
+        };
+        let store = self
+            .catalog
+            .sequence_store(&read_set.account_id, &read_set.sequence_store_id)
+            .await
+            .map_err(|e| ItemError::Transient(e.to_string()))?
+            .ok_or_else(|| ItemError::Failed("the sequence store was deleted".into()))?;
+        let family = store.etag_algorithm_family.parse().map_err(|_| {
+            ItemError::Internal(format!(
+                "unknown ETag family {}",
+                store.etag_algorithm_family
+            ))
+        })?;
+        let provenance = format!(
+            "@CO\tHealthOmics sequence store {} ingested {}",
+            store.id,
+            time::from_ms(time::now_ms()).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
+        let (reference, dir) = match (&read_set.reference_arn, kind) {
+            (Some(arn), SourceKind::Cram) => {
+                let r = self
+                    .reference_by_arn(&read_set.account_id, arn)
+                    .await
+                    .map_err(|e| ItemError::Failed(format!("linked reference: {e}")))?;
+                let (path, dir) = self.local_reference(&r).await?;
+                (Some(path), dir)
+            }
+            _ => (None, None),
+        };
+        Ok(IngestPlan {
+            kind,
+            family,
+            provenance,
+            reference,
+            _reference_dir: dir,
+        })
+    }
+
+    /// A random-access FASTA with its `.fai` for CRAM decoding: the stored files when blobs
+    /// are local and uncompressed, otherwise a decompressed copy in a temp dir.
+    async fn local_reference(
+        &self,
+        r: &ReferenceRecord,
+    ) -> Result<(PathBuf, Option<tempfile::TempDir>), ItemError> {
+        let source_key = self.reference_blob_key(r, &r.source_file_name);
+        let gzipped = r.source_file_name.ends_with(".gz") || r.source_file_name.ends_with(".bgz");
+        if let (Some(path), false) = (self.blobs.local_path(&source_key), gzipped) {
+            return Ok((path, None));
+        }
+        let internal = |e: &dyn std::fmt::Display| {
+            ItemError::Internal(format!("materializing reference {}: {e}", r.id))
+        };
+        let dir = tempfile::tempdir().map_err(|e| internal(&e))?;
+        let fasta = dir.path().join("reference.fa");
+        let mut stream = self
+            .blobs
+            .read_range(&source_key, 0..r.source_size as u64)
+            .await
+            .map_err(|e| internal(&e))?;
+        let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
+        let target = fasta.clone();
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            let file = std::io::BufWriter::new(std::fs::File::create(&target)?);
+            let mut reader = ChannelReader::new(rx);
+            let mut file = file;
+            if gzipped {
+                std::io::copy(&mut flate2::read::MultiGzDecoder::new(reader), &mut file)?;
+            } else {
+                std::io::copy(&mut reader, &mut file)?;
+            }
+            std::io::Write::flush(&mut file)
+        });
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| internal(&e))?;
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+        drop(tx);
+        writer
+            .await
+            .map_err(|e| internal(&e))?
+            .map_err(|e| internal(&e))?;
+        let fai_key = self.reference_blob_key(r, &crate::references::index_name(r));
+        let mut fai = Vec::new();
+        let mut s = self
+            .blobs
+            .read_range(&fai_key, 0..r.index_size as u64)
+            .await
+            .map_err(|e| internal(&e))?;
+        while let Some(chunk) = s.next().await {
+            fai.extend_from_slice(&chunk.map_err(|e| internal(&e))?);
+        }
+        std::fs::write(dir.path().join("reference.fa.fai"), fai).map_err(|e| internal(&e))?;
+        Ok((fasta, Some(dir)))
+    }
+}
+
+/// Stored file names (spec D.6): `<name>_source1.fastq.gz`, `<name>.bam`, `<name>.cram`;
+/// characters outside `[A-Za-z0-9._-]` become `_`.
+pub(crate) fn stored_name(read_set_name: &str, kind: SourceKind, source: u8) -> String {
+    let clean: String = read_set_name
+        .chars()
+        .take(100)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let clean = if clean.trim_matches('.').is_empty() {
+        "readset".to_owned()
+    } else {
+        clean
+    };
+    match kind {
+        SourceKind::Fastq => format!("{clean}_source{source}.fastq.gz"),
+        SourceKind::Bam | SourceKind::Ubam => format!("{clean}.bam"),
+        SourceKind::Cram => format!("{clean}.cram"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_names_are_safe_keys() {
+        assert_eq!(
+            stored_name("NA12878 run/1", SourceKind::Fastq, 2),
+            "NA12878_run_1_source2.fastq.gz"
+        );
+        assert_eq!(stored_name("..", SourceKind::Bam, 1), "readset.bam");
+        assert_eq!(
+            stored_name("sample.x", SourceKind::Cram, 1),
+            "sample.x.cram"
+        );
+    }
+}

@@ -1,0 +1,289 @@
+//! Read sets (spec D.3–D.5, D.12, E8–E10, E25–E27): metadata, listing, part downloads,
+//! batch deletion.
+
+use crate::error::Result;
+use crate::files::{self, BlobRead, PART_SIZE};
+use crate::paging::{self, Keyed};
+use crate::sequence_stores::parse_enum;
+use crate::{Arn, ArnResource, CoreError, Service, time};
+use seqstore_blob::{read_set_key, read_set_prefix};
+use seqstore_catalog::{CatalogError, ListCursor, ReadSetFilter, ReadSetRecord, ReferenceRecord};
+use seqstore_model::{
+    BatchDeleteReadSetResponse, ETag, FileInformation, GetReadSetMetadataResponse,
+    GetReadSetRequest, ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile,
+    ReadSetFiles, ReadSetListItem, ReadSetS3Access, SequenceInformation,
+};
+
+/// Job kind that validates and stores a completed upload.
+pub(crate) const READ_SET_INGEST: &str = "READ_SET_INGEST";
+
+impl Service {
+    /// GetReadSetMetadata. A deleted read set is gone (spec E25).
+    pub async fn get_read_set_metadata(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<GetReadSetMetadataResponse> {
+        let store = self.sequence_store_record(account_id, store_id).await?;
+        let r = self.live_read_set(account_id, store_id, id).await?;
+        let item = self.read_set_item(&r)?;
+        // Files appear once ingestion stored them (not while PROCESSING_UPLOAD).
+        let file = |name: &Option<String>, size: Option<i64>| {
+            name.as_ref().zip(size).map(|(name, size)| FileInformation {
+                total_parts: Some(files::total_parts(size as u64)),
+                part_size: Some(PART_SIZE as i64),
+                content_length: Some(size),
+                s3_access: Some(ReadSetS3Access {
+                    s3_uri: Some(format!(
+                        "s3://{}/{}",
+                        store.s3_access_point_alias,
+                        self.read_set_blob_key(&r, name)
+                    )),
+                }),
+            })
+        };
+        let files = (r.source1_name.is_some()).then(|| ReadSetFiles {
+            source1: file(&r.source1_name, r.source1_size),
+            source2: file(&r.source2_name, r.source2_size),
+            index: file(&r.index_name, r.index_size),
+        });
+        Ok(GetReadSetMetadataResponse {
+            id: item.id,
+            arn: item.arn,
+            sequence_store_id: item.sequence_store_id,
+            subject_id: item.subject_id,
+            sample_id: item.sample_id,
+            status: item.status,
+            name: item.name,
+            description: item.description,
+            file_type: item.file_type,
+            creation_time: item.creation_time,
+            sequence_information: item.sequence_information,
+            reference_arn: item.reference_arn,
+            files,
+            status_message: item.status_message,
+            creation_type: item.creation_type,
+            etag: item.etag,
+            creation_job_id: r.creation_job_id.clone(),
+        })
+    }
+
+    /// ListReadSets (spec E25, E27).
+    pub async fn list_read_sets(
+        &self,
+        account_id: &str,
+        input: ListReadSetsRequest,
+    ) -> Result<ListReadSetsResponse> {
+        let store_id = &input.sequence_store_id;
+        self.sequence_store_record(account_id, store_id).await?;
+        let f = input.filter.unwrap_or_default();
+        let filter = ReadSetFilter {
+            name: f.name,
+            status: f.status.map(|s| s.as_str().to_owned()),
+            reference_arn: f.reference_arn,
+            created_after_ms: f.created_after.as_ref().map(time::to_ms),
+            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+            sample_id: f.sample_id,
+            subject_id: f.subject_id,
+            generated_from: f.generated_from,
+            creation_type: f.creation_type.map(|c| c.as_str().to_owned()),
+        };
+        let (rows, next_token) = paging::page(
+            "ListReadSets",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_read_sets(account_id, store_id, &filter, after.as_ref(), limit)
+                    .await
+            },
+        )
+        .await?;
+        let read_sets = rows
+            .iter()
+            .map(|r| self.read_set_item(r))
+            .collect::<Result<_>>()?;
+        Ok(ListReadSetsResponse {
+            next_token,
+            read_sets,
+        })
+    }
+
+    /// GetReadSet: one part of a stored file of an ACTIVE read set (spec E9, E10).
+    pub async fn get_read_set(
+        &self,
+        account_id: &str,
+        input: &GetReadSetRequest,
+    ) -> Result<BlobRead> {
+        let r = self
+            .live_read_set(account_id, &input.sequence_store_id, &input.id)
+            .await?;
+        if r.status != "ACTIVE" {
+            return Err(CoreError::Conflict(format!(
+                "read set {} is {}; only ACTIVE read sets can be downloaded",
+                r.id, r.status
+            )));
+        }
+        let file = input.file.unwrap_or(ReadSetFile::Source1);
+        let (name, size) = match file {
+            ReadSetFile::Source1 => (&r.source1_name, r.source1_size),
+            ReadSetFile::Source2 => (&r.source2_name, r.source2_size),
+            ReadSetFile::Index => (&r.index_name, r.index_size),
+        };
+        let Some((name, size)) = name.as_ref().zip(size) else {
+            return Err(CoreError::NotFound(format!(
+                "read set {} has no {} file",
+                r.id,
+                file.as_str()
+            )));
+        };
+        let range = files::part_range(size as u64, input.part_number, None)?;
+        let stream = self
+            .blobs
+            .read_range(&self.read_set_blob_key(&r, name), range.clone())
+            .await
+            .map_err(|e| CoreError::Internal(format!("reading read set {}: {e}", r.id)))?;
+        Ok(BlobRead {
+            length: range.end - range.start,
+            stream,
+        })
+    }
+
+    /// BatchDeleteReadSet: each id is deleted or reported (spec E26); files are removed.
+    pub async fn batch_delete_read_set(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        ids: &[String],
+    ) -> Result<BatchDeleteReadSetResponse> {
+        self.sequence_store_record(account_id, store_id).await?;
+        let mut errors = Vec::new();
+        for id in ids {
+            match self.catalog.delete_read_set(account_id, store_id, id).await {
+                Ok(was) => {
+                    if let Ok(prefix) =
+                        read_set_prefix(&was.account_id, &was.sequence_store_id, &was.id)
+                    {
+                        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
+                            tracing::warn!(read_set_id = %id, error = %e, "could not remove a deleted read set's files");
+                        }
+                    }
+                }
+                Err(CatalogError::NotFound(_)) => errors.push(ReadSetBatchError {
+                    id: id.clone(),
+                    code: "ResourceNotFoundException".into(),
+                    message: format!("read set {id} not found"),
+                }),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(BatchDeleteReadSetResponse {
+            errors: (!errors.is_empty()).then_some(errors),
+        })
+    }
+
+    /// A read set that is not deleted.
+    pub(crate) async fn live_read_set(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<ReadSetRecord> {
+        match self.catalog.read_set(account_id, store_id, id).await? {
+            Some(r) if r.status != "DELETED" => Ok(r),
+            _ => Err(CoreError::NotFound(format!(
+                "read set {id} not found in sequence store {store_id}"
+            ))),
+        }
+    }
+
+    /// The reference an ARN names, if it is an ACTIVE reference of `account_id`.
+    pub(crate) async fn reference_by_arn(
+        &self,
+        account_id: &str,
+        arn: &str,
+    ) -> Result<ReferenceRecord> {
+        let parsed =
+            Arn::parse(arn).map_err(|e| CoreError::Validation(format!("referenceArn: {e}")))?;
+        let not_found = || CoreError::NotFound(format!("reference {arn} not found"));
+        let ArnResource::Reference(store_id, id) = &parsed.resource else {
+            return Err(CoreError::Validation(format!(
+                "referenceArn {arn} does not name a reference"
+            )));
+        };
+        if parsed.account_id != account_id || parsed.region != self.settings.region {
+            return Err(not_found());
+        }
+        match self.catalog.reference(account_id, store_id, id).await? {
+            Some(r) if r.status == "ACTIVE" => Ok(r),
+            _ => Err(not_found()),
+        }
+    }
+
+    pub(crate) fn read_set_blob_key(&self, r: &ReadSetRecord, file_name: &str) -> String {
+        read_set_key(&r.account_id, &r.sequence_store_id, &r.id, file_name).unwrap_or_default()
+    }
+
+    pub(crate) fn read_set_arn(&self, r: &ReadSetRecord) -> String {
+        Arn {
+            partition: self.settings.partition.clone(),
+            region: self.settings.region.clone(),
+            account_id: r.account_id.clone(),
+            resource: ArnResource::ReadSet(r.sequence_store_id.clone(), r.id.clone()),
+        }
+        .to_string()
+    }
+
+    fn read_set_item(&self, r: &ReadSetRecord) -> Result<ReadSetListItem> {
+        let sequence_information = r.total_read_count.map(|reads| SequenceInformation {
+            total_read_count: Some(reads),
+            total_base_count: r.total_base_count,
+            generated_from: r.generated_from.clone(),
+            alignment: Some(
+                if matches!(r.file_type.as_str(), "BAM" | "CRAM") {
+                    "ALIGNED"
+                } else {
+                    "UNALIGNED"
+                }
+                .into(),
+            ),
+        });
+        Ok(ReadSetListItem {
+            id: r.id.clone(),
+            arn: self.read_set_arn(r),
+            sequence_store_id: r.sequence_store_id.clone(),
+            subject_id: Some(r.subject_id.clone()),
+            sample_id: Some(r.sample_id.clone()),
+            status: parse_enum(&r.status)?,
+            name: Some(r.name.clone()),
+            description: r.description.clone(),
+            reference_arn: r.reference_arn.clone(),
+            file_type: parse_enum(&r.file_type)?,
+            sequence_information,
+            creation_time: time::from_ms(r.created_at_ms),
+            status_message: r.status_message.clone(),
+            creation_type: Some(parse_enum(&r.creation_type)?),
+            etag: r
+                .etag_algorithm
+                .as_ref()
+                .map(|a| -> Result<ETag> {
+                    Ok(ETag {
+                        algorithm: Some(parse_enum(a)?),
+                        source1: r.etag_source1.clone(),
+                        source2: r.etag_source2.clone(),
+                    })
+                })
+                .transpose()?,
+        })
+    }
+}
+
+impl Keyed for ReadSetRecord {
+    fn cursor(&self) -> ListCursor {
+        ListCursor {
+            created_at_ms: self.created_at_ms,
+            id: self.id.clone(),
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The ingest job of a completed upload: its parts are joined per source and ingested;
+//! the read set becomes ACTIVE, or UPLOAD_FAILED with a message saying what is wrong.
+
+use crate::ingest::{SourceStream, StoredSource, stored_name};
+use crate::jobs::ItemError;
+use crate::uploads::UploadIngest;
+use crate::{Service, time};
+use futures::stream::{self, StreamExt, TryStreamExt};
+use seqstore_catalog::{JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
+
+impl Service {
+    /// Ingests an upload's parts into its read set; the record returned is ACTIVE.
+    pub(crate) async fn ingest_upload(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<ReadSetRecord, ItemError> {
+        let spec = upload_spec(item)?;
+        let mut read_set = self.ingested_read_set(job, item).await?;
+        let plan = self.ingest_plan(&read_set).await?;
+        let parts = self
+            .catalog
+            .all_parts(&spec.upload_id)
+            .await
+            .map_err(|e| ItemError::Transient(e.to_string()))?;
+        let mut stored: Vec<StoredSource> = Vec::new();
+        for (n, source) in [(1u8, "SOURCE1"), (2, "SOURCE2")] {
+            let listed: Vec<PartRecord> = spec
+                .parts
+                .iter()
+                .filter(|(s, _)| s == source)
+                .map(|(s, number)| {
+                    parts
+                        .iter()
+                        .find(|p| &p.part_source == s && p.part_number == *number)
+                        .cloned()
+                        .ok_or_else(|| {
+                            ItemError::Internal(format!("staged part {number} of {s} is missing"))
+                        })
+                })
+                .collect::<Result<_, _>>()?;
+            if listed.is_empty() {
+                continue;
+            }
+            let name = stored_name(&read_set.name, plan.kind, n);
+            let done = self
+                .ingest_source(&plan, &read_set, &name, self.staged_stream(listed))
+                .await
+                .map_err(|e| match e {
+                    ItemError::Failed(m) => ItemError::Failed(format!("{source}: {m}")),
+                    other => other,
+                })?;
+            stored.push(done);
+        }
+        if let [one, two] = stored.as_slice() {
+            if one.summary.read_count != two.summary.read_count {
+                return Err(ItemError::Failed(format!(
+                    "paired FASTQ: SOURCE1 has {} reads, SOURCE2 has {}",
+                    one.summary.read_count, two.summary.read_count
+                )));
+            }
+        }
+        let algorithm = format!("{}_{}", plan.kind.etag_format(), plan.family.as_str());
+        self.fill_read_set(
+            &mut read_set,
+            &stored,
+            &algorithm,
+            plan.kind.index_extension(),
+        )
+        .await?;
+        Ok(read_set)
+    }
+
+    /// The read set of an ingest item marked UPLOAD_FAILED with `message`; files already
+    /// written for it are removed.
+    pub(crate) async fn failed_upload(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        message: &str,
+    ) -> Result<ReadSetRecord, ItemError> {
+        let mut read_set = self.ingested_read_set(job, item).await?;
+        if let Ok(prefix) = seqstore_blob::read_set_prefix(
+            &read_set.account_id,
+            &read_set.sequence_store_id,
+            &read_set.id,
+        ) {
+            let _ = self.blobs.delete_prefix(&prefix).await;
+        }
+        read_set.status = "UPLOAD_FAILED".into();
+        read_set.status_message = Some(message.to_owned());
+        read_set.updated_at_ms = time::now_ms();
+        Ok(read_set)
+    }
+
+    /// Removes the staged parts of an upload whose read set is settled.
+    pub(crate) async fn discard_staging(&self, item: &JobItemRecord) {
+        let Ok(spec) = upload_spec(item) else { return };
+        if let Err(e) = self
+            .blobs
+            .delete_prefix(&format!("staging/uploads/{}/", spec.upload_id))
+            .await
+        {
+            tracing::warn!(upload_id = spec.upload_id, error = %e, "could not remove staged parts");
+        }
+    }
+
+    async fn ingested_read_set(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<ReadSetRecord, ItemError> {
+        self.catalog
+            .read_set(&job.account_id, &job.store_id, &item.result_id)
+            .await
+            .map_err(|e| ItemError::Transient(e.to_string()))?
+            .ok_or_else(|| {
+                ItemError::Internal(format!(
+                    "read set {} of the upload is missing",
+                    item.result_id
+                ))
+            })
+    }
+
+    /// The staged parts of one source, in order, as one stream.
+    fn staged_stream(&self, parts: Vec<PartRecord>) -> SourceStream {
+        let blobs = self.blobs.clone();
+        stream::iter(parts)
+            .then(move |p| {
+                let blobs = blobs.clone();
+                async move { blobs.read_range(&p.blob_key, 0..p.size as u64).await }
+            })
+            .map_ok(|s| s.map_err(|e| ItemError::Internal(format!("reading a staged part: {e}"))))
+            .map_err(|e| ItemError::Internal(format!("opening a staged part: {e}")))
+            .try_flatten()
+            .boxed()
+    }
+
+    /// Writes the index and fills in the ingestion results of an ACTIVE read set.
+    pub(crate) async fn fill_read_set(
+        &self,
+        read_set: &mut ReadSetRecord,
+        stored: &[StoredSource],
+        algorithm: &str,
+        index_extension: Option<&str>,
+    ) -> Result<(), ItemError> {
+        let first = stored
+            .first()
+            .ok_or_else(|| ItemError::Internal("no source was ingested".into()))?;
+        if let (Some(ext), Some(index)) = (index_extension, &first.summary.index) {
+            let name = format!("{}.{ext}", first.file_name);
+            self.blobs
+                .put(
+                    &self.read_set_blob_key(read_set, &name),
+                    bytes::Bytes::from(index.clone()),
+                )
+                .await
+                .map_err(|e| ItemError::Internal(e.to_string()))?;
+            read_set.index_name = Some(name);
+            read_set.index_size = Some(index.len() as i64);
+        }
+        read_set.status = "ACTIVE".into();
+        read_set.status_message = None;
+        read_set.etag_algorithm = Some(algorithm.to_owned());
+        read_set.etag_source1 = Some(first.summary.etag.clone());
+        read_set.etag_source2 = stored.get(1).map(|s| s.summary.etag.clone());
+        read_set.total_read_count = Some(stored.iter().map(|s| s.summary.read_count as i64).sum());
+        read_set.total_base_count = Some(stored.iter().map(|s| s.summary.base_count as i64).sum());
+        read_set.source1_name = Some(first.file_name.clone());
+        read_set.source1_size = Some(first.size as i64);
+        read_set.source2_name = stored.get(1).map(|s| s.file_name.clone());
+        read_set.source2_size = stored.get(1).map(|s| s.size as i64);
+        read_set.updated_at_ms = time::now_ms();
+        Ok(())
+    }
+}
+
+fn upload_spec(item: &JobItemRecord) -> Result<UploadIngest, ItemError> {
+    serde_json::from_str(&item.spec)
+        .map_err(|e| ItemError::Internal(format!("ingest item spec: {e}")))
+}

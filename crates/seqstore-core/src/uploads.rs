@@ -1,0 +1,534 @@
+//! Direct multipart uploads (spec D.6, E5–E7): create, stream parts to staging, list,
+//! abort, and complete into a read set that an ingest job validates.
+
+use crate::error::Result;
+use crate::idempotency::{OnMismatch, Replay};
+use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::paging::{self, Keyed};
+use crate::read_sets::READ_SET_INGEST;
+use crate::sequence_stores::parse_enum;
+use crate::tags::validate_tags;
+use crate::{CoreError, Service, time};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use bytes::Bytes;
+use futures::stream::{BoxStream, StreamExt};
+use seqstore_blob::upload_part_key;
+use seqstore_catalog::{
+    CatalogError, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord, UploadRecord,
+};
+use seqstore_model::{
+    CompleteMultipartReadSetUploadRequest, CompleteMultipartReadSetUploadResponse,
+    CreateMultipartReadSetUploadRequest, CreateMultipartReadSetUploadResponse, FileType,
+    ListMultipartReadSetUploadsRequest, ListMultipartReadSetUploadsResponse,
+    ListReadSetUploadPartsRequest, ListReadSetUploadPartsResponse, MultipartReadSetUploadListItem,
+    ReadSetPartSource, ReadSetUploadPartListItem, UploadReadSetPartRequest,
+    UploadReadSetPartResponse,
+};
+use sha2::{Digest, Sha256};
+
+/// Largest part body accepted (spec E7: 100 MiB, what the Transfer Manager sends).
+pub const MAX_PART_BYTES: u64 = 104_857_600;
+
+/// What an ingest job item needs to know about an upload (its spec, as JSON).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct UploadIngest {
+    /// The upload whose parts are ingested.
+    pub(crate) upload_id: String,
+    /// `(source, part number)` in the order the parts are concatenated.
+    pub(crate) parts: Vec<(String, i64)>,
+}
+
+impl Service {
+    /// CreateMultipartReadSetUpload.
+    pub async fn create_multipart_read_set_upload(
+        &self,
+        account_id: &str,
+        input: CreateMultipartReadSetUploadRequest,
+    ) -> Result<CreateMultipartReadSetUploadResponse> {
+        let op = "CreateMultipartReadSetUpload";
+        let token = input.client_token.clone();
+        let pending = match self
+            .replay(
+                account_id,
+                op,
+                token.as_deref(),
+                &input,
+                OnMismatch::Validation,
+            )
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        self.sequence_store_record(account_id, &input.sequence_store_id)
+            .await?;
+        self.check_reference_link(
+            account_id,
+            input.source_file_type,
+            input.reference_arn.as_deref(),
+        )
+        .await?;
+        let tags = input.tags.clone().unwrap_or_default();
+        validate_tags(&tags, "tags")?;
+        let now = time::now_ms();
+        for _ in 0..ID_ATTEMPTS {
+            let upload = UploadRecord {
+                id: new_id(),
+                account_id: account_id.to_owned(),
+                sequence_store_id: input.sequence_store_id.clone(),
+                source_file_type: input.source_file_type.as_str().to_owned(),
+                subject_id: input.subject_id.clone(),
+                sample_id: input.sample_id.clone(),
+                generated_from: input.generated_from.clone(),
+                reference_arn: input.reference_arn.clone(),
+                name: input.name.clone(),
+                description: input.description.clone(),
+                tags: tags.clone(),
+                status: "IN_PROGRESS".into(),
+                read_set_id: None,
+                created_at_ms: now,
+            };
+            let item = upload_item(&upload)?;
+            let answer = CreateMultipartReadSetUploadResponse {
+                sequence_store_id: item.sequence_store_id,
+                upload_id: item.upload_id,
+                source_file_type: item.source_file_type,
+                subject_id: item.subject_id,
+                sample_id: item.sample_id,
+                generated_from: item.generated_from,
+                reference_arn: item.reference_arn,
+                name: item.name,
+                description: item.description,
+                tags: item.tags,
+                creation_time: item.creation_time,
+            };
+            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
+            match self.catalog.create_upload(&upload, idem.as_ref()).await {
+                Ok(()) => return Ok(answer),
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                Err(CatalogError::TokenInUse) => {
+                    return self
+                        .replay_recorded(account_id, op, token.as_deref(), &input)
+                        .await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Internal(
+            "could not allocate a unique upload id".into(),
+        ))
+    }
+
+    /// UploadReadSetPart: streams the body to staging while hashing it. `claimed_sha256`
+    /// is a hex digest the client signed in `x-amz-content-sha256`, checked at the end.
+    pub async fn upload_read_set_part(
+        &self,
+        account_id: &str,
+        input: &UploadReadSetPartRequest,
+        mut body: BoxStream<'static, std::io::Result<Bytes>>,
+        claimed_sha256: Option<&str>,
+    ) -> Result<UploadReadSetPartResponse> {
+        let upload = self
+            .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
+            .await?;
+        if input.part_source == ReadSetPartSource::Source2
+            && upload.source_file_type != FileType::Fastq.as_str()
+        {
+            return Err(CoreError::Validation(format!(
+                "SOURCE2 parts are only for paired FASTQ; this upload is {}",
+                upload.source_file_type
+            )));
+        }
+        let source = input.part_source.as_str();
+        let number = i64::from(input.part_number);
+        let key = upload_part_key(&upload.id, source, number, &new_id())
+            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let mut writer = self.blobs.writer(&key).await.map_err(internal)?;
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let streamed: Result<()> = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| {
+                    CoreError::Validation(format!("reading the part body failed: {e}"))
+                })?;
+                size += chunk.len() as u64;
+                if size > MAX_PART_BYTES {
+                    return Err(CoreError::Validation(format!(
+                        "part {number} of {source} is larger than {MAX_PART_BYTES} bytes"
+                    )));
+                }
+                hasher.update(&chunk);
+                writer.write(&chunk).await.map_err(internal)?;
+            }
+            if size == 0 {
+                return Err(CoreError::Validation(format!(
+                    "part {number} of {source} is empty"
+                )));
+            }
+            Ok(())
+        }
+        .await;
+        let digest = hasher.finalize();
+        let mismatch = claimed_sha256
+            .is_some_and(|claimed| !claimed.eq_ignore_ascii_case(&hex::encode(digest)));
+        if let Err(e) = streamed {
+            let _ = writer.abort().await;
+            return Err(e);
+        }
+        if mismatch {
+            let _ = writer.abort().await;
+            return Err(CoreError::Validation(
+                "the part body does not match its x-amz-content-sha256".into(),
+            ));
+        }
+        writer.finish().await.map_err(internal)?;
+        let checksum = BASE64.encode(digest);
+        let now = time::now_ms();
+        let part = PartRecord {
+            upload_id: upload.id.clone(),
+            part_source: source.to_owned(),
+            part_number: number,
+            size: size as i64,
+            checksum: checksum.clone(),
+            blob_key: key.clone(),
+            created_at_ms: now,
+            updated_at_ms: now,
+        };
+        match self.catalog.put_part(&part).await {
+            Ok(Some(replaced)) => self.delete_blob(&replaced).await,
+            Ok(None) => {}
+            Err(CatalogError::NotFound(_)) => {
+                self.delete_blob(&key).await;
+                return Err(upload_not_found(&input.upload_id));
+            }
+            Err(e) => {
+                self.delete_blob(&key).await;
+                return Err(e.into());
+            }
+        }
+        Ok(UploadReadSetPartResponse { checksum })
+    }
+
+    /// ListReadSetUploadParts.
+    pub async fn list_read_set_upload_parts(
+        &self,
+        account_id: &str,
+        input: ListReadSetUploadPartsRequest,
+    ) -> Result<ListReadSetUploadPartsResponse> {
+        let upload = self
+            .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
+            .await?;
+        let f = input.filter.unwrap_or_default();
+        let (after, limit) = (
+            decode_part_token(input.next_token.as_deref())?,
+            paging_limit(input.max_results),
+        );
+        let mut rows = self
+            .catalog
+            .list_parts(
+                &upload.id,
+                input.part_source.as_str(),
+                f.created_after.as_ref().map(time::to_ms),
+                f.created_before.as_ref().map(time::to_ms),
+                after,
+                limit + 1,
+            )
+            .await?;
+        let next_token = (rows.len() > limit as usize).then(|| {
+            rows.truncate(limit as usize);
+            rows.last().map(|p| {
+                paging::encode(
+                    "ListReadSetUploadParts",
+                    &ListCursor {
+                        created_at_ms: p.part_number,
+                        id: String::new(),
+                    },
+                )
+            })
+        });
+        let parts = rows
+            .iter()
+            .map(|p| {
+                Ok(ReadSetUploadPartListItem {
+                    part_number: p.part_number as i32,
+                    part_size: p.size,
+                    part_source: parse_enum(&p.part_source)?,
+                    checksum: p.checksum.clone(),
+                    creation_time: Some(time::from_ms(p.created_at_ms)),
+                    last_updated_time: Some(time::from_ms(p.updated_at_ms)),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(ListReadSetUploadPartsResponse {
+            next_token: next_token.flatten(),
+            parts: Some(parts),
+        })
+    }
+
+    /// ListMultipartReadSetUploads: uploads in progress.
+    pub async fn list_multipart_read_set_uploads(
+        &self,
+        account_id: &str,
+        input: ListMultipartReadSetUploadsRequest,
+    ) -> Result<ListMultipartReadSetUploadsResponse> {
+        let store_id = &input.sequence_store_id;
+        self.sequence_store_record(account_id, store_id).await?;
+        let (rows, next_token) = paging::page(
+            "ListMultipartReadSetUploads",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_uploads(account_id, store_id, after.as_ref(), limit)
+                    .await
+            },
+        )
+        .await?;
+        let uploads = rows.iter().map(upload_item).collect::<Result<_>>()?;
+        Ok(ListMultipartReadSetUploadsResponse {
+            next_token,
+            uploads: Some(uploads),
+        })
+    }
+
+    /// AbortMultipartReadSetUpload: the upload ends and its staged parts are removed.
+    pub async fn abort_multipart_read_set_upload(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        upload_id: &str,
+    ) -> Result<()> {
+        self.sequence_store_record(account_id, store_id).await?;
+        let parts = match self
+            .catalog
+            .abort_upload(account_id, store_id, upload_id)
+            .await
+        {
+            Err(CatalogError::NotFound(_)) => return Err(upload_not_found(upload_id)),
+            other => other?,
+        };
+        for part in parts {
+            self.delete_blob(&part.blob_key).await;
+        }
+        Ok(())
+    }
+
+    /// CompleteMultipartReadSetUpload (spec E5, E6): every listed part must exist with its
+    /// checksum (hex or base64 accepted); parts are joined by ascending number per source;
+    /// unlisted parts are dropped. The read set is PROCESSING_UPLOAD until its ingest job
+    /// ends.
+    pub async fn complete_multipart_read_set_upload(
+        &self,
+        account_id: &str,
+        input: CompleteMultipartReadSetUploadRequest,
+    ) -> Result<CompleteMultipartReadSetUploadResponse> {
+        let store = self
+            .sequence_store_record(account_id, &input.sequence_store_id)
+            .await?;
+        let upload = self
+            .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
+            .await?;
+        let stored = self.catalog.all_parts(&upload.id).await?;
+        let mut listed: Vec<(String, i64)> = Vec::new();
+        for (i, item) in input.parts.iter().enumerate() {
+            let (source, number) = (item.part_source.as_str(), i64::from(item.part_number));
+            if item.part_source == ReadSetPartSource::Source2
+                && upload.source_file_type != FileType::Fastq.as_str()
+            {
+                return Err(CoreError::Validation(format!(
+                    "parts.{i}: SOURCE2 is only for paired FASTQ uploads"
+                )));
+            }
+            let Some(part) = stored
+                .iter()
+                .find(|p| p.part_source == source && p.part_number == number)
+            else {
+                return Err(CoreError::Validation(format!(
+                    "parts.{i}: part {number} of {source} was not uploaded"
+                )));
+            };
+            if !checksum_matches(&item.checksum, &part.checksum) {
+                return Err(CoreError::Validation(format!(
+                    "parts.{i}: checksum of part {number} of {source} does not match the uploaded part"
+                )));
+            }
+            if listed.iter().any(|(s, n)| s == source && *n == number) {
+                return Err(CoreError::Validation(format!(
+                    "parts.{i}: part {number} of {source} is listed twice"
+                )));
+            }
+            listed.push((source.to_owned(), number));
+        }
+        if !listed.iter().any(|(s, _)| s == "SOURCE1") {
+            return Err(CoreError::Validation("parts lists no SOURCE1 part".into()));
+        }
+        listed.sort();
+        let now = time::now_ms();
+        for _ in 0..ID_ATTEMPTS {
+            let read_set = ReadSetRecord {
+                id: new_id(),
+                account_id: account_id.to_owned(),
+                sequence_store_id: store.id.clone(),
+                name: upload.name.clone(),
+                description: upload.description.clone(),
+                subject_id: upload.subject_id.clone(),
+                sample_id: upload.sample_id.clone(),
+                generated_from: upload.generated_from.clone(),
+                reference_arn: upload.reference_arn.clone(),
+                file_type: upload.source_file_type.clone(),
+                status: "PROCESSING_UPLOAD".into(),
+                creation_type: "UPLOAD".into(),
+                creation_job_id: Some(upload.id.clone()),
+                created_at_ms: now,
+                updated_at_ms: now,
+                ..ReadSetRecord::default()
+            };
+            let job = JobRecord {
+                id: new_id(),
+                account_id: account_id.to_owned(),
+                kind: READ_SET_INGEST.into(),
+                store_id: store.id.clone(),
+                role_arn: None,
+                status: "SUBMITTED".into(),
+                status_message: None,
+                created_at_ms: now,
+                completed_at_ms: None,
+                attempts: 0,
+            };
+            let spec = UploadIngest {
+                upload_id: upload.id.clone(),
+                parts: listed.clone(),
+            };
+            let item = JobItemRecord {
+                job_id: job.id.clone(),
+                index: 0,
+                status: "NOT_STARTED".into(),
+                status_message: None,
+                spec: serde_json::to_string(&spec)
+                    .map_err(|e| CoreError::Internal(e.to_string()))?,
+                result_id: read_set.id.clone(),
+                attempts: 0,
+            };
+            match self
+                .catalog
+                .complete_upload(&upload.id, &read_set, &upload.tags, &job, &[item])
+                .await
+            {
+                Ok(()) => {
+                    self.job_submitted.notify_waiters();
+                    return Ok(CompleteMultipartReadSetUploadResponse {
+                        read_set_id: read_set.id,
+                    });
+                }
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                Err(CatalogError::NotFound(_)) => return Err(upload_not_found(&upload.id)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Internal(
+            "could not allocate a unique read set id".into(),
+        ))
+    }
+
+    async fn upload_in_progress(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        upload_id: &str,
+    ) -> Result<UploadRecord> {
+        self.sequence_store_record(account_id, store_id).await?;
+        match self.catalog.upload(account_id, store_id, upload_id).await? {
+            Some(u) if u.status == "IN_PROGRESS" => Ok(u),
+            _ => Err(upload_not_found(upload_id)),
+        }
+    }
+
+    /// BAM and CRAM need an ACTIVE reference of the caller's account; a given reference
+    /// must exist whatever the type.
+    pub(crate) async fn check_reference_link(
+        &self,
+        account_id: &str,
+        file_type: FileType,
+        arn: Option<&str>,
+    ) -> Result<()> {
+        match (file_type, arn) {
+            (FileType::Bam | FileType::Cram, None) => Err(CoreError::Validation(format!(
+                "referenceArn is required for {} read sets",
+                file_type.as_str()
+            ))),
+            (_, None) => Ok(()),
+            (_, Some(arn)) => self.reference_by_arn(account_id, arn).await.map(|_| ()),
+        }
+    }
+
+    pub(crate) async fn delete_blob(&self, key: &str) {
+        if let Err(e) = self.blobs.delete(key).await {
+            tracing::warn!(key, error = %e, "could not delete a blob");
+        }
+    }
+}
+
+fn upload_item(u: &UploadRecord) -> Result<MultipartReadSetUploadListItem> {
+    Ok(MultipartReadSetUploadListItem {
+        sequence_store_id: u.sequence_store_id.clone(),
+        upload_id: u.id.clone(),
+        source_file_type: parse_enum(&u.source_file_type)?,
+        subject_id: u.subject_id.clone(),
+        sample_id: u.sample_id.clone(),
+        generated_from: u.generated_from.clone(),
+        reference_arn: u.reference_arn.clone(),
+        name: Some(u.name.clone()),
+        description: u.description.clone(),
+        tags: Some(u.tags.clone()),
+        creation_time: time::from_ms(u.created_at_ms),
+    })
+}
+
+/// Spec E5: the client may echo the checksum as we sent it (base64) or as hex.
+fn checksum_matches(given: &str, stored_base64: &str) -> bool {
+    let Ok(stored) = BASE64.decode(stored_base64) else {
+        return false;
+    };
+    let given = given.trim();
+    BASE64.decode(given).is_ok_and(|g| g == stored) || hex::decode(given).is_ok_and(|g| g == stored)
+}
+
+fn decode_part_token(token: Option<&str>) -> Result<Option<i64>> {
+    Ok(paging::decode("ListReadSetUploadParts", token)?.map(|c| c.created_at_ms))
+}
+
+fn paging_limit(max_results: Option<i32>) -> u32 {
+    max_results.map_or(100, |n| n.clamp(1, 100) as u32)
+}
+
+fn upload_not_found(id: &str) -> CoreError {
+    CoreError::NotFound(format!("upload {id} not found or no longer in progress"))
+}
+
+fn internal(e: seqstore_blob::BlobError) -> CoreError {
+    CoreError::Internal(e.to_string())
+}
+
+impl Keyed for UploadRecord {
+    fn cursor(&self) -> ListCursor {
+        ListCursor {
+            created_at_ms: self.created_at_ms,
+            id: self.id.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn checksums_compare_as_bytes_in_either_encoding() {
+        let b64 = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=";
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        assert!(super::checksum_matches(b64, b64));
+        assert!(super::checksum_matches(hex, b64));
+        assert!(super::checksum_matches(&hex.to_uppercase(), b64));
+        assert!(!super::checksum_matches("AAAA", b64));
+        assert!(!super::checksum_matches("not a checksum", b64));
+    }
+}
