@@ -250,3 +250,37 @@ pub fn make_bam(dir: &Path, name: &str, sam: &str, sort: bool) -> PathBuf {
 pub fn view(path: &Path) -> Vec<u8> {
     samtools(&["view", path.to_str().unwrap()], None)
 }
+
+/// The same BAM with its BGZF blocks cut every `chunk` uncompressed bytes, ignoring record
+/// boundaries (as `bgzip` would): headers and records then share and straddle blocks.
+pub fn rechunk(bam: &[u8], chunk: usize) -> Vec<u8> {
+    use std::io::Read as _;
+    let mut raw = Vec::new();
+    flate2::read::MultiGzDecoder::new(bam)
+        .read_to_end(&mut raw)
+        .unwrap();
+    let mut out = Vec::new();
+    for piece in raw.chunks(chunk) {
+        out.extend(bgzf_block(piece));
+    }
+    out.extend(bgzf_block(b""));
+    out
+}
+
+/// One BGZF block holding `data`.
+pub fn bgzf_block(data: &[u8]) -> Vec<u8> {
+    let mut encoder =
+        flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data).unwrap();
+    let cdata = encoder.finish().unwrap();
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    let mut block = vec![
+        0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 0xff, 6, 0, b'B', b'C', 2, 0,
+    ];
+    block.extend(((cdata.len() + 25) as u16).to_le_bytes());
+    block.extend(cdata);
+    block.extend(crc.sum().to_le_bytes());
+    block.extend((data.len() as u32).to_le_bytes());
+    block
+}
