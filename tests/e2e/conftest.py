@@ -246,3 +246,32 @@ def pytest_report_header(config):
         "postgres catalog: "
         + ("SEQSTORE_TEST_POSTGRES_URL set" if postgres_admin_url() else "not configured (skipped unless CI)"),
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# Read sets (read_set_support, read_set_api): fixture files once per session, per backend an
+# account with the references imported and one sequence store per ETag family, and the
+# standard uploads.
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def read_set_files(moto_s3, tmp_path_factory):
+    from read_set_support import build_read_set_files
+
+    return build_read_set_files(tmp_path_factory.mktemp("read-set-files"), moto_s3.client())
+
+
+@pytest.fixture(scope="session")
+def rs_env(server, read_set_files):
+    from read_set_api import build_env
+
+    return build_env(server, read_set_files)
+
+
+@pytest.fixture(scope="session")
+def uploaded(rs_env):
+    """(family, case) -> Uploaded: every good source uploaded into every family's store."""
+    from read_set_api import upload_standard_set
+
+    return upload_standard_set(rs_env)

@@ -19,25 +19,6 @@ AP_ARN = f"arn:aws:s3:{REGION}:123456789012:accesspoint/{ACCOUNT_ID}-{SID}"
 
 # operation name -> boto3 keyword arguments of a valid request
 NOT_IMPLEMENTED_YET: dict[str, dict] = {
-    # read sets
-    "GetReadSet": {"sequenceStoreId": SID, "id": RID, "partNumber": 1},
-    "GetReadSetMetadata": {"sequenceStoreId": SID, "id": RID},
-    "ListReadSets": {"sequenceStoreId": SID},
-    "BatchDeleteReadSet": {"sequenceStoreId": SID, "ids": [RID]},
-    # direct upload
-    "CreateMultipartReadSetUpload": {
-        "sequenceStoreId": SID, "sourceFileType": "FASTQ", "subjectId": "s", "sampleId": "x", "name": "n",
-    },
-    "UploadReadSetPart": {
-        "sequenceStoreId": SID, "uploadId": RID, "partSource": "SOURCE1", "partNumber": 1, "payload": b"@r\nA\n+\nI\n",
-    },
-    "CompleteMultipartReadSetUpload": {
-        "sequenceStoreId": SID, "uploadId": RID,
-        "parts": [{"partNumber": 1, "partSource": "SOURCE1", "checksum": "abc"}],
-    },
-    "AbortMultipartReadSetUpload": {"sequenceStoreId": SID, "uploadId": RID},
-    "ListMultipartReadSetUploads": {"sequenceStoreId": SID},
-    "ListReadSetUploadParts": {"sequenceStoreId": SID, "uploadId": RID, "partSource": "SOURCE1"},
     # import / export / activation jobs
     "StartReadSetImportJob": {
         "sequenceStoreId": SID, "roleArn": ROLE,
@@ -68,6 +49,10 @@ IMPLEMENTED = {
     # test_references.py, test_jobs.py, test_crash_resume.py
     "StartReferenceImportJob", "GetReferenceImportJob", "ListReferenceImportJobs",
     "GetReferenceMetadata", "ListReferences", "GetReference", "DeleteReference",
+    # test_uploads.py, test_read_sets.py, test_read_set_errors.py
+    "CreateMultipartReadSetUpload", "UploadReadSetPart", "CompleteMultipartReadSetUpload",
+    "AbortMultipartReadSetUpload", "ListMultipartReadSetUploads", "ListReadSetUploadParts",
+    "GetReadSet", "GetReadSetMetadata", "ListReadSets", "BatchDeleteReadSet",
 }
 
 STORAGE_HOST_PREFIXES = ("control-storage-", "storage-", "tags-")
