@@ -369,6 +369,39 @@ impl OmicsStorage for Handlers {
             .await
             .map_err(wire(ctx))
     }
+
+    async fn start_read_set_import_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::StartReadSetImportJobRequest,
+    ) -> Result<model::StartReadSetImportJobResponse, ApiError> {
+        self.service
+            .start_read_set_import_job(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_read_set_import_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReadSetImportJobRequest,
+    ) -> Result<model::GetReadSetImportJobResponse, ApiError> {
+        self.service
+            .get_read_set_import_job(&ctx.account_id, &input.sequence_store_id, &input.id)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_read_set_import_jobs(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReadSetImportJobsRequest,
+    ) -> Result<model::ListReadSetImportJobsResponse, ApiError> {
+        self.service
+            .list_read_set_import_jobs(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
 }
 
 /// A stored-bytes stream as a streaming HTTP body of known length.

@@ -293,11 +293,13 @@ pub trait Jobs {
         limit: u32,
     ) -> Result<Vec<JobRecord>>;
     /// Claims the oldest runnable job of `kinds`: SUBMITTED or IN_PROGRESS with no live
-    /// lease, and no older unfinished job on the same store (jobs of a store run one at a
-    /// time, in order). Sets the lease, moves SUBMITTED to IN_PROGRESS, counts the attempt.
+    /// lease and, for `serial` kinds, no older unfinished job of that kind on the same store
+    /// (such jobs run one at a time per store, in order). Sets the lease, moves SUBMITTED to
+    /// IN_PROGRESS, counts the attempt.
     async fn claim_job(
         &self,
         kinds: &[&str],
+        serial: &[&str],
         lease: &Lease,
         now_ms: i64,
     ) -> Result<Option<JobRecord>>;

@@ -545,7 +545,7 @@ async fn import(c: &SqlCatalog, job_id: &str, store: &str, r: &ReferenceRecord) 
         .await
         .unwrap();
     let claimed = c
-        .claim_job(KINDS, &lease("n", 100), 50)
+        .claim_job(KINDS, KINDS, &lease("n", 100), 50)
         .await
         .unwrap()
         .unwrap();
@@ -642,7 +642,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
         .await
         .unwrap();
     let first = c
-        .claim_job(KINDS, &lease("a", 1000), 100)
+        .claim_job(KINDS, KINDS, &lease("a", 1000), 100)
         .await
         .unwrap()
         .unwrap();
@@ -652,27 +652,63 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
     );
     // The second job of S1 waits for the first; S2's job is free.
     let second = c
-        .claim_job(KINDS, &lease("b", 1000), 100)
+        .claim_job(KINDS, KINDS, &lease("b", 1000), 100)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(second.id, "0000000003");
     assert_eq!(
-        c.claim_job(KINDS, &lease("c", 1000), 100).await.unwrap(),
+        c.claim_job(KINDS, KINDS, &lease("c", 1000), 100)
+            .await
+            .unwrap(),
         None
     );
     assert_eq!(
-        c.claim_job(&["READ_SET_IMPORT"], &lease("c", 1000), 2000)
+        c.claim_job(&["READ_SET_IMPORT"], &[], &lease("c", 1000), 2000)
             .await
             .unwrap(),
         None,
         "other kinds only"
     );
+    // Kinds that are not serial run side by side: job 2 waits only for the serial rule.
+    let mut copy = job("0000000005", "S1", 40);
+    copy.kind = "READ_SET_IMPORT".into();
+    c.create_job(&copy, &items("0000000005", 1), None)
+        .await
+        .unwrap();
+    c.create_job(
+        &{
+            let mut j = job("0000000006", "S1", 50);
+            j.kind = "READ_SET_IMPORT".into();
+            j
+        },
+        &items("0000000006", 1),
+        None,
+    )
+    .await
+    .unwrap();
+    let kinds = &["READ_SET_IMPORT"];
+    assert_eq!(
+        c.claim_job(kinds, &[], &lease("d", 1000), 100)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "0000000005"
+    );
+    assert_eq!(
+        c.claim_job(kinds, &[], &lease("d", 1000), 100)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "0000000006"
+    );
     c.finish_job("0000000001", "a", "COMPLETED", None, 150)
         .await
         .unwrap();
     let third = c
-        .claim_job(KINDS, &lease("c", 1000), 160)
+        .claim_job(KINDS, KINDS, &lease("c", 1000), 160)
         .await
         .unwrap()
         .unwrap();
@@ -699,12 +735,14 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
     c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 1), None)
         .await
         .unwrap();
-    c.claim_job(KINDS, &lease("a", 1000), 100)
+    c.claim_job(KINDS, KINDS, &lease("a", 1000), 100)
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        c.claim_job(KINDS, &lease("b", 2000), 999).await.unwrap(),
+        c.claim_job(KINDS, KINDS, &lease("b", 2000), 999)
+            .await
+            .unwrap(),
         None,
         "lease still live"
     );
@@ -712,13 +750,15 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
         .await
         .unwrap();
     assert_eq!(
-        c.claim_job(KINDS, &lease("b", 4000), 2500).await.unwrap(),
+        c.claim_job(KINDS, KINDS, &lease("b", 4000), 2500)
+            .await
+            .unwrap(),
         None,
         "renewed"
     );
     // Node a crashes: after the lease lapses, b takes the job over and a is locked out.
     let taken = c
-        .claim_job(KINDS, &lease("b", 9000), 3001)
+        .claim_job(KINDS, KINDS, &lease("b", 9000), 3001)
         .await
         .unwrap()
         .unwrap();
@@ -739,7 +779,7 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
     // b restarts: its leases are dropped and the job can be claimed at once.
     assert_eq!(c.release_leases("b").await.unwrap(), 1);
     let again = c
-        .claim_job(KINDS, &lease("b2", 9000), 3002)
+        .claim_job(KINDS, KINDS, &lease("b2", 9000), 3002)
         .await
         .unwrap()
         .unwrap();
@@ -758,7 +798,7 @@ async fn finishing_an_item_is_atomic_and_exactly_once(c: &SqlCatalog) {
     c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 2), None)
         .await
         .unwrap();
-    c.claim_job(KINDS, &lease("a", 1000), 100)
+    c.claim_job(KINDS, KINDS, &lease("a", 1000), 100)
         .await
         .unwrap()
         .unwrap();
@@ -841,7 +881,9 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
             .unwrap()),
         ["0000000002", "0000000003"]
     );
-    c.claim_job(KINDS, &lease("a", 1000), 100).await.unwrap();
+    c.claim_job(KINDS, KINDS, &lease("a", 1000), 100)
+        .await
+        .unwrap();
     let running = JobFilter {
         status: Some("IN_PROGRESS".into()),
         ..Default::default()
@@ -1071,7 +1113,7 @@ async fn import_read_sets(c: &SqlCatalog, sets: &[ReadSetRecord]) {
     c.create_job(&import, &items("8000000001", sets.len() as i64), None)
         .await
         .unwrap();
-    c.claim_job(&["READ_SET_IMPORT"], &lease("n", i64::MAX), 1)
+    c.claim_job(&["READ_SET_IMPORT"], &[], &lease("n", i64::MAX), 1)
         .await
         .unwrap()
         .unwrap();
@@ -1178,7 +1220,7 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
     c.create_job(&ingest, &items("9000000001", 2), None)
         .await
         .unwrap();
-    c.claim_job(&["READ_SET_INGEST"], &lease("n", i64::MAX), 6)
+    c.claim_job(&["READ_SET_INGEST"], &[], &lease("n", i64::MAX), 6)
         .await
         .unwrap()
         .unwrap();

@@ -1,7 +1,7 @@
 //! The job engine: workers claim jobs from the catalog under a lease, renew it while they
 //! work, and resume whatever a crashed node left behind (spec D.7, E23, E24).
 
-use crate::read_sets::READ_SET_INGEST;
+use crate::read_sets::{READ_SET_IMPORT, READ_SET_INGEST};
 use crate::reference_import::StoredReference;
 use crate::references::REFERENCE_IMPORT;
 use crate::{Service, time};
@@ -15,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 /// Job kinds this engine runs.
-const KINDS: &[&str] = &[REFERENCE_IMPORT, READ_SET_INGEST];
+const KINDS: &[&str] = &[REFERENCE_IMPORT, READ_SET_INGEST, READ_SET_IMPORT];
+
+/// Kinds whose jobs run one at a time per store, in order (spec E23: reference imports).
+const SERIAL_KINDS: &[&str] = &[REFERENCE_IMPORT];
 
 /// Starts of one item before it is given up (a source that crashes the process each time).
 const MAX_ITEM_ATTEMPTS: i64 = 3;
@@ -112,7 +115,11 @@ async fn work(service: Service, settings: JobSettings, stop: CancellationToken, 
             owner: settings.node_id.clone(),
             until_ms: now + settings.lease.as_millis() as i64,
         };
-        match service.catalog.claim_job(KINDS, &lease, now).await {
+        match service
+            .catalog
+            .claim_job(KINDS, SERIAL_KINDS, &lease, now)
+            .await
+        {
             Ok(Some(job)) => {
                 let span = tracing::info_span!("job", job_id = %job.id, kind = %job.kind, worker);
                 run_claimed(&service, &settings, &stop, job)
@@ -266,7 +273,8 @@ async fn run_item(
 /// What a finished item produced.
 enum ItemDone {
     Reference(StoredReference),
-    ReadSet(ReadSetRecord),
+    /// A read set with the tags to record (an upload's tags were recorded at completion).
+    ReadSet(ReadSetRecord, BTreeMap<String, String>),
 }
 
 impl Service {
@@ -280,7 +288,14 @@ impl Service {
                 .import_reference_source(job, item)
                 .await
                 .map(ItemDone::Reference),
-            READ_SET_INGEST => self.ingest_upload(job, item).await.map(ItemDone::ReadSet),
+            READ_SET_INGEST => self
+                .ingest_upload(job, item)
+                .await
+                .map(|r| ItemDone::ReadSet(r, BTreeMap::new())),
+            READ_SET_IMPORT => self
+                .import_read_set_source(job, item)
+                .await
+                .map(|(r, tags)| ItemDone::ReadSet(r, tags)),
             other => Err(ItemError::Internal(format!("unknown job kind {other}"))),
         }
     }
@@ -309,11 +324,13 @@ impl Service {
                     other => other,
                 }
             }
-            ItemDone::ReadSet(read_set) => {
+            ItemDone::ReadSet(read_set, tags) => {
                 self.catalog
-                    .finish_read_set_item(&job.id, item.index, owner, &read_set, &BTreeMap::new())
+                    .finish_read_set_item(&job.id, item.index, owner, &read_set, &tags)
                     .await?;
-                self.discard_staging(item).await;
+                if job.kind == READ_SET_INGEST {
+                    self.discard_staging(item).await;
+                }
                 Ok(())
             }
         }

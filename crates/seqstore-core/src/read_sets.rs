@@ -17,6 +17,9 @@ use seqstore_model::{
 /// Job kind that validates and stores a completed upload.
 pub(crate) const READ_SET_INGEST: &str = "READ_SET_INGEST";
 
+/// Job kind of read set imports.
+pub(crate) const READ_SET_IMPORT: &str = "READ_SET_IMPORT";
+
 impl Service {
     /// GetReadSetMetadata. A deleted read set is gone (spec E25).
     pub async fn get_read_set_metadata(

@@ -111,9 +111,13 @@ impl Service {
     /// Removes whatever a failed item stored (e.g. a source an earlier, interrupted attempt
     /// finished copying before this attempt found it gone).
     pub(crate) async fn discard_item_output(&self, job: &JobRecord, item: &JobItemRecord) {
-        let Ok(prefix) = reference_prefix(&job.account_id, &job.store_id, &item.result_id) else {
-            return;
+        let prefix = match job.kind.as_str() {
+            crate::references::REFERENCE_IMPORT => {
+                reference_prefix(&job.account_id, &job.store_id, &item.result_id)
+            }
+            _ => seqstore_blob::read_set_prefix(&job.account_id, &job.store_id, &item.result_id),
         };
+        let Ok(prefix) = prefix else { return };
         if let Err(e) = self.blobs.delete_prefix(&prefix).await {
             tracing::warn!(job_id = %job.id, prefix, error = %e, "cannot remove a failed item's files");
         }

@@ -2,10 +2,9 @@
 
 use crate::error::Result;
 use crate::files::{self, BlobRead, PART_SIZE};
-use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging::{self, Keyed};
 use crate::sequence_stores::{parse_enum, reshape};
+use crate::submit::{self, Submission};
 use crate::tags::validate_tags;
 use crate::{Arn, ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
@@ -32,21 +31,6 @@ impl Service {
         account_id: &str,
         input: StartReferenceImportJobRequest,
     ) -> Result<StartReferenceImportJobResponse> {
-        let op = "StartReferenceImportJob";
-        let token = input.client_token.clone();
-        let pending = match self
-            .replay(
-                account_id,
-                op,
-                token.as_deref(),
-                &input,
-                OnMismatch::Validation,
-            )
-            .await?
-        {
-            Replay::Done(answer) => return Ok(answer),
-            Replay::Proceed(pending) => pending,
-        };
         self.reference_store_record(account_id, &input.reference_store_id)
             .await?;
         for (i, source) in input.sources.iter().enumerate() {
@@ -55,62 +39,29 @@ impl Service {
                 &format!("sources.{i}.tags"),
             )?;
         }
-        let now = time::now_ms();
-        for _ in 0..ID_ATTEMPTS {
-            let job = JobRecord {
-                id: new_id(),
-                account_id: account_id.to_owned(),
-                kind: REFERENCE_IMPORT.to_owned(),
-                store_id: input.reference_store_id.clone(),
-                role_arn: Some(input.role_arn.clone()),
-                status: ReferenceImportJobStatus::Submitted.as_str().to_owned(),
-                status_message: None,
-                created_at_ms: now,
-                completed_at_ms: None,
-                attempts: 0,
-            };
-            let items = input
+        let submission = Submission {
+            operation: "StartReferenceImportJob",
+            kind: REFERENCE_IMPORT,
+            store_id: &input.reference_store_id,
+            role_arn: &input.role_arn,
+            request: &input,
+            client_token: input.client_token.as_deref(),
+            specs: input
                 .sources
                 .iter()
-                .enumerate()
-                .map(|(i, source)| {
-                    Ok(JobItemRecord {
-                        job_id: job.id.clone(),
-                        index: i as i64,
-                        status: "NOT_STARTED".into(),
-                        status_message: None,
-                        spec: serde_json::to_string(source)
-                            .map_err(|e| CoreError::Internal(e.to_string()))?,
-                        result_id: new_id(),
-                        attempts: 0,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let answer = StartReferenceImportJobResponse {
+                .map(submit::spec)
+                .collect::<Result<_>>()?,
+        };
+        self.submit_job(account_id, submission, |job| {
+            StartReferenceImportJobResponse {
                 id: job.id.clone(),
                 reference_store_id: job.store_id.clone(),
                 role_arn: input.role_arn.clone(),
                 status: ReferenceImportJobStatus::Submitted,
-                creation_time: time::from_ms(now),
-            };
-            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
-            match self.catalog.create_job(&job, &items, idem.as_ref()).await {
-                Ok(()) => {
-                    self.job_submitted.notify_waiters();
-                    return Ok(answer);
-                }
-                Err(CatalogError::AlreadyExists(_)) => continue,
-                Err(CatalogError::TokenInUse) => {
-                    return self
-                        .replay_recorded(account_id, op, token.as_deref(), &input)
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
+                creation_time: time::from_ms(job.created_at_ms),
             }
-        }
-        Err(CoreError::Internal(
-            "could not allocate a unique job id".into(),
-        ))
+        })
+        .await
     }
 
     /// GetReferenceImportJob.

@@ -80,15 +80,34 @@ impl Jobs for SqlCatalog {
     async fn claim_job(
         &self,
         kinds: &[&str],
+        serial: &[&str],
         lease: &Lease,
         now_ms: i64,
     ) -> Result<Option<JobRecord>> {
         if kinds.is_empty() {
             return Ok(None);
         }
-        // $1 owner, $2 lease end, $3 now, $4.. kinds. The lease condition is repeated on the
-        // outer UPDATE so that PostgreSQL re-checks it on the row it finally locks.
-        let kind_params: Vec<String> = (0..kinds.len()).map(|i| format!("${}", i + 4)).collect();
+        // $1 owner, $2 lease end, $3 now, then the kinds and the serial kinds. The lease
+        // condition is repeated on the outer UPDATE so that PostgreSQL re-checks it on the
+        // row it finally locks.
+        let params = |from: usize, n: usize| {
+            (from..from + n)
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let kind_params = params(4, kinds.len());
+        let serial_rule = if serial.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "AND (j.kind NOT IN ({}) OR NOT EXISTS (SELECT 1 FROM jobs p \
+                   WHERE p.account_id = j.account_id AND p.kind = j.kind AND p.store_id = j.store_id \
+                   AND p.status IN ('SUBMITTED', 'IN_PROGRESS') \
+                   AND (p.created_at < j.created_at OR (p.created_at = j.created_at AND p.id < j.id))))",
+                params(4 + kinds.len(), serial.len())
+            )
+        };
         let lock = if self.is_postgres() {
             " FOR UPDATE SKIP LOCKED"
         } else {
@@ -99,21 +118,16 @@ impl Jobs for SqlCatalog {
              status = CASE WHEN status = 'SUBMITTED' THEN 'IN_PROGRESS' ELSE status END \
              WHERE (lease_owner IS NULL OR lease_expires_at < $3) AND id = ( \
                SELECT j.id FROM jobs j \
-               WHERE j.status IN ('SUBMITTED', 'IN_PROGRESS') AND j.kind IN ({kinds}) \
-                 AND (j.lease_owner IS NULL OR j.lease_expires_at < $3) \
-                 AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.account_id = j.account_id \
-                   AND p.kind = j.kind AND p.store_id = j.store_id \
-                   AND p.status IN ('SUBMITTED', 'IN_PROGRESS') \
-                   AND (p.created_at < j.created_at OR (p.created_at = j.created_at AND p.id < j.id))) \
+               WHERE j.status IN ('SUBMITTED', 'IN_PROGRESS') AND j.kind IN ({kind_params}) \
+                 AND (j.lease_owner IS NULL OR j.lease_expires_at < $3) {serial_rule} \
                ORDER BY j.created_at, j.id LIMIT 1{lock}) \
-             RETURNING {JOB_COLUMNS}",
-            kinds = kind_params.join(", "),
+             RETURNING {JOB_COLUMNS}"
         );
         let mut query = sqlx::query(&sql)
             .bind(&lease.owner)
             .bind(lease.until_ms)
             .bind(now_ms);
-        for kind in kinds {
+        for kind in kinds.iter().chain(serial) {
             query = query.bind(*kind);
         }
         query

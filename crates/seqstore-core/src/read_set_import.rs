@@ -1,0 +1,296 @@
+//! Read set import jobs (spec D.7): StartReadSetImportJob, GetReadSetImportJob,
+//! ListReadSetImportJobs, and running one source: the user's objects go through the same
+//! ingestion as uploads, so an imported and an uploaded copy get the same ETags.
+
+use crate::error::Result;
+use crate::ingest::{SourceStream, StoredSource};
+use crate::jobs::ItemError;
+use crate::paging;
+use crate::read_sets::READ_SET_IMPORT;
+use crate::sequence_stores::parse_enum;
+use crate::submit::{self, Submission};
+use crate::tags::validate_tags;
+use crate::{CoreError, Service, time};
+use futures::StreamExt;
+use seqstore_catalog::{JobFilter, JobItemRecord, JobRecord, ReadSetRecord};
+use seqstore_model::{
+    FileType, GetReadSetImportJobResponse, ImportReadSetJobItem, ImportReadSetSourceItem,
+    ListReadSetImportJobsRequest, ListReadSetImportJobsResponse, ReadSetImportJobStatus,
+    StartReadSetImportJobRequest, StartReadSetImportJobResponse, StartReadSetImportJobSourceItem,
+};
+use std::collections::BTreeMap;
+
+impl Service {
+    /// StartReadSetImportJob.
+    pub async fn start_read_set_import_job(
+        &self,
+        account_id: &str,
+        input: StartReadSetImportJobRequest,
+    ) -> Result<StartReadSetImportJobResponse> {
+        self.sequence_store_record(account_id, &input.sequence_store_id)
+            .await?;
+        for (i, source) in input.sources.iter().enumerate() {
+            validate_tags(
+                &source.tags.clone().unwrap_or_default(),
+                &format!("sources.{i}.tags"),
+            )?;
+            if source.source_files.source2.is_some() && source.source_file_type != FileType::Fastq {
+                return Err(CoreError::Validation(format!(
+                    "sources.{i}.sourceFiles.source2 is only for paired FASTQ"
+                )));
+            }
+            self.check_reference_link(
+                account_id,
+                source.source_file_type,
+                source.reference_arn.as_deref(),
+            )
+            .await
+            .map_err(|e| match e {
+                CoreError::Validation(m) => CoreError::Validation(format!("sources.{i}: {m}")),
+                other => other,
+            })?;
+        }
+        let submission = Submission {
+            operation: "StartReadSetImportJob",
+            kind: READ_SET_IMPORT,
+            store_id: &input.sequence_store_id,
+            role_arn: &input.role_arn,
+            request: &input,
+            client_token: input.client_token.as_deref(),
+            specs: input
+                .sources
+                .iter()
+                .map(submit::spec)
+                .collect::<Result<_>>()?,
+        };
+        self.submit_job(account_id, submission, |job| {
+            StartReadSetImportJobResponse {
+                id: job.id.clone(),
+                sequence_store_id: job.store_id.clone(),
+                role_arn: input.role_arn.clone(),
+                status: ReadSetImportJobStatus::Submitted,
+                creation_time: time::from_ms(job.created_at_ms),
+            }
+        })
+        .await
+    }
+
+    /// GetReadSetImportJob.
+    pub async fn get_read_set_import_job(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        id: &str,
+    ) -> Result<GetReadSetImportJobResponse> {
+        let (job, items) = self
+            .catalog
+            .job(account_id, READ_SET_IMPORT, store_id, id)
+            .await?
+            .ok_or_else(|| {
+                CoreError::NotFound(format!(
+                    "read set import job {id} not found in store {store_id}"
+                ))
+            })?;
+        Ok(GetReadSetImportJobResponse {
+            id: job.id.clone(),
+            sequence_store_id: job.store_id.clone(),
+            role_arn: job.role_arn.clone().unwrap_or_default(),
+            status: parse_enum(&job.status)?,
+            status_message: job.status_message.clone(),
+            creation_time: time::from_ms(job.created_at_ms),
+            completion_time: job.completed_at_ms.map(time::from_ms),
+            sources: items.iter().map(source_item).collect::<Result<_>>()?,
+        })
+    }
+
+    /// ListReadSetImportJobs.
+    pub async fn list_read_set_import_jobs(
+        &self,
+        account_id: &str,
+        input: ListReadSetImportJobsRequest,
+    ) -> Result<ListReadSetImportJobsResponse> {
+        let store_id = &input.sequence_store_id;
+        self.sequence_store_record(account_id, store_id).await?;
+        let f = input.filter.unwrap_or_default();
+        let filter = JobFilter {
+            status: f.status.map(|s| s.as_str().to_owned()),
+            created_after_ms: f.created_after.as_ref().map(time::to_ms),
+            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+        };
+        let (rows, next_token) = paging::page(
+            "ListReadSetImportJobs",
+            input.next_token.as_deref(),
+            input.max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_jobs(
+                        account_id,
+                        READ_SET_IMPORT,
+                        store_id,
+                        &filter,
+                        after.as_ref(),
+                        limit,
+                    )
+                    .await
+            },
+        )
+        .await?;
+        let import_jobs = rows
+            .iter()
+            .map(|job: &JobRecord| {
+                Ok(ImportReadSetJobItem {
+                    id: job.id.clone(),
+                    sequence_store_id: job.store_id.clone(),
+                    role_arn: job.role_arn.clone().unwrap_or_default(),
+                    status: parse_enum(&job.status)?,
+                    creation_time: time::from_ms(job.created_at_ms),
+                    completion_time: job.completed_at_ms.map(time::from_ms),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(ListReadSetImportJobsResponse {
+            next_token,
+            import_jobs: Some(import_jobs),
+        })
+    }
+
+    /// Imports one source into the read set the item names; returns it ACTIVE, with tags.
+    pub(crate) async fn import_read_set_source(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> std::result::Result<(ReadSetRecord, BTreeMap<String, String>), ItemError> {
+        let spec: StartReadSetImportJobSourceItem = serde_json::from_str(&item.spec)
+            .map_err(|e| ItemError::Internal(format!("job item spec: {e}")))?;
+        let now = time::now_ms();
+        let mut read_set = ReadSetRecord {
+            id: item.result_id.clone(),
+            account_id: job.account_id.clone(),
+            sequence_store_id: job.store_id.clone(),
+            name: spec.name.clone().unwrap_or_else(|| spec.sample_id.clone()),
+            description: spec.description.clone(),
+            subject_id: spec.subject_id.clone(),
+            sample_id: spec.sample_id.clone(),
+            generated_from: spec.generated_from.clone(),
+            reference_arn: spec.reference_arn.clone(),
+            file_type: spec.source_file_type.as_str().to_owned(),
+            status: "ACTIVE".into(),
+            creation_type: "IMPORT".into(),
+            creation_job_id: Some(job.id.clone()),
+            created_at_ms: now,
+            updated_at_ms: now,
+            ..ReadSetRecord::default()
+        };
+        let plan = self.ingest_plan(&read_set).await?;
+        let uris: Vec<&str> = [
+            Some(spec.source_files.source1.as_str()),
+            spec.source_files.source2.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let mut stored: Vec<StoredSource> = Vec::new();
+        for (n, uri) in uris.iter().enumerate() {
+            let source = self
+                .sources
+                .open(uri)
+                .await
+                .map_err(ItemError::from_source)?;
+            let name = imported_name(&source.file_name, plan.kind, n + 1, uris.len());
+            let stream: SourceStream = source
+                .stream
+                .map(|c| c.map_err(ItemError::from_source))
+                .boxed();
+            let done = self
+                .ingest_source(&plan, &read_set, &name, stream)
+                .await
+                .map_err(|e| match e {
+                    ItemError::Failed(m) => ItemError::Failed(format!("{uri}: {m}")),
+                    other => other,
+                })?;
+            stored.push(done);
+        }
+        if let [one, two] = stored.as_slice() {
+            if one.summary.read_count != two.summary.read_count {
+                return Err(ItemError::Failed(format!(
+                    "paired FASTQ: source1 has {} reads, source2 has {}",
+                    one.summary.read_count, two.summary.read_count
+                )));
+            }
+        }
+        let algorithm = format!("{}_{}", plan.kind.etag_format(), plan.family.as_str());
+        self.fill_read_set(
+            &mut read_set,
+            &stored,
+            &algorithm,
+            plan.kind.index_extension(),
+        )
+        .await?;
+        Ok((read_set, spec.tags.unwrap_or_default()))
+    }
+}
+
+/// Imports keep the object's name (spec D.10); FASTQ is stored gzip, so a plain name gets
+/// `.gz`, and paired sources with the same name get `source1_`/`source2_` in front.
+fn imported_name(
+    object: &str,
+    kind: seqstore_formats::read_set::SourceKind,
+    n: usize,
+    count: usize,
+) -> String {
+    let clean: String = object
+        .chars()
+        .map(|c| if c.is_control() || c == '/' { '_' } else { c })
+        .collect();
+    let clean = if clean.trim_matches('.').is_empty() {
+        format!("source{n}")
+    } else {
+        clean
+    };
+    let gz = kind == seqstore_formats::read_set::SourceKind::Fastq && !clean.ends_with(".gz");
+    let name = if gz { format!("{clean}.gz") } else { clean };
+    if count == 2 {
+        format!("source{n}_{name}")
+    } else {
+        name
+    }
+}
+
+fn source_item(item: &JobItemRecord) -> Result<ImportReadSetSourceItem> {
+    let spec: StartReadSetImportJobSourceItem = serde_json::from_str(&item.spec)
+        .map_err(|e| CoreError::Internal(format!("job item spec: {e}")))?;
+    Ok(ImportReadSetSourceItem {
+        source_files: spec.source_files,
+        source_file_type: spec.source_file_type,
+        status: parse_enum(&item.status)?,
+        status_message: item.status_message.clone(),
+        subject_id: spec.subject_id,
+        sample_id: spec.sample_id,
+        generated_from: spec.generated_from,
+        reference_arn: spec.reference_arn,
+        name: spec.name,
+        description: spec.description,
+        tags: spec.tags,
+        read_set_id: (item.status == "FINISHED").then(|| item.result_id.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::imported_name;
+    use seqstore_formats::read_set::SourceKind;
+
+    #[test]
+    fn imported_names() {
+        assert_eq!(
+            imported_name("r.fastq", SourceKind::Fastq, 1, 1),
+            "r.fastq.gz"
+        );
+        assert_eq!(
+            imported_name("r.fq.gz", SourceKind::Fastq, 2, 2),
+            "source2_r.fq.gz"
+        );
+        assert_eq!(imported_name("x.bam", SourceKind::Bam, 1, 1), "x.bam");
+        assert_eq!(imported_name("..", SourceKind::Cram, 1, 1), "source1");
+    }
+}

@@ -1,0 +1,108 @@
+//! Submitting import jobs: one catalog transaction records the job, its items (each with
+//! the id of the resource it will create) and the client token's answer.
+
+use crate::error::Result;
+use crate::idempotency::{OnMismatch, Replay};
+use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::{CoreError, Service, time};
+use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A job to submit.
+pub(crate) struct Submission<'a, Req> {
+    /// Operation name, for the client token.
+    pub(crate) operation: &'static str,
+    /// Job kind.
+    pub(crate) kind: &'static str,
+    /// Store the job works on.
+    pub(crate) store_id: &'a str,
+    /// The caller's role ARN.
+    pub(crate) role_arn: &'a str,
+    /// The request (replayed answers are keyed on it).
+    pub(crate) request: &'a Req,
+    /// The request's client token.
+    pub(crate) client_token: Option<&'a str>,
+    /// One JSON spec per source.
+    pub(crate) specs: Vec<String>,
+}
+
+impl Service {
+    /// Records the job and returns `answer(job)`; a replayed token returns the first answer.
+    pub(crate) async fn submit_job<Req, Ans>(
+        &self,
+        account_id: &str,
+        s: Submission<'_, Req>,
+        answer: impl Fn(&JobRecord) -> Ans,
+    ) -> Result<Ans>
+    where
+        Req: Serialize,
+        Ans: Serialize + DeserializeOwned,
+    {
+        let pending = match self
+            .replay(
+                account_id,
+                s.operation,
+                s.client_token,
+                s.request,
+                OnMismatch::Validation,
+            )
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        let now = time::now_ms();
+        for _ in 0..ID_ATTEMPTS {
+            let job = JobRecord {
+                id: new_id(),
+                account_id: account_id.to_owned(),
+                kind: s.kind.to_owned(),
+                store_id: s.store_id.to_owned(),
+                role_arn: Some(s.role_arn.to_owned()),
+                status: "SUBMITTED".into(),
+                status_message: None,
+                created_at_ms: now,
+                completed_at_ms: None,
+                attempts: 0,
+            };
+            let items: Vec<JobItemRecord> = s
+                .specs
+                .iter()
+                .enumerate()
+                .map(|(i, spec)| JobItemRecord {
+                    job_id: job.id.clone(),
+                    index: i as i64,
+                    status: "NOT_STARTED".into(),
+                    status_message: None,
+                    spec: spec.clone(),
+                    result_id: new_id(),
+                    attempts: 0,
+                })
+                .collect();
+            let reply = answer(&job);
+            let idem = pending.as_ref().map(|p| p.record(&reply)).transpose()?;
+            match self.catalog.create_job(&job, &items, idem.as_ref()).await {
+                Ok(()) => {
+                    self.job_submitted.notify_waiters();
+                    return Ok(reply);
+                }
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                Err(CatalogError::TokenInUse) => {
+                    return self
+                        .replay_recorded(account_id, s.operation, s.client_token, s.request)
+                        .await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::Internal(
+            "could not allocate a unique job id".into(),
+        ))
+    }
+}
+
+/// The JSON spec of one source.
+pub(crate) fn spec(source: &impl Serialize) -> Result<String> {
+    serde_json::to_string(source).map_err(|e| CoreError::Internal(e.to_string()))
+}
