@@ -38,6 +38,14 @@ pub enum SourceError {
     /// The credentials may not read it.
     #[error("access to {0} was denied")]
     Denied(String),
+    /// The bytes to write could not be read.
+    #[error("copying to {uri} failed: {message}")]
+    Read {
+        /// The destination.
+        uri: String,
+        /// What failed.
+        message: String,
+    },
     /// Reading failed in a way a retry may fix (network, throttling, 5xx).
     #[error("reading {uri} failed: {source}")]
     Transient {
@@ -128,6 +136,46 @@ impl Sources {
             file_name,
             stream,
         })
+    }
+
+    /// Writes a stream to `s3://bucket/key` (the user's fallback location), as one object.
+    pub async fn put<E: std::fmt::Display>(
+        &self,
+        uri: &str,
+        mut stream: BoxStream<'static, Result<Bytes, E>>,
+    ) -> Result<u64, SourceError> {
+        let (bucket, key) = parse_s3_uri(uri).ok_or_else(|| SourceError::BadUri(uri.to_owned()))?;
+        let store = self
+            .bucket(bucket)
+            .map_err(|e| SourceError::from_store(uri, e))?;
+        let upload = store
+            .put_multipart(&Path::from(key))
+            .await
+            .map_err(|e| SourceError::from_store(uri, e))?;
+        let mut writer = object_store::WriteMultipart::new_with_chunk_size(upload, 8 * 1024 * 1024);
+        let mut written = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(e) => {
+                    let _ = writer.abort().await;
+                    return Err(SourceError::Read {
+                        uri: uri.to_owned(),
+                        message: e.to_string(),
+                    });
+                }
+            };
+            if let Err(e) = writer.wait_for_capacity(4).await {
+                return Err(SourceError::from_store(uri, e));
+            }
+            written += chunk.len() as u64;
+            writer.put(chunk);
+        }
+        writer
+            .finish()
+            .await
+            .map_err(|e| SourceError::from_store(uri, e))?;
+        Ok(written)
     }
 
     fn bucket(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>, object_store::Error> {

@@ -43,13 +43,16 @@ pub struct JobSettings {
 }
 
 /// Why one item did not produce its resource.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum ItemError {
     /// The input is bad: the item fails with this message.
+    #[error("{0}")]
     Failed(String),
     /// Worth another try (network, throttling).
+    #[error("{0}")]
     Transient(String),
     /// Our side failed; the item fails with a generic message, the details are logged.
+    #[error("internal error: {0}")]
     Internal(String),
 }
 

@@ -87,10 +87,61 @@ impl Service {
         ) {
             let _ = self.blobs.delete_prefix(&prefix).await;
         }
+        let copied = self.copy_to_fallback(job, item, &read_set).await;
         read_set.status = "UPLOAD_FAILED".into();
-        read_set.status_message = Some(message.to_owned());
+        read_set.status_message = Some(match copied {
+            Some(note) if message.chars().count() + note.chars().count() + 2 <= 255 => {
+                format!("{message}; {note}")
+            }
+            _ => message.to_owned(),
+        });
         read_set.updated_at_ms = time::now_ms();
         Ok(read_set)
+    }
+
+    /// Copies a failed upload's bytes to the store's `fallbackLocation`, one object per
+    /// source (`<location><readSetId>/source1`, `.../source2`); says where, or why not.
+    async fn copy_to_fallback(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        read_set: &ReadSetRecord,
+    ) -> Option<String> {
+        let store = self
+            .catalog
+            .sequence_store(&job.account_id, &job.store_id)
+            .await
+            .ok()??;
+        let location = store.fallback_location?;
+        let spec = upload_spec(item).ok()?;
+        let parts = self.catalog.all_parts(&spec.upload_id).await.ok()?;
+        let prefix = if location.ends_with('/') {
+            location
+        } else {
+            format!("{location}/")
+        };
+        for (n, source) in [(1, "SOURCE1"), (2, "SOURCE2")] {
+            let listed: Vec<PartRecord> = spec
+                .parts
+                .iter()
+                .filter(|(s, _)| s == source)
+                .filter_map(|(s, number)| {
+                    parts
+                        .iter()
+                        .find(|p| &p.part_source == s && p.part_number == *number)
+                        .cloned()
+                })
+                .collect();
+            if listed.is_empty() {
+                continue;
+            }
+            let uri = format!("{prefix}{}/source{n}", read_set.id);
+            if let Err(e) = self.sources.put(&uri, self.staged_stream(listed)).await {
+                tracing::warn!(read_set_id = %read_set.id, uri, error = %e, "cannot copy a failed upload to its fallback location");
+                return Some(format!("copying the upload to {prefix} failed"));
+            }
+        }
+        Some(format!("uploaded bytes copied to {prefix}{}/", read_set.id))
     }
 
     /// Removes the staged parts of an upload whose read set is settled.
