@@ -14,7 +14,6 @@ mod compression_header;
 mod container;
 mod crai;
 mod error;
-mod etag_stub;
 mod framing;
 mod header;
 mod num;
@@ -29,8 +28,10 @@ use std::sync::{Mutex, mpsc};
 
 use self::container::{ContainerOutput, Context};
 pub use self::error::CramError;
-pub use self::etag_stub::{EtagFamily, EtagHasher};
 use self::framing::{FILE_DEFINITION_LEN, RawContainer};
+/// Re-exported so callers can name the family next to [`CramOptions`].
+pub use crate::etag::EtagFamily;
+use crate::etag::EtagHasher;
 
 /// How to ingest a CRAM source.
 #[derive(Debug, Clone)]
@@ -127,7 +128,7 @@ struct Sink<'a> {
 
 impl Sink<'_> {
     fn take(&mut self, out: ContainerOutput) -> Result<(), CramError> {
-        self.hasher.write_all(&out.text)?;
+        self.hasher.update(&out.text);
         self.reads += out.reads;
         self.bases += out.bases;
         self.crai.extend(out.crai);
@@ -146,8 +147,9 @@ fn run(
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
-    let max_pending = workers * 3;
-    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, RawContainer)>(workers);
+    // enough queued work that workers never wait while this thread hashes
+    let max_pending = workers * 8;
+    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, RawContainer)>(workers * 4);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
         let (res_tx, res_rx) = mpsc::channel::<(u64, Result<ContainerOutput, CramError>)>();

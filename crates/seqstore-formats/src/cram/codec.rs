@@ -318,6 +318,26 @@ impl<'a> SliceData<'a> {
         }
     }
 
+    /// Fills `dst` with bytes decoded with `codec`.
+    pub(super) fn bytes_to(
+        &mut self,
+        codec: &ByteCodec,
+        dst: &mut [u8],
+    ) -> Result<(), DecodeError> {
+        match *codec {
+            ByteCodec::External(id) => {
+                dst.copy_from_slice(self.external(id)?.take(dst.len())?);
+                Ok(())
+            }
+            ByteCodec::Huffman(ref h) => {
+                for b in dst {
+                    *b = h.decode(&mut self.core)? as u8;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Appends one byte array decoded with `codec` to `dst`; returns its length.
     pub(super) fn byte_array_into(
         &mut self,

@@ -62,14 +62,37 @@ pub(super) fn process(
         headers.push(slice_layout(body, landmark, &swhat)?);
     }
 
+    let mut out = ContainerOutput::default();
+    // SAM lines run to a few hundred bytes: reserving avoids regrowing (and copying) the text
+    out.text
+        .reserve(usize::try_from(raw.header.record_count).unwrap_or(0) * 320);
+    DECODED.with_borrow_mut(|(decoded, bam)| {
+        decode_slices(ctx, raw, &what, &ch, &headers, decoded, bam, &mut out)
+    })?;
+    Ok(out)
+}
+
+thread_local! {
+    /// Per-worker buffers, reused from container to container.
+    static DECODED: std::cell::RefCell<(DecodedSlice, Vec<u8>)> = Default::default();
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decode_slices(
+    ctx: &Context,
+    raw: &RawContainer,
+    what: &str,
+    ch: &compression_header::CompressionHeader,
+    headers: &[(SliceHeader, usize)],
+    decoded: &mut DecodedSlice,
+    bam: &mut Vec<u8>,
+    out: &mut ContainerOutput,
+) -> Result<(), CramError> {
     let mut container = cram::io::reader::Container::default();
     cram::io::Reader::new(&raw.bytes[..])
         .read_container(&mut container)
         .map_err(|e| CramError::Corrupt(format!("{what}: {e}")))?;
-    let mut out = ContainerOutput::default();
-    let mut decoded = DecodedSlice::default();
-    let mut bam = Vec::with_capacity(1024);
-    for (i, (result, (sh, size))) in container.slices().zip(&headers).enumerate() {
+    for (i, (result, (sh, size))) in container.slices().zip(headers).enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
         let noodles_slice = result.map_err(|e| noodles_error(e, &swhat))?;
         let (core, externals) = noodles_slice
@@ -88,7 +111,7 @@ pub(super) fn process(
         let input = SliceInput {
             header: &ctx.header,
             refs: &ctx.refs,
-            ch: &ch,
+            ch,
             slice: sh,
             container_start: i64::from(raw.header.start),
             embedded,
@@ -99,10 +122,9 @@ pub(super) fn process(
         decoded.quals.clear();
         decoded.cigars.clear();
         decoded.aux.clear();
-        slice::decode_slice(&input, &mut data, &mut decoded)
-            .map_err(|e| slice_error(e, &swhat, &decoded))?;
-        emit(ctx, &decoded, &mut out, &mut bam)
-            .map_err(|e| CramError::Corrupt(format!("{swhat}: {e}")))?;
+        slice::decode_slice(&input, &mut data, decoded)
+            .map_err(|e| slice_error(e, &swhat, decoded))?;
+        emit(ctx, decoded, out, bam).map_err(|e| CramError::Corrupt(format!("{swhat}: {e}")))?;
         let base = CraiEntry {
             ref_id: sh.ref_id,
             start: sh.start,
@@ -122,7 +144,7 @@ pub(super) fn process(
             out.crai.push(base);
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// SAM text and counts for the records of a decoded slice.

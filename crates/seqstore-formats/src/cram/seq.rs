@@ -68,7 +68,18 @@ fn missing(series: &'static str) -> SliceError {
 
 fn push_uint(aux: &mut Vec<u8>, n: i32) {
     // htslib appends `md_dist` as unsigned, so -1 would print as 4294967295
-    aux.extend_from_slice((n as u32).to_string().as_bytes());
+    let mut n = n as u32;
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    aux.extend_from_slice(&digits[i..]);
 }
 
 /// Copies `src` into `dst` at `at`, refusing to write past the read.
@@ -432,9 +443,7 @@ pub(super) fn decode_seq(
         None => 40,
     };
     if let (Some(qs), true) = (&ds.qs, preserve_qual) {
-        scratch.clear();
-        data.bytes_into(qs, qual.len(), scratch)?;
-        qual.copy_from_slice(scratch);
+        data.bytes_to(qs, qual)?;
     }
     if cf & CF_NO_SEQ != 0 {
         rec.len = 0;
@@ -523,7 +532,7 @@ impl Fill<'_> {
             return Err(beyond_slice());
         }
         let bases = r.range(ref_pos, n)?;
-        if self.decode_md || self.decode_nm {
+        if (self.decode_md || self.decode_nm) && memchr::memchr(b'N', bases).is_some() {
             let at = (seq_pos - 1) as usize;
             for (i, &base) in bases.iter().enumerate() {
                 if base == b'N' {
@@ -540,6 +549,9 @@ impl Fill<'_> {
             }
         } else {
             put(seq, seq_pos - 1, bases)?;
+            if self.decode_md || self.decode_nm {
+                *md_dist += n as i32;
+            }
         }
         Ok(true)
     }

@@ -364,15 +364,11 @@ pub(super) fn decode_slice(
             r.aend_noref = r.apos;
             r.mqual = 0;
             if let (Some(ba), true) = (&ds.ba, r.len > 0) {
-                scratch.clear();
-                data.bytes_into(ba, r.len, &mut scratch)?;
-                seq.copy_from_slice(&scratch);
+                data.bytes_to(ba, seq)?;
             }
             if cf & CF_QUAL_ARRAY != 0 {
                 if let Some(qs) = &ds.qs {
-                    scratch.clear();
-                    data.bytes_into(qs, r.len, &mut scratch)?;
-                    qual.copy_from_slice(&scratch);
+                    data.bytes_to(qs, qual)?;
                 }
             } else {
                 qual.fill(255);
