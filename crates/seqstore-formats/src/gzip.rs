@@ -9,6 +9,10 @@ use std::io::{self, Write};
 
 use flate2::write::MultiGzDecoder;
 
+use bgzf::{BlockInflater, HEADER_LEN, TRAILER_LEN, block_size, is_block_header};
+
+mod bgzf;
+
 /// The first two bytes of every gzip member (RFC 1952 §2.3.1).
 pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -47,29 +51,169 @@ pub(crate) enum GzipError<E> {
 }
 
 /// Decompresses pushed gzip bytes straight into a [`TextSink`].
+///
+/// Members laid out as `bgzip` writes them are inflated block by block with libdeflate;
+/// from the first member that is not, the rest goes through a streaming inflater.
 #[derive(Debug)]
 pub(crate) struct GzipText<S: TextSink> {
-    decoder: MultiGzDecoder<SinkWriter<S>>,
-    /// Compressed bytes the decoder accepted.
+    inflater: Inflater<S>,
+    /// Compressed bytes accepted: whole blocks, then what the streaming inflater took.
     consumed: u64,
     /// Whether the first member is a BGZF block, once its header is read.
     bgzf: Option<bool>,
+}
+
+/// How the members are being inflated.
+#[derive(Debug)]
+enum Inflater<S: TextSink> {
+    /// Whole BGZF blocks so far; `pending` holds the start of the next member.
+    Blocks {
+        writer: Box<SinkWriter<S>>,
+        pending: Vec<u8>,
+        blocks: BlockInflater,
+    },
+    /// Streaming, from a member that is not a `bgzip` block on.
+    Stream(Box<MultiGzDecoder<SinkWriter<S>>>),
+    /// Only while switching from blocks to streaming.
+    Switching,
 }
 
 impl<S: TextSink> GzipText<S> {
     /// A decoder at the start of the first member.
     pub(crate) fn new(sink: S) -> Self {
         Self {
-            decoder: MultiGzDecoder::new(SinkWriter { sink, error: None }),
+            inflater: Inflater::Blocks {
+                writer: Box::new(SinkWriter { sink, error: None }),
+                pending: Vec::new(),
+                blocks: BlockInflater::new(),
+            },
             consumed: 0,
             bgzf: None,
         }
     }
 
     /// Decompresses the next compressed chunk.
-    pub(crate) fn push(&mut self, mut chunk: &[u8]) -> Result<(), GzipError<S::Error>> {
+    pub(crate) fn push(&mut self, chunk: &[u8]) -> Result<(), GzipError<S::Error>> {
+        match self.push_blocks(chunk)? {
+            None => Ok(()),
+            Some(rest) => {
+                self.switch_to_stream()?;
+                self.push_stream(rest)
+            }
+        }
+    }
+
+    /// Checks that the last member is complete and hands the consumer back.
+    pub(crate) fn finish(mut self) -> Result<(Compression, S), GzipError<S::Error>> {
+        if matches!(&self.inflater, Inflater::Blocks { pending, .. } if !pending.is_empty()) {
+            // An incomplete last member: the streaming inflater says what is wrong with it.
+            self.switch_to_stream()?;
+        }
+        if let Inflater::Stream(decoder) = &mut self.inflater
+            && let Err(e) = decoder.try_finish()
+        {
+            return Err(self.error(e));
+        }
+        let compression = match self.bgzf {
+            Some(true) => Compression::Bgzf,
+            _ => Compression::Gzip,
+        };
+        let writer = match self.inflater {
+            Inflater::Blocks { writer, .. } => *writer,
+            Inflater::Stream(decoder) => decoder.finish().map_err(|source| GzipError::Gzip {
+                offset: self.consumed,
+                source,
+            })?,
+            Inflater::Switching => unreachable!("switching is done within one call"),
+        };
+        Ok((compression, writer.sink))
+    }
+
+    /// Inflates the `bgzip` blocks at the start of `chunk`, holding back an incomplete last
+    /// one; at a member that is not such a block, returns the rest for the streaming inflater.
+    fn push_blocks<'a>(
+        &mut self,
+        mut chunk: &'a [u8],
+    ) -> Result<Option<&'a [u8]>, GzipError<S::Error>> {
+        let Inflater::Blocks {
+            writer,
+            pending,
+            blocks,
+        } = &mut self.inflater
+        else {
+            return Ok(Some(chunk));
+        };
         while !chunk.is_empty() {
-            match self.decoder.write(chunk) {
+            // Blocks wholly inside the chunk are inflated where they are, without a copy.
+            if pending.is_empty()
+                && is_block_header(chunk)
+                && (HEADER_LEN + TRAILER_LEN..=chunk.len()).contains(&block_size(chunk))
+            {
+                let (block, rest) = chunk.split_at(block_size(chunk));
+                let Some(text) = blocks.inflate(block) else {
+                    return Ok(Some(chunk));
+                };
+                self.bgzf.get_or_insert(true);
+                writer.sink.text(text).map_err(GzipError::Text)?;
+                self.consumed += block.len() as u64;
+                chunk = rest;
+                continue;
+            }
+            if pending.len() < HEADER_LEN {
+                let take = (HEADER_LEN - pending.len()).min(chunk.len());
+                pending.extend_from_slice(&chunk[..take]);
+                chunk = &chunk[take..];
+                if pending.len() < HEADER_LEN {
+                    break;
+                }
+                if !is_block_header(pending) || block_size(pending) < HEADER_LEN + TRAILER_LEN {
+                    return Ok(Some(chunk));
+                }
+            }
+            let take = (block_size(pending) - pending.len()).min(chunk.len());
+            pending.extend_from_slice(&chunk[..take]);
+            chunk = &chunk[take..];
+            if pending.len() == block_size(pending) {
+                let Some(text) = blocks.inflate(pending) else {
+                    return Ok(Some(chunk));
+                };
+                self.bgzf.get_or_insert(true);
+                writer.sink.text(text).map_err(GzipError::Text)?;
+                self.consumed += pending.len() as u64;
+                pending.clear();
+            }
+        }
+        Ok(None)
+    }
+
+    /// From now on every member goes through the streaming inflater, starting with the
+    /// bytes held back.
+    fn switch_to_stream(&mut self) -> Result<(), GzipError<S::Error>> {
+        let held = match std::mem::replace(&mut self.inflater, Inflater::Switching) {
+            Inflater::Blocks {
+                writer, pending, ..
+            } => {
+                self.inflater = Inflater::Stream(Box::new(MultiGzDecoder::new(*writer)));
+                pending
+            }
+            other => {
+                self.inflater = other;
+                return Ok(());
+            }
+        };
+        self.push_stream(&held)
+    }
+
+    fn push_stream(&mut self, mut chunk: &[u8]) -> Result<(), GzipError<S::Error>> {
+        let Inflater::Stream(decoder) = &mut self.inflater else {
+            unreachable!("push_stream after switch_to_stream");
+        };
+        while !chunk.is_empty() {
+            let written = decoder.write(chunk);
+            if self.bgzf.is_none() {
+                self.bgzf = decoder.header().map(|h| is_bgzf(h.extra()));
+            }
+            match written {
                 Ok(0) => {
                     let stalled = io::Error::new(io::ErrorKind::WriteZero, "decoder stalled");
                     return Err(self.error(stalled));
@@ -80,34 +224,18 @@ impl<S: TextSink> GzipText<S> {
                 }
                 Err(e) => return Err(self.error(e)),
             }
-            if self.bgzf.is_none() {
-                self.bgzf = self.decoder.header().map(|h| is_bgzf(h.extra()));
-            }
         }
         Ok(())
     }
 
-    /// Checks that the last member is complete and hands the consumer back.
-    pub(crate) fn finish(mut self) -> Result<(Compression, S), GzipError<S::Error>> {
-        if let Err(e) = self.decoder.try_finish() {
-            return Err(self.error(e));
-        }
-        let compression = match self.bgzf {
-            Some(true) => Compression::Bgzf,
-            _ => Compression::Gzip,
-        };
-        match self.decoder.finish() {
-            Ok(writer) => Ok((compression, writer.sink)),
-            Err(source) => Err(GzipError::Gzip {
-                offset: self.consumed,
-                source,
-            }),
-        }
-    }
-
     /// The consumer's error when the decoder failed because of it, the decoder's otherwise.
     fn error(&mut self, e: io::Error) -> GzipError<S::Error> {
-        match self.decoder.get_mut().error.take() {
+        let consumer = match &mut self.inflater {
+            Inflater::Stream(decoder) => decoder.get_mut().error.take(),
+            Inflater::Blocks { writer, .. } => writer.error.take(),
+            Inflater::Switching => None,
+        };
+        match consumer {
             Some(text) => GzipError::Text(text),
             None => GzipError::Gzip {
                 offset: self.consumed,
@@ -155,8 +283,8 @@ impl<S: TextSink> Write for SinkWriter<S> {
 }
 
 #[cfg(test)]
-mod tests {
-    use flate2::write::GzEncoder;
+pub(crate) mod tests {
+    use flate2::write::{DeflateEncoder, GzEncoder};
 
     use super::*;
 
@@ -176,10 +304,49 @@ mod tests {
         }
     }
 
-    fn gzip(text: &[u8]) -> Vec<u8> {
+    /// `text` as one gzip member.
+    pub(crate) fn gzip(text: &[u8]) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
         encoder.write_all(text).unwrap();
         encoder.finish().unwrap()
+    }
+
+    /// The BGZF end-of-file marker block (SAM v1 §4.1.2).
+    pub(crate) const BGZF_EOF: &[u8] =
+        b"\x1f\x8b\x08\x04\0\0\0\0\0\xff\x06\0BC\x02\0\x1b\0\x03\0\0\0\0\0\0\0\0\0";
+
+    /// BGZF as `bgzip` writes it: blocks of at most `block` input bytes, then the EOF block.
+    pub(crate) fn bgzf(text: &[u8], block: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        for data in text.chunks(block) {
+            let mut deflate = DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            deflate.write_all(data).unwrap();
+            let cdata = deflate.finish().unwrap();
+            let bsize = u16::try_from(cdata.len() + 25).unwrap();
+            out.extend_from_slice(b"\x1f\x8b\x08\x04\0\0\0\0\0\xff\x06\0BC\x02\0");
+            out.extend_from_slice(&bsize.to_le_bytes());
+            out.extend_from_slice(&cdata);
+            let mut crc = flate2::Crc::new();
+            crc.update(data);
+            out.extend_from_slice(&crc.sum().to_le_bytes());
+            out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
+        }
+        out.extend_from_slice(BGZF_EOF);
+        out
+    }
+
+    /// Decompresses `source` in chunks of 1, 2, 7, 100 and all bytes; all must agree.
+    fn decompress_any(source: &[u8]) -> Result<(Compression, Vec<u8>), String> {
+        let whole = decompress(source, source.len().max(1));
+        for chunk in [1, 2, 7, 100] {
+            let chunked = decompress(source, chunk);
+            match (&whole, &chunked) {
+                // How far the decoder got depends on the chunks.
+                (Err(a), Err(b)) if a.starts_with("Gzip") && b.starts_with("Gzip") => {}
+                _ => assert_eq!(chunked, whole, "chunks of {chunk}"),
+            }
+        }
+        whole
     }
 
     fn decompress(source: &[u8], chunk: usize) -> Result<(Compression, Vec<u8>), String> {
@@ -224,5 +391,78 @@ mod tests {
         let source = gzip(b"some text that is long enough\n");
         let error = decompress(&source[..source.len() - 3], 1000).unwrap_err();
         assert!(error.starts_with("Gzip {"), "{error}");
+    }
+
+    #[test]
+    fn bgzf_blocks_are_inflated_whatever_the_chunks() {
+        let text: Vec<u8> = (0..5000u32)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let (compression, out) = decompress_any(&bgzf(&text, 1000)).unwrap();
+        assert_eq!(compression, Compression::Bgzf);
+        assert_eq!(out, text);
+    }
+
+    #[test]
+    fn members_of_both_kinds_mix_in_any_order() {
+        let mut bgzf_first = bgzf(b"one\n", 2);
+        bgzf_first.extend(gzip(b"two\n"));
+        bgzf_first.extend(bgzf(b"three\n", 4));
+        assert_eq!(
+            decompress_any(&bgzf_first).unwrap(),
+            (Compression::Bgzf, b"one\ntwo\nthree\n".to_vec())
+        );
+        let mut gzip_first = gzip(b"one\n");
+        gzip_first.extend(bgzf(b"two\n", 3));
+        assert_eq!(
+            decompress_any(&gzip_first).unwrap(),
+            (Compression::Gzip, b"one\ntwo\n".to_vec())
+        );
+    }
+
+    #[test]
+    fn broken_bgzf_blocks_are_gzip_errors() {
+        let source = bgzf(b"some text in blocks\n", 5);
+        let first_block = block_size(&source);
+        for cut in [
+            2,
+            HEADER_LEN - 1,
+            HEADER_LEN + 3,
+            first_block + 1,
+            source.len() - 1,
+        ] {
+            let error = decompress_any(&source[..cut]);
+            assert!(
+                error.as_ref().is_err_and(|e| e.starts_with("Gzip {")),
+                "cut at {cut}: {error:?}"
+            );
+        }
+        let mut bad_crc = source.clone();
+        bad_crc[first_block - 8] ^= 0xff;
+        let error = decompress_any(&bad_crc).unwrap_err();
+        assert!(error.starts_with("Gzip {"), "{error}");
+        let mut bad_data = source;
+        bad_data[HEADER_LEN] = 0xff;
+        let error = decompress_any(&bad_data).unwrap_err();
+        assert!(error.starts_with("Gzip {"), "{error}");
+    }
+
+    #[test]
+    fn a_wrong_bsize_is_ignored_like_gzip_does() {
+        let text = b"BSIZE is only an index hint\n";
+        let source = bgzf(text, 10);
+        let first_block = block_size(&source);
+        for bsize in [3, first_block + 4, first_block - 3] {
+            let mut wrong = source.clone();
+            wrong[16..18].copy_from_slice(&u16::try_from(bsize - 1).unwrap().to_le_bytes());
+            let (_, out) = decompress_any(&wrong).unwrap();
+            assert_eq!(out, text, "BSIZE {bsize}");
+        }
+    }
+
+    #[test]
+    fn the_consumers_error_stops_bgzf_too() {
+        let error = decompress_any(&bgzf(b"abc!def", 2)).unwrap_err();
+        assert_eq!(error, "Text(3)");
     }
 }

@@ -1,10 +1,7 @@
 //! FASTQ ingest, one byte literal per edge case; each source is also pushed a byte at a time.
 
-use std::io::Write;
-
-use flate2::write::{DeflateEncoder, GzEncoder};
-
 use super::*;
+use crate::gzip::tests::{bgzf, gzip};
 
 /// Two records: `printf '@r1\nACGT\n+\nIIII\n@r2 2:N:0:1\nacgtn\n+r2\n#####\n'`.
 const TWO: &[u8] = b"@r1\nACGT\n+\nIIII\n@r2 2:N:0:1\nacgtn\n+r2\n#####\n";
@@ -71,34 +68,6 @@ fn md5_hex(bytes: &[u8]) -> String {
     let mut hasher = EtagHasher::new(EtagFamily::Md5up);
     hasher.update(bytes);
     hasher.finish()
-}
-
-fn gzip(text: &[u8]) -> Vec<u8> {
-    let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(text).unwrap();
-    encoder.finish().unwrap()
-}
-
-/// BGZF as `bgzip` writes it: blocks of at most `block` input bytes, then the EOF block.
-fn bgzf(text: &[u8], block: usize) -> Vec<u8> {
-    let mut out = Vec::new();
-    for data in text.chunks(block) {
-        let mut deflate = DeflateEncoder::new(Vec::new(), flate2::Compression::default());
-        deflate.write_all(data).unwrap();
-        let cdata = deflate.finish().unwrap();
-        let bsize = u16::try_from(cdata.len() + 25).unwrap();
-        out.extend_from_slice(b"\x1f\x8b\x08\x04\0\0\0\0\0\xff\x06\0BC\x02\0");
-        out.extend_from_slice(&bsize.to_le_bytes());
-        out.extend_from_slice(&cdata);
-        let mut crc = flate2::Crc::new();
-        crc.update(data);
-        out.extend_from_slice(&crc.sum().to_le_bytes());
-        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_le_bytes());
-    }
-    out.extend_from_slice(
-        b"\x1f\x8b\x08\x04\0\0\0\0\0\xff\x06\0BC\x02\0\x1b\0\x03\0\0\0\0\0\0\0\0\0",
-    );
-    out
 }
 
 #[test]
