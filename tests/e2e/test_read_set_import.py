@@ -11,7 +11,6 @@ import time
 import pytest
 
 from e2e_support import RawCapture, assert_wire_timestamp, raises_aws
-from test_not_supported import NOT_IMPLEMENTED_YET
 from read_set_api import (
     check_alignment_download,
     check_fastq_download,
@@ -20,12 +19,6 @@ from read_set_api import (
     wait_read_set,
 )
 from read_set_support import RS_ROLE_ARN, SOURCE_BUCKET, bad_s3_uri
-
-# Until the import operations land they answer 405 (test_not_supported.py); these tests wait for them.
-pytestmark = pytest.mark.skipif(
-    any(op in NOT_IMPLEMENTED_YET for op in ("StartReadSetImportJob", "GetReadSetImportJob", "ListReadSetImportJobs")),
-    reason="read set import jobs are still in test_not_supported.NOT_IMPLEMENTED_YET",
-)
 
 JOB_TERMINAL = {"COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"}
 JOB_RANK = {"SUBMITTED": 0, "IN_PROGRESS": 1, "COMPLETED": 2, "COMPLETED_WITH_FAILURES": 2, "FAILED": 2}

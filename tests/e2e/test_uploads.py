@@ -239,8 +239,9 @@ def test_part_larger_than_100_mib_is_refused(rs_env):
 
 
 def test_complete_joins_listed_parts_by_number_and_drops_the_rest(rs_env, read_set_files):
-    """SOURCE1 cut mid-record into parts numbered 2, 5, 9 (sent 9, 2, 5), an unlisted part 7 of
-    garbage; SOURCE2 in parts 1 and 3; Complete lists them shuffled, one checksum in hex."""
+    """SOURCE1 cut mid-record into parts numbered 2, 5, 9 (sent 9, 2, 5; part 5 sent first with
+    other bytes and then replaced), an unlisted part 7 of garbage; SOURCE2 in parts 1 and 3;
+    Complete lists them shuffled, one checksum in hex."""
     client, store_id = rs_env.client, rs_env.stores["SHA256up"]
     src = read_set_files["fastq_plain"]
     r1, r2 = (p.read_bytes() for p in src.paths)
@@ -248,6 +249,7 @@ def test_complete_joins_listed_parts_by_number_and_drops_the_rest(rs_env, read_s
     s1 = {2: r1[:cut1], 5: r1[cut1:cut2], 9: r1[cut2:]}
     s2 = {1: r2[: len(r2) // 2 + 3], 3: r2[len(r2) // 2 + 3:]}
     upload_id = create_upload(client, store_id, "FASTQ", "joined")["uploadId"]
+    upload_part(client, store_id, upload_id, "SOURCE1", 5, b"@to-be-replaced\nACGT\n+\nIIII\n")
     listed = [upload_part(client, store_id, upload_id, "SOURCE1", n, s1[n]) for n in (9, 2, 5)]
     upload_part(client, store_id, upload_id, "SOURCE1", 7, b"@garbage\nNOT FASTQ AT ALL\n")
     listed += [upload_part(client, store_id, upload_id, "SOURCE2", n, s2[n]) for n in (3, 1)]
@@ -283,7 +285,10 @@ def test_complete_refuses_bad_part_lists(rs_env):
     p1 = upload_part(client, store_id, upload_id, "SOURCE1", 1, b"@r1\nACGT\n+\nIIII\n")
     p2 = upload_part(client, store_id, upload_id, "SOURCE2", 1, b"@r1\nTTTT\n+\nIIII\n")
     wrong = dict(p1, checksum=sha256_b64(b"something else"))
+    replaced = upload_part(client, store_id, upload_id, "SOURCE1", 3, b"@r3\nAAAA\n+\nIIII\n")
+    upload_part(client, store_id, upload_id, "SOURCE1", 3, b"@r3\nCCCC\n+\nIIII\n")
     cases = {
+        "the checksum of a part since replaced": [p1, replaced, p2],
         "a part that was never uploaded": [p1, {"partNumber": 2, "partSource": "SOURCE1", "checksum": p1["checksum"]}],
         "a wrong checksum": [wrong, p2],
         "a garbage checksum": [dict(p1, checksum="not-a-checksum"), p2],
