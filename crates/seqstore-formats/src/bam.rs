@@ -2,10 +2,10 @@
 //! provenance `@CO` line, and the `.bai` of that copy.
 //!
 //! One pass over the input ([`ingest_bam`]): the caller's thread reads BGZF blocks, hashes
-//! the SAM text of the records (spec D.9/E1) and writes the copy; a second thread inflates the
-//! blocks (libdeflate), checks header and records and renders them with
-//! [`sam_text`](crate::sam_text). Memory stays bounded: a few blocks in flight, one record
-//! carried across blocks, the index.
+//! the SAM text of the records (spec D.9/E1) and writes the copy; two threads inflate the
+//! blocks (libdeflate, as `samtools view -@2`) and a record thread checks header and records
+//! and renders them with [`sam_text`](crate::sam_text). Memory stays bounded: a few blocks in
+//! flight, one record carried across blocks, the index.
 //!
 //! The copy is the input with a rewritten header: the header gets new BGZF blocks, the
 //! records sharing the header's last block get a block of their own, every other block is
@@ -29,8 +29,11 @@ pub use self::error::{BamError, BgzfProblem, HeaderProblem, Locus, RecordProblem
 use self::worker::{Done, Job, Output};
 use crate::etag::{EtagFamily, EtagHasher};
 
-/// Blocks between reading and hashing: enough to keep both threads busy.
-const IN_FLIGHT: usize = 8;
+/// Blocks between reading and hashing: enough to keep every thread busy.
+const IN_FLIGHT: usize = 16;
+
+/// Threads that inflate BGZF blocks (like `samtools view -@2`).
+const INFLATERS: usize = 2;
 
 /// What the uploader says the file is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,18 +83,26 @@ pub fn ingest_bam(
         return Err(BamError::InvalidProvenance);
     }
     let with_output = output.is_some();
-    let (jobs, job_rx) = sync_channel(IN_FLIGHT);
-    let (done_tx, done) = sync_channel(IN_FLIGHT);
     std::thread::scope(|scope| {
-        let worker = scope.spawn(move || worker::run(job_rx, done_tx, options, with_output));
+        let (done_tx, done) = sync_channel(IN_FLIGHT);
+        let mut jobs = Vec::new();
+        let mut inflated = Vec::new();
+        for _ in 0..INFLATERS {
+            let (job_tx, job_rx) = sync_channel(IN_FLIGHT);
+            let (inflated_tx, inflated_rx) = sync_channel(IN_FLIGHT);
+            scope.spawn(move || worker::inflate(job_rx, inflated_tx));
+            jobs.push(job_tx);
+            inflated.push(inflated_rx);
+        }
+        let worker = scope.spawn(move || worker::run(inflated, done_tx, options, with_output));
         let mut hasher = EtagHasher::new(options.family);
         let driven = drive(&mut input, output, &mut hasher, jobs, &done);
-        let totals = worker.join().expect("the BAM worker does not panic");
+        let totals = worker.join().expect("the BAM record thread does not panic");
         driven?;
         let Some(totals) = totals else {
             return Err(done
                 .recv()
-                .expect("a worker without totals sent its error")
+                .expect("a record thread without totals sent its error")
                 .err()
                 .expect("only errors follow the last block"));
         };
@@ -109,10 +120,10 @@ fn drive(
     input: &mut dyn Read,
     mut output: Option<&mut dyn Write>,
     hasher: &mut EtagHasher,
-    jobs: SyncSender<Job>,
+    jobs: Vec<SyncSender<Job>>,
     done: &Receiver<Result<Done, BamError>>,
 ) -> Result<(), BamError> {
-    let mut spare: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let mut spare: Vec<Job> = Vec::new();
     let mut in_flight = 0;
     let mut number = 0u64;
     let mut offset = 0u64;
@@ -121,13 +132,13 @@ fn drive(
     let mut end = false;
     loop {
         while stop.is_none() && !end && in_flight < IN_FLIGHT {
-            let (mut frame, mut text) = spare.pop().unwrap_or_default();
+            let mut job = spare.pop().unwrap_or_default();
             let block = |problem| BamError::Bgzf {
                 block: number + 1,
                 offset,
                 problem,
             };
-            match bgzf::read_frame(input, &mut frame).map_err(BamError::Read) {
+            match bgzf::read_frame(input, &mut job.frame).map_err(BamError::Read) {
                 Err(e) => stop = Some(e),
                 Ok(Frame::End) => {
                     end = true;
@@ -138,24 +149,21 @@ fn drive(
                     }
                 }
                 Ok(Frame::NotBgzf) if number == 0 => {
-                    stop = Some(BamError::NotBgzf(Sniff::new(&frame)));
+                    stop = Some(BamError::NotBgzf(Sniff::new(&job.frame)));
                 }
                 Ok(Frame::NotBgzf) => stop = Some(block(BgzfProblem::InvalidHeader)),
                 Ok(Frame::Broken(problem)) => stop = Some(block(problem)),
                 Ok(Frame::Block) => {
+                    last_isize = Some(bgzf::isize_of(&job.frame));
+                    job.text.clear();
+                    job.number = number + 1;
+                    job.offset = offset;
+                    offset += job.frame.len() as u64;
+                    // Turn by turn, so the record thread can take them back in order.
+                    let inflater = &jobs[number as usize % jobs.len()];
                     number += 1;
-                    last_isize = Some(bgzf::isize_of(&frame));
-                    let len = frame.len() as u64;
-                    text.clear();
-                    let job = Job {
-                        frame,
-                        text,
-                        number,
-                        offset,
-                    };
-                    offset += len;
                     in_flight += 1;
-                    if jobs.send(job).is_err() {
+                    if inflater.send(job).is_err() {
                         // The worker stopped on an error: it is waiting in `done`.
                         break;
                     }
@@ -165,17 +173,19 @@ fn drive(
         if in_flight == 0 {
             break;
         }
-        let reply = done.recv().expect("the worker answers every block")?;
+        let reply = done
+            .recv()
+            .expect("the record thread answers every block")?;
         in_flight -= 1;
         if let Some(out) = output.as_deref_mut() {
             match &reply.write {
                 Output::Nothing => {}
-                Output::Frame => out.write_all(&reply.frame).map_err(BamError::Write)?,
+                Output::Frame => out.write_all(&reply.job.frame).map_err(BamError::Write)?,
                 Output::Blocks(blocks) => out.write_all(blocks).map_err(BamError::Write)?,
             }
         }
-        hasher.update(&reply.text);
-        spare.push((reply.frame, reply.text));
+        hasher.update(&reply.job.text);
+        spare.push(reply.job);
     }
     if let Some(e) = stop {
         return Err(e);

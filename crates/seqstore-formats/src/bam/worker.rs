@@ -1,5 +1,6 @@
-//! The second thread: inflates the BGZF blocks the caller reads, walks header and records,
-//! and says what the caller must write and hash for each block.
+//! The threads behind the caller's: inflaters (any number, each block on one of them) and
+//! the record thread, which walks header and records in file order and says what the caller
+//! must write and hash for each block.
 
 use std::sync::mpsc::{Receiver, SyncSender};
 
@@ -11,11 +12,14 @@ use super::header::HeaderReader;
 use super::records::{BlockPlace, Records};
 use super::{BamKind, BamOptions};
 
-/// One BGZF block going to the worker, with buffers to fill.
+/// One BGZF block on its way through the threads, with the buffers it fills.
+#[derive(Debug, Default)]
 pub(super) struct Job {
     /// The whole block as read.
     pub(super) frame: Vec<u8>,
-    /// An empty buffer for the SAM text of the records the block completes.
+    /// Its decompressed data (filled by an inflater).
+    pub(super) data: Vec<u8>,
+    /// The SAM text of the records the block completes (filled by the record thread).
     pub(super) text: Vec<u8>,
     /// 1-based block number, for messages.
     pub(super) number: u64,
@@ -23,10 +27,9 @@ pub(super) struct Job {
     pub(super) offset: u64,
 }
 
-/// What to do with one block: write something, hash `text`, then reuse the buffers.
+/// What to do with one block: write something, hash `job.text`, then reuse the buffers.
 pub(super) struct Done {
-    pub(super) frame: Vec<u8>,
-    pub(super) text: Vec<u8>,
+    pub(super) job: Job,
     pub(super) write: Output,
 }
 
@@ -56,16 +59,33 @@ struct Worker<'o> {
     options: &'o BamOptions,
     /// Whether the caller writes an output (and so wants blocks and an index).
     output: bool,
-    decompressor: Decompressor,
-    block: Vec<u8>,
     stage: Stage,
     /// Bytes the output holds once the blocks handed out so far are written.
     output_len: u64,
 }
 
-/// Runs until the caller hangs up; the first error ends the run.
+/// An inflater: decompresses each job's frame into its `data`, in the order received.
+pub(super) fn inflate(jobs: Receiver<Job>, inflated: SyncSender<Result<Job, BamError>>) {
+    let mut decompressor = Decompressor::new();
+    for mut job in jobs {
+        let result = match bgzf::inflate(&mut decompressor, &job.frame, &mut job.data) {
+            Ok(()) => Ok(job),
+            Err(problem) => Err(BamError::Bgzf {
+                block: job.number,
+                offset: job.offset,
+                problem,
+            }),
+        };
+        if inflated.send(result).is_err() {
+            return;
+        }
+    }
+}
+
+/// The record thread: takes inflated blocks from the inflaters in turn (the caller hands
+/// blocks out in turn, so this is file order) until they hang up; the first error ends it.
 pub(super) fn run(
-    jobs: Receiver<Job>,
+    inflated: Vec<Receiver<Result<Job, BamError>>>,
     done: SyncSender<Result<Done, BamError>>,
     options: &BamOptions,
     output: bool,
@@ -73,27 +93,20 @@ pub(super) fn run(
     let mut worker = Worker {
         options,
         output,
-        decompressor: Decompressor::new(),
-        block: Vec::with_capacity(bgzf::MAX_ISIZE),
         stage: Stage::Header(HeaderReader::default()),
         output_len: 0,
     };
-    for mut job in jobs {
-        match worker.block(&mut job) {
-            Ok(write) => {
-                let reply = Done {
-                    frame: job.frame,
-                    text: job.text,
-                    write,
-                };
-                if done.send(Ok(reply)).is_err() {
-                    return None;
-                }
-            }
-            Err(e) => {
-                let _ = done.send(Err(e));
-                return None;
-            }
+    for source in inflated.iter().cycle() {
+        let Ok(result) = source.recv() else {
+            break;
+        };
+        let reply = result.and_then(|mut job| {
+            let write = worker.block(&mut job)?;
+            Ok(Done { job, write })
+        });
+        let failed = reply.is_err();
+        if done.send(reply).is_err() || failed {
+            return None;
         }
     }
     match worker.finish() {
@@ -107,14 +120,7 @@ pub(super) fn run(
 
 impl Worker<'_> {
     fn block(&mut self, job: &mut Job) -> Result<Output, BamError> {
-        bgzf::inflate(&mut self.decompressor, &job.frame, &mut self.block).map_err(|problem| {
-            BamError::Bgzf {
-                block: job.number,
-                offset: job.offset,
-                problem,
-            }
-        })?;
-        if self.block.is_empty() {
+        if job.data.is_empty() {
             return Ok(Output::Nothing);
         }
         match &mut self.stage {
@@ -123,14 +129,14 @@ impl Worker<'_> {
                     start: self.output_len,
                     len: job.frame.len() as u64,
                 };
-                records.push(&self.block, place, &mut job.text)?;
+                records.push(&job.data, place, &mut job.text)?;
                 if self.output {
                     self.output_len += place.len;
                 }
                 Ok(Output::Frame)
             }
             Stage::Header(reader) => {
-                let Some((header, used)) = reader.push(&self.block)? else {
+                let Some((header, used)) = reader.push(&job.data)? else {
                     return Ok(Output::Nothing);
                 };
                 let aligned = self.options.kind == BamKind::Aligned;
@@ -140,7 +146,7 @@ impl Worker<'_> {
                     &header.references,
                     aligned && self.output,
                 );
-                let rest = &self.block[used..];
+                let rest = &job.data[used..];
                 let mut blocks = Vec::new();
                 if self.output {
                     let mut compressor = Compressor::new(CompressionLvl::default());
