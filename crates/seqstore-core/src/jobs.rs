@@ -275,7 +275,7 @@ async fn run_item(
 
 /// What a finished item produced.
 enum ItemDone {
-    Reference(StoredReference),
+    Reference(Box<StoredReference>),
     /// A read set with the tags to record (an upload's tags were recorded at completion).
     ReadSet(ReadSetRecord, BTreeMap<String, String>),
 }
@@ -290,7 +290,7 @@ impl Service {
             REFERENCE_IMPORT => self
                 .import_reference_source(job, item)
                 .await
-                .map(ItemDone::Reference),
+                .map(|stored| ItemDone::Reference(Box::new(stored))),
             READ_SET_INGEST => self
                 .ingest_upload(job, item)
                 .await

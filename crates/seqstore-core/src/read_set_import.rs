@@ -210,22 +210,7 @@ impl Service {
                 })?;
             stored.push(done);
         }
-        if let [one, two] = stored.as_slice() {
-            if one.summary.read_count != two.summary.read_count {
-                return Err(ItemError::Failed(format!(
-                    "paired FASTQ: source1 has {} reads, source2 has {}",
-                    one.summary.read_count, two.summary.read_count
-                )));
-            }
-        }
-        let algorithm = format!("{}_{}", plan.kind.etag_format(), plan.family.as_str());
-        self.fill_read_set(
-            &mut read_set,
-            &stored,
-            &algorithm,
-            plan.kind.index_extension(),
-        )
-        .await?;
+        self.fill_read_set(&mut read_set, &stored, &plan).await?;
         Ok((read_set, spec.tags.unwrap_or_default()))
     }
 }

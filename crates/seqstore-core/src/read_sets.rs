@@ -167,10 +167,9 @@ impl Service {
                 Ok(was) => {
                     if let Ok(prefix) =
                         read_set_prefix(&was.account_id, &was.sequence_store_id, &was.id)
+                        && let Err(e) = self.blobs.delete_prefix(&prefix).await
                     {
-                        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
-                            tracing::warn!(read_set_id = %id, error = %e, "could not remove a deleted read set's files");
-                        }
+                        tracing::warn!(read_set_id = %id, error = %e, "could not remove a deleted read set's files");
                     }
                 }
                 Err(CatalogError::NotFound(_)) => errors.push(ReadSetBatchError {

@@ -1,7 +1,7 @@
 //! The ingest job of a completed upload: its parts are joined per source and ingested;
 //! the read set becomes ACTIVE, or UPLOAD_FAILED with a message saying what is wrong.
 
-use crate::ingest::{SourceStream, StoredSource, stored_name};
+use crate::ingest::{IngestPlan, SourceStream, StoredSource, stored_name};
 use crate::jobs::ItemError;
 use crate::uploads::UploadIngest;
 use crate::{Service, time};
@@ -52,22 +52,7 @@ impl Service {
                 })?;
             stored.push(done);
         }
-        if let [one, two] = stored.as_slice() {
-            if one.summary.read_count != two.summary.read_count {
-                return Err(ItemError::Failed(format!(
-                    "paired FASTQ: SOURCE1 has {} reads, SOURCE2 has {}",
-                    one.summary.read_count, two.summary.read_count
-                )));
-            }
-        }
-        let algorithm = format!("{}_{}", plan.kind.etag_format(), plan.family.as_str());
-        self.fill_read_set(
-            &mut read_set,
-            &stored,
-            &algorithm,
-            plan.kind.index_extension(),
-        )
-        .await?;
+        self.fill_read_set(&mut read_set, &stored, &plan).await?;
         Ok(read_set)
     }
 
@@ -187,14 +172,24 @@ impl Service {
             .boxed()
     }
 
-    /// Writes the index and fills in the ingestion results of an ACTIVE read set.
+    /// Checks that paired sources agree, writes the index and fills in the ingestion
+    /// results of an ACTIVE read set.
     pub(crate) async fn fill_read_set(
         &self,
         read_set: &mut ReadSetRecord,
         stored: &[StoredSource],
-        algorithm: &str,
-        index_extension: Option<&str>,
+        plan: &IngestPlan,
     ) -> Result<(), ItemError> {
+        if let [one, two] = stored
+            && one.summary.read_count != two.summary.read_count
+        {
+            return Err(ItemError::Failed(format!(
+                "paired FASTQ: source 1 has {} reads, source 2 has {}",
+                one.summary.read_count, two.summary.read_count
+            )));
+        }
+        let algorithm = format!("{}_{}", plan.kind.etag_format(), plan.family.as_str());
+        let index_extension = plan.kind.index_extension();
         let first = stored
             .first()
             .ok_or_else(|| ItemError::Internal("no source was ingested".into()))?;
@@ -212,7 +207,7 @@ impl Service {
         }
         read_set.status = "ACTIVE".into();
         read_set.status_message = None;
-        read_set.etag_algorithm = Some(algorithm.to_owned());
+        read_set.etag_algorithm = Some(algorithm);
         read_set.etag_source1 = Some(first.summary.etag.clone());
         read_set.etag_source2 = stored.get(1).map(|s| s.summary.etag.clone());
         read_set.total_read_count = Some(stored.iter().map(|s| s.summary.read_count as i64).sum());
