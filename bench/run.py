@@ -1,0 +1,213 @@
+"""seqstore benchmarks, run on demand (never a timed test): `python3 bench/run.py`.
+
+Measures, side by side in one run on the same generated data, and rewrites the results
+section of bench/README.md:
+- `seqstore etag` throughput against the standard pipelines (`gzip -dc | md5sum`,
+  `samtools view -@2 | md5sum`, `samtools view -@2 --reference R | md5sum`);
+- end-to-end TransferManager upload until ACTIVE against `seqstore etag` of the same file;
+- peak RSS of the server while it ingests four uploads at once.
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+BIN = os.path.join(ROOT, "target", "release", "seqstore")
+
+
+def sh(cmd, env=None):
+    subprocess.run(["bash", "-o", "pipefail", "-c", cmd], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def best_of(cmd, runs, env=None):
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        sh(cmd, env)
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sam_bytes(path, env, reference=None):
+    ref = f"--reference {reference} " if reference else ""
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", f"samtools view -@2 {ref}{path} | wc -c"],
+                         check=True, capture_output=True, text=True, env=env)
+    return int(out.stdout.strip())
+
+
+def text_bytes(path):
+    out = subprocess.run(["bash", "-o", "pipefail", "-c", f"gzip -dc {path} | wc -c"],
+                         check=True, capture_output=True, text=True)
+    return int(out.stdout.strip())
+
+
+class Server:
+    """A release seqstore with a moto bucket for the reference import."""
+
+    def __init__(self, work, workers):
+        import boto3
+        import botocore.config
+        self.moto_port, self.port = free_port(), free_port()
+        self.moto = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                                      str(self.moto_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.data = tempfile.mkdtemp(dir=work, prefix="server-")
+        env = dict(os.environ,
+                   SEQSTORE_ROOT_ACCESS_KEY_ID="BENCHKEY", SEQSTORE_ROOT_SECRET_ACCESS_KEY="benchsecret",
+                   SEQSTORE_SOURCES__S3__ENDPOINT=f"http://127.0.0.1:{self.moto_port}",
+                   SEQSTORE_SOURCES__S3__REGION="us-east-1", SEQSTORE_SOURCES__S3__ACCESS_KEY_ID="testing",
+                   SEQSTORE_SOURCES__S3__SECRET_ACCESS_KEY="testing", SEQSTORE_SOURCES__S3__PATH_STYLE="true",
+                   SEQSTORE_JOBS__WORKERS=str(workers), RUST_LOG="warn")
+        self.proc = subprocess.Popen([BIN, "serve", "--data-dir", self.data, "--listen",
+                                      f"127.0.0.1:{self.port}"], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                socket.create_connection(("127.0.0.1", self.moto_port), 0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        cfg = botocore.config.Config(inject_host_prefix=False, max_pool_connections=32)
+        self.omics = boto3.client("omics", endpoint_url=f"http://127.0.0.1:{self.port}", region_name="us-east-1",
+                                  aws_access_key_id="BENCHKEY", aws_secret_access_key="benchsecret", config=cfg)
+        self.s3 = boto3.client("s3", endpoint_url=f"http://127.0.0.1:{self.moto_port}", region_name="us-east-1",
+                               aws_access_key_id="testing", aws_secret_access_key="testing")
+
+    def import_reference(self, fasta):
+        self.s3.create_bucket(Bucket="bench")
+        self.s3.upload_file(fasta, "bench", "ref.fa")
+        store = self.omics.create_reference_store(name="bench")
+        job = self.omics.start_reference_import_job(
+            referenceStoreId=store["id"], roleArn="arn:aws:iam::111122223333:role/bench",
+            sources=[{"sourceFile": "s3://bench/ref.fa", "name": "bench-ref"}])
+        self.omics.get_waiter("reference_import_job_completed").wait(
+            referenceStoreId=store["id"], id=job["id"], WaiterConfig={"Delay": 1, "MaxAttempts": 600})
+        ref = self.omics.list_references(referenceStoreId=store["id"])["references"][0]
+        return ref["arn"]
+
+    def upload(self, path, store_id, kind, name, reference_arn=None):
+        from omics.transfer.config import TransferConfig
+        from omics.transfer.manager import TransferManager
+        tm = TransferManager(self.omics, TransferConfig(max_request_concurrency=4))
+        read_set = tm.upload_read_set(path, store_id, kind, name, "subject", "sample", reference_arn=reference_arn)
+        while True:
+            status = self.omics.get_read_set_metadata(sequenceStoreId=store_id, id=read_set)["status"]
+            if status != "PROCESSING_UPLOAD":
+                if status != "ACTIVE":
+                    raise RuntimeError(f"{name}: {status}")
+                return read_set
+            time.sleep(0.2)
+
+    def peak_rss_mib(self):
+        for line in open(f"/proc/{self.proc.pid}/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        self.moto.terminate()
+        self.moto.wait(10)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "seqstore-bench"))
+    p.add_argument("--sam-gb", type=float, default=1.0)
+    p.add_argument("--runs", type=int, default=2)
+    a = p.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    subprocess.run(["cargo", "build", "--release", "--bin", "seqstore"], cwd=ROOT, check=True)
+    subprocess.run([sys.executable, os.path.join(HERE, "gen.py"), a.work, "--sam-gb", str(a.sam_gb)], check=True)
+    ref, fq, bam, cram = (os.path.join(a.work, f) for f in ("ref.fa", "reads.fastq.gz", "aln.bam", "aln.cram"))
+    env = dict(os.environ, REF_PATH=":", REF_CACHE="/nonexistent/%s")
+    rows = []
+
+    def compare(label, ours, peer, peer_name, size, target):
+        t_ours, t_peer = best_of(ours, a.runs, env), best_of(peer, a.runs, env)
+        rows.append((label, size, t_ours, t_peer, peer_name, t_peer / t_ours, target))
+        print(f"{label}: ours {t_ours:.2f}s, {peer_name} {t_peer:.2f}s, ratio {t_peer / t_ours:.2f}", flush=True)
+        return t_ours
+
+    t_fq = compare("FASTQ.gz ETag", f"{BIN} etag --type FASTQ {fq}", f"gzip -dc {fq} | md5sum",
+                   "gzip -dc F | md5sum", text_bytes(fq), 1.2)
+    t_bam = compare("BAM ETag", f"{BIN} etag --type BAM {bam}", f"samtools view -@2 {bam} | md5sum",
+                    "samtools view -@2 F | md5sum", sam_bytes(bam, env), 1.0)
+    compare("CRAM ETag", f"{BIN} etag --type CRAM --reference {ref} {cram}",
+            f"samtools view -@2 --reference {ref} {cram} | md5sum",
+            "samtools view -@2 --reference R F | md5sum", sam_bytes(cram, env, ref), 0.8)
+
+    server = Server(a.work, workers=4)
+    try:
+        reference_arn = server.import_reference(ref)
+        store = server.omics.create_sequence_store(name="bench")["id"]
+        e2e = []
+        for label, path, kind, t_etag in (("FASTQ.gz", fq, "FASTQ", t_fq), ("BAM", bam, "BAM", t_bam)):
+            t = time.perf_counter()
+            server.upload(path, store, kind, f"e2e-{kind}", reference_arn if kind == "BAM" else None)
+            t_up = time.perf_counter() - t
+            e2e.append((label, os.path.getsize(path), t_up, t_etag, t_etag / t_up))
+            print(f"upload {label}: {t_up:.2f}s to ACTIVE, etag {t_etag:.2f}s, ratio {t_etag / t_up:.2f}", flush=True)
+        threads = [threading.Thread(target=server.upload, args=(bam, store, "BAM", f"rss-{i}", reference_arn))
+                   for i in range(4)]
+        t = time.perf_counter()
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+        t_four = time.perf_counter() - t
+        rss = server.peak_rss_mib()
+        print(f"four uploads at once: {t_four:.2f}s, server peak RSS {rss:.0f} MiB", flush=True)
+    finally:
+        server.stop()
+    write_readme(rows, e2e, rss, t_four, os.path.getsize(bam))
+
+
+def write_readme(rows, e2e, rss, t_four, bam_size):
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    lines = [
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
+        f"release build, best of the runs; ratio = peer time / seqstore time (higher is better).",
+        "",
+        "| what | text (SAM or FASTQ) | seqstore | peer | peer command | ratio | target |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for label, size, ours, peer, name, ratio, target in rows:
+        ok = "met" if ratio >= target else "missed"
+        lines.append(f"| {label} | {size / 1e9:.2f} GB | {ours:.2f} s | {peer:.2f} s | `{name}` | "
+                     f"{ratio:.2f}× | ≥ {target}× ({ok}) |")
+    lines += ["", "| end to end (TransferManager upload → ACTIVE) | file | upload | `seqstore etag` | ratio | target |",
+              "| --- | --- | --- | --- | --- | --- |"]
+    for label, size, up, etag, ratio in e2e:
+        ok = "met" if ratio >= 0.7 else "missed"
+        lines.append(f"| {label} | {size / 1e9:.2f} GB | {up:.2f} s | {etag:.2f} s | {ratio:.2f}× | ≥ 0.7× ({ok}) |")
+    ok = "met" if rss < 512 else "missed"
+    lines += ["", f"Four {bam_size / 1e9:.2f} GB BAM uploads at once (jobs.workers = 4): {t_four:.1f} s; "
+              f"server peak RSS {rss:.0f} MiB (target < 512 MiB: {ok})."]
+    readme = os.path.join(HERE, "README.md")
+    text = open(readme).read()
+    start, end = "<!-- results -->", "<!-- /results -->"
+    text = re.sub(f"{start}.*?{end}", start + "\n" + "\n".join(lines) + "\n" + end, text, flags=re.S)
+    open(readme, "w").write(text)
+
+
+if __name__ == "__main__":
+    main()
