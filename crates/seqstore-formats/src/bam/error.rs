@@ -122,7 +122,7 @@ pub enum HeaderProblem {
         /// 1-based line number in the header text.
         line: usize,
         /// The parser's complaint.
-        message: String,
+        message: &'static str,
     },
     /// The text's `@SQ` lines and the binary reference dictionary differ.
     #[error("the @SQ lines ({text} references) differ from the binary reference list ({binary})")]

@@ -1,8 +1,6 @@
 //! The BAM header (SAM v1 §4.2): magic, SAM header text and binary reference dictionary,
 //! parsed as its bytes arrive, checked, and rewritten with the provenance `@CO` line.
 
-use noodles_sam::header::Parser;
-
 use super::error::{BamError, HeaderProblem, Sniff};
 
 const MAGIC: &[u8; 4] = b"BAM\x01";
@@ -127,32 +125,26 @@ impl Header {
         &self.text[..end]
     }
 
-    /// Checks the SAM text (each line parses) and that its `@SQ` lines, when there are any,
-    /// are the binary reference dictionary.
+    /// Checks the SAM text as htslib's header parser does (`sam_hrecs_parse_lines`: an `@`
+    /// and a two-letter type, `TG:value` fields, `@SQ` with `SN` and `LN`) and that its `@SQ`
+    /// lines, when there are any, are the binary reference dictionary. Like htslib, duplicate
+    /// `@RG`/`@PG` IDs and an `@HD` that is not first are accepted.
     pub(super) fn validate(&self, needs_references: bool) -> Result<(), HeaderProblem> {
-        let mut parser = Parser::default();
-        let mut lines: Vec<&[u8]> = self.trimmed_text().split(|&b| b == b'\n').collect();
-        if lines.last().is_some_and(|l| l.is_empty()) {
-            lines.pop();
+        let mut text_refs = Vec::new();
+        for (i, line) in self.trimmed_text().split(|&b| b == b'\n').enumerate() {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if line.is_empty() {
+                continue;
+            }
+            let invalid = |message| HeaderProblem::InvalidText {
+                line: i + 1,
+                message,
+            };
+            if let Some(reference) = check_line(line).map_err(invalid)? {
+                text_refs.push(reference);
+            }
         }
-        for (i, line) in lines.into_iter().enumerate() {
-            parser
-                .parse_partial(line)
-                .map_err(|e| HeaderProblem::InvalidText {
-                    line: i + 1,
-                    message: error_chain(&e),
-                })?;
-        }
-        let parsed = parser.finish();
-        let text_refs = parsed.reference_sequences();
-        let same = text_refs.len() == self.references.len()
-            && text_refs
-                .iter()
-                .zip(&self.references)
-                .all(|((name, map), r)| {
-                    name.as_slice() == r.name.as_slice() && map.length().get() == r.length as usize
-                });
-        if !text_refs.is_empty() && !same {
+        if !text_refs.is_empty() && text_refs != self.references {
             return Err(HeaderProblem::ReferencesDiffer {
                 text: text_refs.len(),
                 binary: self.references.len(),
@@ -185,19 +177,50 @@ impl Header {
     }
 }
 
-/// An error and its sources, `: `-joined, cut to fit a status message.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut message = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        message.push_str(": ");
-        message.push_str(&s.to_string());
-        source = s.source();
+/// One header line: its `@SQ` reference when it is one.
+fn check_line(line: &[u8]) -> Result<Option<Reference>, &'static str> {
+    let [b'@', a, b, rest @ ..] = line else {
+        return Err("not a header line ('@' and a two-letter type)");
+    };
+    if !a.is_ascii_alphabetic() || !b.is_ascii_alphabetic() {
+        return Err("not a header line ('@' and a two-letter type)");
     }
-    if message.chars().count() > 80 {
-        message = message.chars().take(77).collect::<String>() + "...";
+    if [*a, *b] == *b"CO" {
+        return match rest.first() {
+            Some(b'\t') => Ok(None),
+            _ => Err("@CO without a tab after it"),
+        };
     }
-    message
+    let Some(fields) = rest.strip_prefix(b"\t") else {
+        return Err("no tab-separated fields");
+    };
+    let (mut name, mut length) = (None, None);
+    for field in fields.split(|&b| b == b'\t') {
+        let [k1, k2, b':', value @ ..] = field else {
+            return Err("a field is not TG:value");
+        };
+        if !k1.is_ascii_alphabetic() || !k2.is_ascii_alphanumeric() {
+            return Err("a field is not TG:value");
+        }
+        match [*k1, *k2] {
+            [b'S', b'N'] => name = name.or(Some(value)),
+            [b'L', b'N'] => length = length.or(Some(value)),
+            _ => {}
+        }
+    }
+    if [*a, *b] != *b"SQ" {
+        return Ok(None);
+    }
+    let name = name.ok_or("@SQ line without SN")?;
+    let length = length
+        .and_then(|l| std::str::from_utf8(l).ok())
+        .and_then(|l| l.parse::<u32>().ok())
+        .filter(|&l| l > 0 && l <= i32::MAX as u32)
+        .ok_or("@SQ line without a valid LN")?;
+    Ok(Some(Reference {
+        name: name.to_vec(),
+        length,
+    }))
 }
 
 fn non_negative(value: i32, field: &'static str) -> Result<usize, BamError> {
@@ -290,12 +313,44 @@ mod tests {
             HeaderProblem::NoReferences
         );
         header.validate(false).unwrap();
-        let bytes = header_bytes(b"@SQ\tSN:chr1\n", &[(b"chr1", 100)]);
+    }
+
+    fn text_problem(text: &str) -> Option<String> {
+        let bytes = header_bytes(text.as_bytes(), &[(b"chr1", 100)]);
         let (header, _) = HeaderReader::default().push(&bytes).unwrap().unwrap();
-        let err = header.validate(true).unwrap_err();
-        assert!(
-            matches!(err, HeaderProblem::InvalidText { line: 1, .. }),
-            "{err}"
-        );
+        header.validate(true).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn text_is_checked_as_htslib_does() {
+        // Accepted by htslib 1.16 (some with a warning), so accepted here.
+        for text in [
+            "@PG\tID:a\n@PG\tID:a\n",
+            "@RG\tID:x\n@RG\tID:x\n",
+            "@SQ\tSN:chr1\tLN:100\n@HD\tVN:1.6\n",
+            "@HD\tVN:1.6\r\n@SQ\tSN:chr1\tLN:100\r\n",
+            "@CO\t\n@CO\tanything: at all\n\n",
+            "@XY\tab:c\n",
+            "",
+        ] {
+            assert_eq!(text_problem(text), None, "{text:?}");
+        }
+        for (text, problem) in [
+            ("@CO\n", "line 1: @CO without a tab after it"),
+            (
+                "@HD\tVN:1.6\ngarbage\n",
+                "line 2: not a header line ('@' and a two-letter type)",
+            ),
+            ("@XX\tfoo:bar\n", "line 1: a field is not TG:value"),
+            ("@HD\n", "line 1: no tab-separated fields"),
+            ("@SQ\tLN:100\n", "line 1: @SQ line without SN"),
+            ("@SQ\tSN:chr1\n", "line 1: @SQ line without a valid LN"),
+            (
+                "@SQ\tSN:chr1\tLN:0\n",
+                "line 1: @SQ line without a valid LN",
+            ),
+        ] {
+            assert_eq!(text_problem(text).as_deref(), Some(problem), "{text:?}");
+        }
     }
 }
