@@ -5,6 +5,7 @@ use crate::CoreError;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use seqstore_blob::BlobError;
+use seqstore_model::{FileInformation, ReadSetS3Access};
 use std::ops::Range;
 
 /// Download part size of every file.
@@ -23,6 +24,19 @@ impl std::fmt::Debug for BlobRead {
         f.debug_struct("BlobRead")
             .field("length", &self.length)
             .finish_non_exhaustive()
+    }
+}
+
+/// `files.<file>` of read set and reference metadata: parts, size and the S3 URI of the
+/// object behind the store's access point `alias`.
+pub(crate) fn file_information(alias: &str, key: &str, size: i64) -> FileInformation {
+    FileInformation {
+        total_parts: Some(total_parts(size as u64)),
+        part_size: Some(PART_SIZE as i64),
+        content_length: Some(size),
+        s3_access: Some(ReadSetS3Access {
+            s3_uri: Some(format!("s3://{alias}/{key}")),
+        }),
     }
 }
 

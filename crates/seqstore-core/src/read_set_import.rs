@@ -5,7 +5,6 @@
 use crate::error::Result;
 use crate::ingest::{SourceStream, StoredSource};
 use crate::jobs::ItemError;
-use crate::paging;
 use crate::read_sets::READ_SET_IMPORT;
 use crate::sequence_stores::parse_enum;
 use crate::submit::{self, Submission};
@@ -117,24 +116,17 @@ impl Service {
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
         };
-        let (rows, next_token) = paging::page(
-            "ListReadSetImportJobs",
-            input.next_token.as_deref(),
-            input.max_results,
-            |after, limit| async move {
-                self.catalog
-                    .list_jobs(
-                        account_id,
-                        READ_SET_IMPORT,
-                        store_id,
-                        &filter,
-                        after.as_ref(),
-                        limit,
-                    )
-                    .await
-            },
-        )
-        .await?;
+        let (rows, next_token) = self
+            .job_page(
+                account_id,
+                READ_SET_IMPORT,
+                store_id,
+                "ListReadSetImportJobs",
+                filter,
+                input.next_token.as_deref(),
+                input.max_results,
+            )
+            .await?;
         let import_jobs = rows
             .iter()
             .map(|job: &JobRecord| {

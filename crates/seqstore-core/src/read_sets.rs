@@ -2,16 +2,16 @@
 //! batch deletion.
 
 use crate::error::Result;
-use crate::files::{self, BlobRead, PART_SIZE};
+use crate::files::{self, BlobRead};
 use crate::paging::{self, Keyed};
 use crate::sequence_stores::parse_enum;
 use crate::{Arn, ArnResource, CoreError, Service, time};
 use seqstore_blob::{read_set_key, read_set_prefix};
 use seqstore_catalog::{CatalogError, ListCursor, ReadSetFilter, ReadSetRecord, ReferenceRecord};
 use seqstore_model::{
-    BatchDeleteReadSetResponse, ETag, FileInformation, GetReadSetMetadataResponse,
-    GetReadSetRequest, ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile,
-    ReadSetFiles, ReadSetListItem, ReadSetS3Access, SequenceInformation,
+    BatchDeleteReadSetResponse, ETag, GetReadSetMetadataResponse, GetReadSetRequest,
+    ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile, ReadSetFiles,
+    ReadSetListItem, SequenceInformation,
 };
 
 /// Job kind that validates and stores a completed upload.
@@ -32,18 +32,10 @@ impl Service {
         let r = self.live_read_set(account_id, store_id, id).await?;
         let item = self.read_set_item(&r)?;
         // Files appear once ingestion stored them (not while PROCESSING_UPLOAD).
+        let alias = &store.s3_access_point_alias;
         let file = |name: &Option<String>, size: Option<i64>| {
-            name.as_ref().zip(size).map(|(name, size)| FileInformation {
-                total_parts: Some(files::total_parts(size as u64)),
-                part_size: Some(PART_SIZE as i64),
-                content_length: Some(size),
-                s3_access: Some(ReadSetS3Access {
-                    s3_uri: Some(format!(
-                        "s3://{}/{}",
-                        store.s3_access_point_alias,
-                        self.read_set_blob_key(&r, name)
-                    )),
-                }),
+            name.as_ref().zip(size).map(|(name, size)| {
+                files::file_information(alias, &self.read_set_blob_key(&r, name), size)
             })
         };
         let files = (r.source1_name.is_some()).then(|| ReadSetFiles {

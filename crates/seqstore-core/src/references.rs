@@ -1,7 +1,7 @@
 //! References (spec D.14): import jobs, metadata, listing, download and deletion.
 
 use crate::error::Result;
-use crate::files::{self, BlobRead, PART_SIZE};
+use crate::files::{self, BlobRead};
 use crate::paging::{self, Keyed};
 use crate::sequence_stores::{parse_enum, reshape};
 use crate::submit::{self, Submission};
@@ -13,12 +13,12 @@ use seqstore_catalog::{
     ReferenceRecord, ReferenceStoreRecord,
 };
 use seqstore_model::{
-    FileInformation, GetReferenceImportJobResponse, GetReferenceMetadataResponse,
-    GetReferenceRequest, ImportReferenceJobItem, ImportReferenceSourceItem,
-    ListReferenceImportJobsRequest, ListReferenceImportJobsResponse, ListReferencesRequest,
-    ListReferencesResponse, ReadSetS3Access, ReferenceCreationType, ReferenceFile, ReferenceFiles,
-    ReferenceImportJobStatus, ReferenceListItem, StartReferenceImportJobRequest,
-    StartReferenceImportJobResponse, StartReferenceImportJobSourceItem,
+    GetReferenceImportJobResponse, GetReferenceMetadataResponse, GetReferenceRequest,
+    ImportReferenceJobItem, ImportReferenceSourceItem, ListReferenceImportJobsRequest,
+    ListReferenceImportJobsResponse, ListReferencesRequest, ListReferencesResponse,
+    ReferenceCreationType, ReferenceFile, ReferenceFiles, ReferenceImportJobStatus,
+    ReferenceListItem, StartReferenceImportJobRequest, StartReferenceImportJobResponse,
+    StartReferenceImportJobSourceItem,
 };
 
 /// Job kind of reference imports.
@@ -106,24 +106,17 @@ impl Service {
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
         };
-        let (rows, next_token) = paging::page(
-            "ListReferenceImportJobs",
-            input.next_token.as_deref(),
-            input.max_results,
-            |after, limit| async move {
-                self.catalog
-                    .list_jobs(
-                        account_id,
-                        REFERENCE_IMPORT,
-                        store_id,
-                        &filter,
-                        after.as_ref(),
-                        limit,
-                    )
-                    .await
-            },
-        )
-        .await?;
+        let (rows, next_token) = self
+            .job_page(
+                account_id,
+                REFERENCE_IMPORT,
+                store_id,
+                "ListReferenceImportJobs",
+                filter,
+                input.next_token.as_deref(),
+                input.max_results,
+            )
+            .await?;
         let import_jobs = rows.iter().map(job_item).collect::<Result<_>>()?;
         Ok(ListReferenceImportJobsResponse {
             next_token,
@@ -140,17 +133,9 @@ impl Service {
     ) -> Result<GetReferenceMetadataResponse> {
         let store = self.reference_store_record(account_id, store_id).await?;
         let r = self.reference_record(account_id, store_id, id).await?;
-        let file = |name: &str, size: i64| FileInformation {
-            total_parts: Some(files::total_parts(size as u64)),
-            part_size: Some(PART_SIZE as i64),
-            content_length: Some(size),
-            s3_access: Some(ReadSetS3Access {
-                s3_uri: Some(format!(
-                    "s3://{}/{}",
-                    store.s3_access_point_alias,
-                    self.reference_blob_key(&r, name)
-                )),
-            }),
+        let alias = &store.s3_access_point_alias;
+        let file = |name: &str, size: i64| {
+            files::file_information(alias, &self.reference_blob_key(&r, name), size)
         };
         Ok(GetReferenceMetadataResponse {
             files: Some(ReferenceFiles {

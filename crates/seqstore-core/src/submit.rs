@@ -4,8 +4,9 @@
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::paging;
 use crate::{CoreError, Service, time};
-use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord};
+use seqstore_catalog::{CatalogError, JobFilter, JobItemRecord, JobRecord};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -99,6 +100,32 @@ impl Service {
         Err(CoreError::Internal(
             "could not allocate a unique job id".into(),
         ))
+    }
+}
+
+impl Service {
+    /// One page of a store's jobs of `kind` for a List*Jobs operation.
+    pub(crate) async fn job_page(
+        &self,
+        account_id: &str,
+        kind: &str,
+        store_id: &str,
+        operation: &str,
+        filter: JobFilter,
+        next_token: Option<&str>,
+        max_results: Option<i32>,
+    ) -> Result<(Vec<JobRecord>, Option<String>)> {
+        paging::page(
+            operation,
+            next_token,
+            max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_jobs(account_id, kind, store_id, &filter, after.as_ref(), limit)
+                    .await
+            },
+        )
+        .await
     }
 }
 
