@@ -17,6 +17,7 @@ mod error;
 mod framing;
 mod header;
 mod num;
+mod rans;
 mod reference;
 mod seq;
 mod slice;

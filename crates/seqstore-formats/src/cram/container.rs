@@ -15,6 +15,7 @@ use super::crai::{self, CraiEntry};
 use super::error::CramError;
 use super::framing::{self, Block, RawContainer, content_type};
 use super::header::SamHeader;
+use super::rans;
 use super::reference::References;
 use super::slice::{self, DecodedSlice, SliceError, SliceHeader, SliceInput};
 
@@ -83,21 +84,46 @@ fn decode_slices(
     raw: &RawContainer,
     what: &str,
     ch: &compression_header::CompressionHeader,
-    headers: &[(SliceHeader, usize)],
+    headers: &[(SliceHeader, usize, Vec<Block<'_>>)],
     decoded: &mut DecodedSlice,
     bam: &mut Vec<u8>,
     out: &mut ContainerOutput,
 ) -> Result<(), CramError> {
-    let mut container = cram::io::reader::Container::default();
-    cram::io::Reader::new(&raw.bytes[..])
-        .read_container(&mut container)
-        .map_err(|e| CramError::Corrupt(format!("{what}: {e}")))?;
-    for (i, (result, (sh, size))) in container.slices().zip(headers).enumerate() {
+    let mut noodles: Option<cram::io::reader::Container> = None;
+    for (i, (sh, size, blocks)) in headers.iter().enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
-        let noodles_slice = result.map_err(|e| noodles_error(e, &swhat))?;
-        let (core, externals) = noodles_slice
-            .decode_blocks()
-            .map_err(|e| noodles_error(e, &swhat))?;
+        let mut all = match decode_simple(blocks, &swhat)? {
+            Some(all) => all,
+            None => {
+                let container = match &mut noodles {
+                    Some(c) => c,
+                    None => {
+                        let mut c = cram::io::reader::Container::default();
+                        cram::io::Reader::new(&raw.bytes[..])
+                            .read_container(&mut c)
+                            .map_err(|e| CramError::Corrupt(format!("{what}: {e}")))?;
+                        noodles.insert(c)
+                    }
+                };
+                let slice = container
+                    .slices()
+                    .nth(i)
+                    .ok_or_else(|| CramError::Corrupt(format!("{swhat} is missing")))?
+                    .map_err(|e| noodles_error(e, &swhat))?;
+                let (core, externals) = slice
+                    .decode_blocks()
+                    .map_err(|e| noodles_error(e, &swhat))?;
+                let mut all = vec![(0, Cow::Owned(core.into_owned()))];
+                all.extend(
+                    externals
+                        .into_iter()
+                        .map(|(id, b)| (id, Cow::Owned(b.into_owned()))),
+                );
+                all
+            }
+        };
+        let externals = all.split_off(1);
+        let core = all.pop().map(|(_, b)| b).unwrap_or_default();
         let embedded = externals
             .iter()
             .find(|(id, _)| *id == sh.embedded_ref_id && sh.embedded_ref_id >= 0)
@@ -167,12 +193,13 @@ fn emit(
     Ok(())
 }
 
-/// The slice header at `landmark` and the slice's size in bytes (header and data blocks).
-fn slice_layout(
-    body: &[u8],
+/// The slice header at `landmark`, the slice's size in bytes (header and data blocks), and
+/// its data blocks (core first).
+fn slice_layout<'a>(
+    body: &'a [u8],
     landmark: usize,
     what: &str,
-) -> Result<(SliceHeader, usize), CramError> {
+) -> Result<(SliceHeader, usize, Vec<Block<'a>>), CramError> {
     let mut src = body.get(landmark..).ok_or_else(|| {
         CramError::Corrupt(format!("{what} starts past the end of the container"))
     })?;
@@ -187,6 +214,7 @@ fn slice_layout(
     let content = framing::inflate_simple(&block, &format!("{what} header"))?;
     let header = slice::parse_slice_header(&content)
         .ok_or_else(|| CramError::Corrupt(format!("{what} has a malformed header")))?;
+    let mut blocks = Vec::with_capacity(header.block_count);
     for b in 0..header.block_count {
         let block = framing::parse_block(&mut src)
             .map_err(|e| e.into_error(&format!("{what}, block {}", b + 1)))?;
@@ -199,8 +227,52 @@ fn slice_layout(
                 b + 1
             )));
         }
+        blocks.push(block);
     }
-    Ok((header, start_len - src.len()))
+    Ok((header, start_len - src.len(), blocks))
+}
+
+/// A block's content ID and uncompressed bytes.
+type DecodedBlock<'a> = (i32, Cow<'a, [u8]>);
+
+/// Decompresses the blocks of a slice when all use raw, gzip or rANS 4x8 (CRAM 3.0's
+/// codecs); `None` when another codec needs noodles.
+fn decode_simple<'a>(
+    blocks: &[Block<'a>],
+    what: &str,
+) -> Result<Option<Vec<DecodedBlock<'a>>>, CramError> {
+    if blocks
+        .iter()
+        .any(|b| !matches!(b.method, 0 | 1 | 4) && b.raw_size > 0)
+    {
+        return Ok(None);
+    }
+    blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let bytes = match b.method {
+                _ if b.raw_size == 0 => Cow::Borrowed(&[][..]),
+                0 => Cow::Borrowed(b.data),
+                4 => Cow::Owned(
+                    rans::decode(b.data)
+                        .map_err(|e| CramError::Corrupt(format!("{what}, block {}: {e}", i + 1)))?,
+                ),
+                _ => Cow::Owned(framing::inflate_simple(
+                    b,
+                    &format!("{what}, block {}", i + 1),
+                )?),
+            };
+            if bytes.len() != b.raw_size {
+                return Err(CramError::Corrupt(format!(
+                    "{what}, block {} decompresses to the wrong size",
+                    i + 1
+                )));
+            }
+            Ok((b.content_id, bytes))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
 }
 
 fn noodles_error(e: std::io::Error, what: &str) -> CramError {

@@ -235,6 +235,7 @@ pub(super) fn crc32(bytes: &[u8]) -> u32 {
 pub(super) struct Block<'a> {
     pub(super) method: u8,
     pub(super) content_type: u8,
+    pub(super) content_id: i32,
     pub(super) raw_size: usize,
     pub(super) data: &'a [u8],
 }
@@ -246,7 +247,7 @@ pub(super) fn parse_block<'a>(src: &mut &'a [u8]) -> Result<Block<'a>, BlockErro
     let start = *src;
     let method = read_u8(src).ok_or(BlockError::Truncated)?;
     let content_type = read_u8(src).ok_or(BlockError::Truncated)?;
-    read_itf8(src).ok_or(BlockError::Truncated)?; // content ID
+    let content_id = read_itf8(src).ok_or(BlockError::Truncated)?;
     let size = read_itf8(src).ok_or(BlockError::Truncated)?;
     let raw_size = read_itf8(src).ok_or(BlockError::Truncated)?;
     let size = usize::try_from(size).map_err(|_| BlockError::Invalid)?;
@@ -261,6 +262,7 @@ pub(super) fn parse_block<'a>(src: &mut &'a [u8]) -> Result<Block<'a>, BlockErro
     Ok(Block {
         method,
         content_type,
+        content_id,
         raw_size,
         data,
     })
