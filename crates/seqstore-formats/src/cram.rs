@@ -9,6 +9,7 @@
 //! and hashed in file order.
 
 mod bam_record;
+mod blocks;
 mod codec;
 mod compression_header;
 mod container;
@@ -18,6 +19,7 @@ mod framing;
 mod header;
 mod num;
 mod rans;
+mod rans_nx16;
 mod reference;
 mod seq;
 mod slice;

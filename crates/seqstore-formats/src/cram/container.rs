@@ -4,18 +4,16 @@
 
 use std::borrow::Cow;
 
-use noodles_cram as cram;
-
 use crate::sam_text::{BamRecord, write_bam_record};
 
 use super::bam_record::append_bam;
+use super::blocks;
 use super::codec::{DecodeError, SliceData};
 use super::compression_header;
 use super::crai::{self, CraiEntry};
 use super::error::CramError;
 use super::framing::{self, Block, RawContainer, content_type};
 use super::header::SamHeader;
-use super::rans;
 use super::reference::References;
 use super::slice::{self, DecodedSlice, SliceError, SliceHeader, SliceInput};
 
@@ -89,39 +87,9 @@ fn decode_slices(
     bam: &mut Vec<u8>,
     out: &mut ContainerOutput,
 ) -> Result<(), CramError> {
-    let mut noodles: Option<cram::io::reader::Container> = None;
     for (i, (sh, size, blocks)) in headers.iter().enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
-        let mut all = match decode_simple(blocks, &swhat)? {
-            Some(all) => all,
-            None => {
-                let container = match &mut noodles {
-                    Some(c) => c,
-                    None => {
-                        let mut c = cram::io::reader::Container::default();
-                        cram::io::Reader::new(&raw.bytes[..])
-                            .read_container(&mut c)
-                            .map_err(|e| CramError::Corrupt(format!("{what}: {e}")))?;
-                        noodles.insert(c)
-                    }
-                };
-                let slice = container
-                    .slices()
-                    .nth(i)
-                    .ok_or_else(|| CramError::Corrupt(format!("{swhat} is missing")))?
-                    .map_err(|e| noodles_error(e, &swhat))?;
-                let (core, externals) = slice
-                    .decode_blocks()
-                    .map_err(|e| noodles_error(e, &swhat))?;
-                let mut all = vec![(0, Cow::Owned(core.into_owned()))];
-                all.extend(
-                    externals
-                        .into_iter()
-                        .map(|(id, b)| (id, Cow::Owned(b.into_owned()))),
-                );
-                all
-            }
-        };
+        let mut all = blocks::decode_all(blocks, &swhat)?;
         let externals = all.split_off(1);
         let core = all.pop().map(|(_, b)| b).unwrap_or_default();
         let embedded = externals
@@ -230,58 +198,6 @@ fn slice_layout<'a>(
         blocks.push(block);
     }
     Ok((header, start_len - src.len(), blocks))
-}
-
-/// A block's content ID and uncompressed bytes.
-type DecodedBlock<'a> = (i32, Cow<'a, [u8]>);
-
-/// Decompresses the blocks of a slice when all use raw, gzip or rANS 4x8 (CRAM 3.0's
-/// codecs); `None` when another codec needs noodles.
-fn decode_simple<'a>(
-    blocks: &[Block<'a>],
-    what: &str,
-) -> Result<Option<Vec<DecodedBlock<'a>>>, CramError> {
-    if blocks
-        .iter()
-        .any(|b| !matches!(b.method, 0 | 1 | 4) && b.raw_size > 0)
-    {
-        return Ok(None);
-    }
-    blocks
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let bytes = match b.method {
-                _ if b.raw_size == 0 => Cow::Borrowed(&[][..]),
-                0 => Cow::Borrowed(b.data),
-                4 => Cow::Owned(
-                    rans::decode(b.data)
-                        .map_err(|e| CramError::Corrupt(format!("{what}, block {}: {e}", i + 1)))?,
-                ),
-                _ => Cow::Owned(framing::inflate_simple(
-                    b,
-                    &format!("{what}, block {}", i + 1),
-                )?),
-            };
-            if bytes.len() != b.raw_size {
-                return Err(CramError::Corrupt(format!(
-                    "{what}, block {} decompresses to the wrong size",
-                    i + 1
-                )));
-            }
-            Ok((b.content_id, bytes))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map(Some)
-}
-
-fn noodles_error(e: std::io::Error, what: &str) -> CramError {
-    let text = e.to_string();
-    if text.contains("checksum") {
-        CramError::Checksum(what.to_owned())
-    } else {
-        CramError::Corrupt(format!("{what}: {text}"))
-    }
 }
 
 fn slice_error(e: SliceError, what: &str, decoded: &DecodedSlice) -> CramError {
