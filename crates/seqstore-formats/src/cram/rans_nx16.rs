@@ -329,15 +329,36 @@ fn order1(input: &mut Input<'_>, out: &mut [u8], states: usize) -> Result<(), Nx
     let mut r = read_states(input, states)?;
     let mut ctx = vec![0u8; states];
     let chunk = out.len() / states;
-    for i in 0..chunk {
-        for j in 0..states {
-            let table = tables[usize::from(ctx[j])]
-                .as_ref()
-                .ok_or("rANS Nx16 context without a table")?;
-            let (sym, next) = table.step(r[j], bits);
-            out[j * chunk + i] = sym;
-            ctx[j] = sym;
-            r[j] = input.renormalize(next)?;
+    let table = |c: u8| {
+        tables[usize::from(c)]
+            .as_ref()
+            .ok_or("rANS Nx16 context without a table")
+    };
+    if states == 4 {
+        // the common case, with the four output quarters split up front
+        let (a, rest) = out.split_at_mut(chunk);
+        let (b, rest) = rest.split_at_mut(chunk);
+        let (c, rest) = rest.split_at_mut(chunk);
+        let d = &mut rest[..chunk];
+        for i in 0..chunk {
+            for (j, o) in [&mut a[i], &mut b[i], &mut c[i], &mut d[i]]
+                .into_iter()
+                .enumerate()
+            {
+                let (sym, next) = table(ctx[j])?.step(r[j], bits);
+                *o = sym;
+                ctx[j] = sym;
+                r[j] = input.renormalize(next)?;
+            }
+        }
+    } else {
+        for i in 0..chunk {
+            for j in 0..states {
+                let (sym, next) = table(ctx[j])?.step(r[j], bits);
+                out[j * chunk + i] = sym;
+                ctx[j] = sym;
+                r[j] = input.renormalize(next)?;
+            }
         }
     }
     let last = states - 1;
