@@ -53,7 +53,7 @@ fn decode_one<'a>(b: &Block<'a>, what: &str) -> Result<Cow<'a, [u8]>, CramError>
         _ if b.raw_size == 0 => Cow::Borrowed(&[][..]),
         0 => Cow::Borrowed(b.data),
         1 => Cow::Owned(framing::inflate_simple(b, what)?),
-        4 => Cow::Owned(rans::decode(b.data).map_err(corrupt)?),
+        4 => Cow::Owned(rans::decode(b.data, b.raw_size).map_err(corrupt)?),
         5 => Cow::Owned(rans_nx16::decode(b.data, b.raw_size).map_err(corrupt)?),
         _ => Cow::Owned(with_noodles(b, what)?),
     })

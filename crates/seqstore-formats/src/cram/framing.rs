@@ -135,8 +135,9 @@ pub(super) fn read_container<R: BufRead>(
     bytes.extend_from_slice(&crc);
     let header_len = bytes.len();
     let header = parse_container_header(&bytes, what, offset)?;
-    bytes.resize(header_len + header.length, 0);
-    if read_up_to(reader, &mut bytes[header_len..])? != header.length {
+    // grow with the data actually read: a corrupt length must not allocate gigabytes
+    let read = reader.take(header.length as u64).read_to_end(&mut bytes)?;
+    if read != header.length {
         return Err(truncated_in(what, offset));
     }
     Ok(Some(RawContainer {

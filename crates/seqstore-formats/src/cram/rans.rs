@@ -115,14 +115,15 @@ fn read_symbol_runs(
     }
 }
 
-/// Decodes a rANS 4x8 stream (order byte, sizes, tables, states, data).
-pub(super) fn decode(src: &[u8]) -> Result<Vec<u8>, RansError> {
+/// Decodes a rANS 4x8 stream (order byte, sizes, tables, states, data) that must expand
+/// to `expected` bytes.
+pub(super) fn decode(src: &[u8], expected: usize) -> Result<Vec<u8>, RansError> {
     let mut input = Input { src, pos: 0 };
     let order = input.u8()?;
     let _compressed = input.u32()?;
     let size = input.u32()? as usize;
-    if size > 1 << 30 {
-        return Err("rANS output size is implausible");
+    if size != expected {
+        return Err("rANS output size differs from the block's");
     }
     let mut out = vec![0u8; size];
     match order {
@@ -208,8 +209,9 @@ mod tests {
             0x49, 0x00, 0xe2, 0x06, 0x83, 0x18, 0x74, 0x7b, 0x41, 0x0c, 0x2b, 0xa9, 0x41, 0x0c,
             0x25, 0x31, 0x80, 0x03,
         ];
-        assert_eq!(decode(&src).unwrap(), b"noodles");
-        assert!(decode(&src[..src.len() - 3]).is_err());
+        assert_eq!(decode(&src, 7).unwrap(), b"noodles");
+        assert!(decode(&src[..src.len() - 3], 7).is_err());
+        assert!(decode(&src, 8).is_err());
     }
 
     #[test]
@@ -221,6 +223,6 @@ mod tests {
             0x6f, 0x00, 0x64, 0x87, 0xff, 0x6f, 0x88, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x02,
             0x02, 0x28, 0x00, 0x01, 0x02, 0x28, 0x00, 0x01, 0x02, 0x60, 0x00, 0x02,
         ];
-        assert_eq!(decode(&src).unwrap(), b"noodles");
+        assert_eq!(decode(&src, 7).unwrap(), b"noodles");
     }
 }

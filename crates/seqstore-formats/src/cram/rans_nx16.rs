@@ -77,19 +77,26 @@ impl<'a> Input<'a> {
 /// does not carry its own).
 pub(super) fn decode(src: &[u8], size: usize) -> Result<Vec<u8>, NxError> {
     let mut input = Input { src };
-    decode_inner(&mut input, size)
+    let out = decode_inner(&mut input, size, size)?;
+    if out.len() != size {
+        return Err("rANS Nx16 output size differs from the block's");
+    }
+    Ok(out)
 }
 
-fn decode_inner(input: &mut Input<'_>, mut size: usize) -> Result<Vec<u8>, NxError> {
+/// `limit` caps every size read from the stream, so corrupt data cannot allocate more
+/// than the block's raw size (twice that for RLE metadata).
+fn decode_inner(input: &mut Input<'_>, mut size: usize, limit: usize) -> Result<Vec<u8>, NxError> {
+    let too_big = "a rANS Nx16 size exceeds the block's";
     let flags = input.u8()?;
     if flags & NO_SIZE == 0 {
         size = input.usize7()?;
     }
-    if size > 1 << 30 {
-        return Err("rANS Nx16 output size is implausible");
+    if size > limit {
+        return Err(too_big);
     }
     if flags & STRIPE != 0 {
-        return stripe(input, size);
+        return stripe(input, size, limit);
     }
     let states = if flags & N32 != 0 { 32 } else { 4 };
     let pack = if flags & PACK != 0 {
@@ -99,6 +106,9 @@ fn decode_inner(input: &mut Input<'_>, mut size: usize) -> Result<Vec<u8>, NxErr
         }
         let map = input.take(n)?;
         let packed = input.usize7()?;
+        if packed > limit {
+            return Err(too_big);
+        }
         let pack = (map, size);
         size = packed;
         Some(pack)
@@ -109,6 +119,9 @@ fn decode_inner(input: &mut Input<'_>, mut size: usize) -> Result<Vec<u8>, NxErr
         let n = input.uint7()?;
         let meta_len = (n >> 1) as usize;
         let literal_len = input.usize7()?;
+        if literal_len > limit || meta_len > 2 * limit + 1024 {
+            return Err(too_big);
+        }
         let meta = if n & 1 == 0 {
             let compressed = input.usize7()?;
             let mut sub = Input {
@@ -143,7 +156,7 @@ fn decode_inner(input: &mut Input<'_>, mut size: usize) -> Result<Vec<u8>, NxErr
     Ok(out)
 }
 
-fn stripe(input: &mut Input<'_>, size: usize) -> Result<Vec<u8>, NxError> {
+fn stripe(input: &mut Input<'_>, size: usize, limit: usize) -> Result<Vec<u8>, NxError> {
     let n = usize::from(input.u8()?);
     if n == 0 {
         return Err("rANS Nx16 STRIPE with no streams");
@@ -157,7 +170,7 @@ fn stripe(input: &mut Input<'_>, size: usize) -> Result<Vec<u8>, NxError> {
         let mut sub = Input {
             src: input.take(compressed)?,
         };
-        let part = decode_inner(&mut sub, part_len)?;
+        let part = decode_inner(&mut sub, part_len, limit)?;
         for (j, &b) in part.iter().enumerate().take(part_len) {
             *out.get_mut(j * n + i).ok_or("bad rANS Nx16 stripe")? = b;
         }
@@ -316,6 +329,9 @@ fn order1(input: &mut Input<'_>, out: &mut [u8], states: usize) -> Result<(), Nx
     let mut tables: Vec<Option<Table>> = (0..256).map(|_| None).collect();
     if header & 1 != 0 {
         let raw_len = input.usize7()?;
+        if raw_len > 1 << 20 {
+            return Err("rANS Nx16 order-1 table is too large");
+        }
         let compressed = input.usize7()?;
         let mut sub = Input {
             src: input.take(compressed)?,
@@ -409,7 +425,7 @@ mod tests {
             0x01, 0x03, 0x01, 0x00, 0x26, 0x20, 0x00, 0x00, 0xb8, 0x0a, 0x00, 0x00, 0xd8, 0x0a,
             0x00, 0x00, 0x00, 0x04, 0x00,
         ];
-        assert_eq!(decode(&src, 0).unwrap(), b"noodles");
+        assert_eq!(decode(&src, 7).unwrap(), b"noodles");
     }
 
     #[test]
@@ -423,7 +439,7 @@ mod tests {
             0x60, 0x00, 0x40, 0x49, 0x39, 0x00,
         ];
         assert_eq!(
-            decode(&src, 0).unwrap(),
+            decode(&src, 77).unwrap(),
             b"nnnnnnnnnnnnooooooooooooooooddddddddddddddllllllllllllllleeeeeeeeeessssssssss"
         );
     }
@@ -441,7 +457,7 @@ mod tests {
             0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x22, 0x00, 0x81, 0x11, 0x01, 0x7f,
             0x00,
         ];
-        assert_eq!(decode(&src, 0).unwrap(), b"noodles");
+        assert_eq!(decode(&src, 7).unwrap(), b"noodles");
     }
 
     #[test]

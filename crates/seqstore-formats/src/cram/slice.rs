@@ -15,6 +15,8 @@ use super::seq::{self, CF_NO_SEQ, CF_QUAL_ARRAY, RefView};
 const CF_DETACHED: i32 = 0x2;
 const CF_MATE_DOWNSTREAM: i32 = 0x4;
 const CF_EXPLICIT_TLEN: i32 = 0x10;
+/// Longest read accepted (256 Mbases), so a corrupt length cannot exhaust memory.
+const MAX_READ_LEN: usize = 1 << 28;
 /// BAM flags.
 pub(super) const FLAG_PAIRED: u32 = 0x1;
 pub(super) const FLAG_UNMAPPED: u32 = 0x4;
@@ -198,7 +200,7 @@ pub(super) fn decode_slice(
     let mut last_ref_id = -9;
     let mut last_apos = s.start;
     let mut scratch = Vec::new();
-    out.records.reserve(s.record_count);
+    out.records.reserve(s.record_count.min(1 << 16));
     for _ in 0..s.record_count {
         let mut r = Record {
             mate_line: -1,
@@ -244,8 +246,10 @@ pub(super) fn decode_slice(
             Some(c) => data.int(c)?,
             None => 0,
         };
-        r.len =
-            usize::try_from(len).map_err(|_| SliceError::Message("negative read length".into()))?;
+        r.len = usize::try_from(len)
+            .ok()
+            .filter(|&n| n <= MAX_READ_LEN)
+            .ok_or_else(|| SliceError::Message(format!("read length {len} is out of range")))?;
         r.apos = match &ds.ap {
             Some(c) => {
                 let mut apos = i64::from(data.int(c)?);
