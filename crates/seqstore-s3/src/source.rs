@@ -1,0 +1,210 @@
+//! The seam to the domain: what the S3 endpoint asks of whoever stores the objects.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+/// An object's bytes, in order, as the domain streams them from its blob store.
+pub type ByteStream = futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
+/// Boxed cause of a [`SourceError`].
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Everything the read-only S3 endpoint needs from the domain.
+///
+/// Keys are the object keys exactly as clients send them after URL decoding
+/// (`<account>/sequenceStore/<storeId>/readSet/<readSetId>/<file name>`, ...); the endpoint
+/// never interprets them. Absence is `Ok(None)`, never an error: the endpoint turns it into
+/// `NoSuchBucket` / `NoSuchKey`.
+#[async_trait]
+pub trait ObjectSource: Send + Sync + 'static {
+    /// Resolves the bucket part of a request to an access point; `None` answers `NoSuchBucket`.
+    ///
+    /// `bucket` is what the client addressed: an access point alias (`…-s3alias`), a full
+    /// access point ARN (path-style requests that put the ARN in the path), or
+    /// `<access point name>-<access point account>` (virtual-hosted requests as botocore builds
+    /// them for an ARN bucket and a custom endpoint).
+    async fn access_point(&self, bucket: &str) -> Result<Option<AccessPoint>, SourceError>;
+
+    /// Metadata of one object; `None` answers `NoSuchKey`.
+    async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<ObjectInfo>, SourceError>;
+
+    /// The bytes of one object, or of `range` of it (already checked: non-empty and within the
+    /// size `head` reported). The stream must yield exactly that many bytes; it is dropped
+    /// unfinished when the client goes away. `None` answers `NoSuchKey`.
+    ///
+    /// Never called for an object whose `head` says `archived`.
+    async fn get(
+        &self,
+        ap: &AccessPoint,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<Option<(ObjectInfo, ByteStream)>, SourceError>;
+
+    /// Up to `max` objects whose keys start with `prefix` and sort strictly after
+    /// `start_after` (when given), in ascending byte order of their keys.
+    ///
+    /// Returning fewer than `max` means there are no more.
+    async fn list(
+        &self,
+        ap: &AccessPoint,
+        prefix: &str,
+        start_after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<ObjectInfo>, SourceError>;
+
+    /// The S3 object tags of one object; `None` answers `NoSuchKey`.
+    async fn tags(
+        &self,
+        ap: &AccessPoint,
+        key: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, SourceError>;
+
+    /// The secret and account of an access key id; `None` answers `InvalidAccessKeyId`.
+    async fn secret_for(&self, access_key_id: &str) -> Result<Option<KeySecret>, SourceError>;
+
+    /// The access point's policy decision for an authenticated caller.
+    ///
+    /// `resource` is the object key for object actions and the requested `s3:prefix`
+    /// (`""` when none) for [`Action::ListBucket`]. `false` answers `AccessDenied`.
+    async fn authorize(
+        &self,
+        ap: &AccessPoint,
+        principal: &Principal,
+        action: Action,
+        resource: &str,
+    ) -> Result<bool, SourceError>;
+}
+
+/// An S3 access point of a sequence or reference store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessPoint {
+    /// The bucket name the client used (alias, ARN, or `name-account`).
+    pub bucket: String,
+    /// `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`.
+    pub arn: String,
+    /// Account that owns the store behind the access point.
+    pub owner_account: String,
+    /// Opaque to the endpoint: whatever the domain needs to find the store again.
+    pub handle: String,
+}
+
+/// Metadata of one stored object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    /// Full object key.
+    pub key: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Entity tag **without** quotes (the endpoint adds them); stable for the object's life.
+    pub etag: String,
+    /// When the object was written.
+    pub last_modified: DateTime<Utc>,
+    /// The object is archived: listed and described (storage class `GLACIER`), but GetObject
+    /// answers `InvalidObjectState`.
+    pub archived: bool,
+}
+
+/// The secret of an access key and the account it belongs to.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeySecret {
+    /// The secret access key that signs requests.
+    pub secret_access_key: String,
+    /// The 12-digit account the key acts for.
+    pub account: String,
+}
+
+impl fmt::Debug for KeySecret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeySecret")
+            .field("secret_access_key", &"<redacted>")
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// Who signed a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The access key id of the signature.
+    pub access_key_id: String,
+    /// The account of that key.
+    pub account: String,
+}
+
+/// The S3 actions an access point policy can grant on this endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// `s3:GetObject` (GetObject, HeadObject).
+    GetObject,
+    /// `s3:GetObjectTagging` (GetObjectTagging).
+    GetObjectTagging,
+    /// `s3:ListBucket` (ListObjects, ListObjectsV2, HeadBucket).
+    ListBucket,
+}
+
+impl Action {
+    /// The IAM action name, e.g. `s3:GetObject`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::GetObject => "s3:GetObject",
+            Action::GetObjectTagging => "s3:GetObjectTagging",
+            Action::ListBucket => "s3:ListBucket",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A failure of the domain behind the endpoint (never "not found": that is `Ok(None)`).
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// Something the client may retry shortly (blob store or catalog unreachable): `503 SlowDown`.
+    #[error("object source unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: `500 InternalError`, logged with its chain.
+    #[error("object source failed")]
+    Internal(#[source] BoxError),
+}
+
+impl SourceError {
+    /// Wraps a transient failure.
+    pub fn unavailable(err: impl Into<BoxError>) -> Self {
+        SourceError::Unavailable(err.into())
+    }
+
+    /// Wraps any other failure.
+    pub fn internal(err: impl Into<BoxError>) -> Self {
+        SourceError::Internal(err.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_secret_debug_hides_the_secret() {
+        let k = KeySecret {
+            secret_access_key: "wJalrXUtnFEMI".into(),
+            account: "111122223333".into(),
+        };
+        let text = format!("{k:?}");
+        assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
+        assert!(text.contains("111122223333"), "{text}");
+    }
+
+    #[test]
+    fn actions_are_iam_names() {
+        assert_eq!(Action::GetObject.to_string(), "s3:GetObject");
+        assert_eq!(Action::GetObjectTagging.as_str(), "s3:GetObjectTagging");
+        assert_eq!(Action::ListBucket.as_str(), "s3:ListBucket");
+    }
+}

@@ -1,0 +1,170 @@
+//! A test-only, in-memory `ObjectSource`: it stands in for the domain so that real clients
+//! can be pointed at the endpoint. Owner-only policy, like a store's default access policy.
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::sync::RwLock;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use seqstore_s3::{
+    AccessPoint, Action, ByteStream, KeySecret, ObjectInfo, ObjectSource, Principal, SourceError,
+};
+
+/// Bytes per chunk of a streamed object: small, so that bodies really are streamed in pieces.
+const CHUNK: usize = 64 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Object {
+    pub data: Bytes,
+    pub etag: String,
+    pub last_modified: DateTime<Utc>,
+    pub archived: bool,
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+pub struct MemorySource {
+    /// Every name a client may use for an access point.
+    names: RwLock<HashMap<String, AccessPoint>>,
+    /// `(access point handle, key)` → object.
+    objects: RwLock<BTreeMap<(String, String), Object>>,
+    keys: RwLock<HashMap<String, KeySecret>>,
+}
+
+impl MemorySource {
+    /// An access point reachable by `alias`, by its ARN, and by `name-account`.
+    pub fn add_access_point(&self, alias: &str, arn: &str, owner_account: &str) {
+        let (head, name) = arn.rsplit_once('/').unwrap();
+        let ap_account = head.split(':').nth(4).unwrap();
+        let ap = AccessPoint {
+            bucket: alias.to_owned(),
+            arn: arn.to_owned(),
+            owner_account: owner_account.to_owned(),
+            handle: name.to_owned(),
+        };
+        let mut names = self.names.write().unwrap();
+        for n in [
+            alias.to_owned(),
+            arn.to_owned(),
+            format!("{name}-{ap_account}"),
+        ] {
+            names.insert(
+                n.clone(),
+                AccessPoint {
+                    bucket: n,
+                    ..ap.clone()
+                },
+            );
+        }
+    }
+
+    pub fn add_key(&self, access_key_id: &str, secret: &str, account: &str) {
+        self.keys.write().unwrap().insert(
+            access_key_id.to_owned(),
+            KeySecret {
+                secret_access_key: secret.to_owned(),
+                account: account.to_owned(),
+            },
+        );
+    }
+
+    pub fn put(&self, handle: &str, key: &str, object: Object) {
+        self.objects
+            .write()
+            .unwrap()
+            .insert((handle.to_owned(), key.to_owned()), object);
+    }
+
+    fn object(&self, ap: &AccessPoint, key: &str) -> Option<Object> {
+        self.objects
+            .read()
+            .unwrap()
+            .get(&(ap.handle.clone(), key.to_owned()))
+            .cloned()
+    }
+}
+
+fn info(key: &str, o: &Object) -> ObjectInfo {
+    ObjectInfo {
+        key: key.to_owned(),
+        size: o.data.len() as u64,
+        etag: o.etag.clone(),
+        last_modified: o.last_modified,
+        archived: o.archived,
+    }
+}
+
+#[async_trait]
+impl ObjectSource for MemorySource {
+    async fn access_point(&self, bucket: &str) -> Result<Option<AccessPoint>, SourceError> {
+        Ok(self.names.read().unwrap().get(bucket).cloned())
+    }
+
+    async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<ObjectInfo>, SourceError> {
+        Ok(self.object(ap, key).map(|o| info(key, &o)))
+    }
+
+    async fn get(
+        &self,
+        ap: &AccessPoint,
+        key: &str,
+        range: Option<Range<u64>>,
+    ) -> Result<Option<(ObjectInfo, ByteStream)>, SourceError> {
+        let Some(o) = self.object(ap, key) else {
+            return Ok(None);
+        };
+        assert!(!o.archived, "get called for an archived object");
+        let range = range.unwrap_or(0..o.data.len() as u64);
+        let data = o.data.slice(range.start as usize..range.end as usize);
+        let chunks: Vec<std::io::Result<Bytes>> = (0..data.len())
+            .step_by(CHUNK)
+            .map(|at| Ok(data.slice(at..(at + CHUNK).min(data.len()))))
+            .collect();
+        Ok(Some((info(key, &o), futures::stream::iter(chunks).boxed())))
+    }
+
+    async fn list(
+        &self,
+        ap: &AccessPoint,
+        prefix: &str,
+        start_after: Option<&str>,
+        max: usize,
+    ) -> Result<Vec<ObjectInfo>, SourceError> {
+        let objects = self.objects.read().unwrap();
+        Ok(objects
+            .iter()
+            .filter(|((handle, key), _)| {
+                *handle == ap.handle
+                    && key.starts_with(prefix)
+                    && start_after.is_none_or(|after| key.as_str() > after)
+            })
+            .take(max)
+            .map(|((_, key), o)| info(key, o))
+            .collect())
+    }
+
+    async fn tags(
+        &self,
+        ap: &AccessPoint,
+        key: &str,
+    ) -> Result<Option<BTreeMap<String, String>>, SourceError> {
+        Ok(self.object(ap, key).map(|o| o.tags))
+    }
+
+    async fn secret_for(&self, access_key_id: &str) -> Result<Option<KeySecret>, SourceError> {
+        Ok(self.keys.read().unwrap().get(access_key_id).cloned())
+    }
+
+    async fn authorize(
+        &self,
+        ap: &AccessPoint,
+        principal: &Principal,
+        _action: Action,
+        _resource: &str,
+    ) -> Result<bool, SourceError> {
+        Ok(principal.account == ap.owner_account)
+    }
+}
