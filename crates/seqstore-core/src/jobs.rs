@@ -277,7 +277,7 @@ async fn run_item(
 enum ItemDone {
     Reference(Box<StoredReference>),
     /// A read set with the tags to record (an upload's tags were recorded at completion).
-    ReadSet(ReadSetRecord, BTreeMap<String, String>),
+    ReadSet(Box<(ReadSetRecord, BTreeMap<String, String>)>),
 }
 
 impl Service {
@@ -294,11 +294,11 @@ impl Service {
             READ_SET_INGEST => self
                 .ingest_upload(job, item)
                 .await
-                .map(|r| ItemDone::ReadSet(r, BTreeMap::new())),
+                .map(|r| ItemDone::ReadSet(Box::new((r, BTreeMap::new())))),
             READ_SET_IMPORT => self
                 .import_read_set_source(job, item)
                 .await
-                .map(|(r, tags)| ItemDone::ReadSet(r, tags)),
+                .map(|done| ItemDone::ReadSet(Box::new(done))),
             other => Err(ItemError::Internal(format!("unknown job kind {other}"))),
         }
     }
@@ -327,7 +327,8 @@ impl Service {
                     other => other,
                 }
             }
-            ItemDone::ReadSet(read_set, tags) => {
+            ItemDone::ReadSet(done) => {
+                let (read_set, tags) = *done;
                 self.catalog
                     .finish_read_set_item(&job.id, item.index, owner, &read_set, &tags)
                     .await?;

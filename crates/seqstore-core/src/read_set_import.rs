@@ -121,7 +121,6 @@ impl Service {
                 account_id,
                 READ_SET_IMPORT,
                 store_id,
-                "ListReadSetImportJobs",
                 filter,
                 input.next_token.as_deref(),
                 input.max_results,

@@ -111,7 +111,6 @@ impl Service {
                 account_id,
                 REFERENCE_IMPORT,
                 store_id,
-                "ListReferenceImportJobs",
                 filter,
                 input.next_token.as_deref(),
                 input.max_results,

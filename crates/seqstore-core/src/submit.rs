@@ -110,21 +110,16 @@ impl Service {
         account_id: &str,
         kind: &str,
         store_id: &str,
-        operation: &str,
         filter: JobFilter,
         next_token: Option<&str>,
         max_results: Option<i32>,
     ) -> Result<(Vec<JobRecord>, Option<String>)> {
-        paging::page(
-            operation,
-            next_token,
-            max_results,
-            |after, limit| async move {
-                self.catalog
-                    .list_jobs(account_id, kind, store_id, &filter, after.as_ref(), limit)
-                    .await
-            },
-        )
+        // The kind names the list: a token from one job list is refused by the others.
+        paging::page(kind, next_token, max_results, |after, limit| async move {
+            self.catalog
+                .list_jobs(account_id, kind, store_id, &filter, after.as_ref(), limit)
+                .await
+        })
         .await
     }
 }

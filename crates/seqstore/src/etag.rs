@@ -65,14 +65,14 @@ pub fn run(
             .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
         })
         .collect::<anyhow::Result<Vec<SourceSummary>>>()?;
-    if let [one, two] = summaries.as_slice() {
-        if one.read_count != two.read_count {
-            bail!(
-                "paired FASTQ: the first file has {} reads, the second {}",
-                one.read_count,
-                two.read_count
-            );
-        }
+    if let [one, two] = summaries.as_slice()
+        && one.read_count != two.read_count
+    {
+        bail!(
+            "paired FASTQ: the first file has {} reads, the second {}",
+            one.read_count,
+            two.read_count
+        );
     }
     let alignment = if matches!(kind, SourceKind::Bam | SourceKind::Cram) {
         "ALIGNED"
