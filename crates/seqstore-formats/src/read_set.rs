@@ -107,13 +107,8 @@ pub fn ingest(
             let reference = options.reference.ok_or_else(|| {
                 IngestError("CRAM needs the linked reference to be decoded".into())
             })?;
-            let family = match options.family {
-                EtagFamily::Md5up => crate::cram::EtagFamily::Md5up,
-                EtagFamily::Sha256up => crate::cram::EtagFamily::Sha256up,
-                EtagFamily::Sha512up => crate::cram::EtagFamily::Sha512up,
-            };
             let opts = CramOptions {
-                family,
+                family: options.family,
                 provenance: options.provenance.clone(),
             };
             let s = ingest_cram(input, output, reference, &opts).map_err(|e| fail(&e))?;
