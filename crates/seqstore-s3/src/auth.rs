@@ -1,7 +1,8 @@
 //! Authentication (s3s verifies SigV4 with secrets from the source) and the coarse access
 //! check: signed requests only, read operations only.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use s3s::access::{S3Access, S3AccessContext};
@@ -21,14 +22,40 @@ const READ_OPERATIONS: &[&str] = &[
     "HeadBucket",
 ];
 
+/// The account of every access key whose secret was looked up, so that the access check after
+/// the signature check needs no second lookup. Only keys the source knows get in, and a key's
+/// account never changes, so the map stays small and never goes stale.
+#[derive(Default)]
+pub(crate) struct KeyAccounts(Mutex<HashMap<String, String>>);
+
+impl KeyAccounts {
+    fn remember(&self, access_key_id: &str, account: &str) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(access_key_id).is_none_or(|a| a != account) {
+            map.insert(access_key_id.to_owned(), account.to_owned());
+        }
+    }
+
+    fn account(&self, access_key_id: &str) -> Option<String> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(access_key_id).cloned()
+    }
+}
+
 /// Looks secrets up for s3s' signature checks (SigV4 header, `UNSIGNED-PAYLOAD`, presigned).
-pub(crate) struct SourceAuth(pub(crate) Arc<dyn ObjectSource>);
+pub(crate) struct SourceAuth {
+    pub(crate) source: Arc<dyn ObjectSource>,
+    pub(crate) accounts: Arc<KeyAccounts>,
+}
 
 #[async_trait]
 impl S3Auth for SourceAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        match self.0.secret_for(access_key).await {
-            Ok(Some(key)) => Ok(SecretKey::from(key.secret_access_key)),
+        match self.source.secret_for(access_key).await {
+            Ok(Some(key)) => {
+                self.accounts.remember(access_key, &key.account);
+                Ok(SecretKey::from(key.secret_access_key))
+            }
             Ok(None) => Err(S3Error::with_message(
                 S3ErrorCode::InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records.",
@@ -41,7 +68,10 @@ impl S3Auth for SourceAuth {
 /// Runs after the signature is verified and the operation is known, before any body is read:
 /// refuses anonymous requests and writes, and records the signer's [`Principal`] in the
 /// request extensions for the handlers' policy decision.
-pub(crate) struct ReadOnlyAccess(pub(crate) Arc<dyn ObjectSource>);
+pub(crate) struct ReadOnlyAccess {
+    pub(crate) source: Arc<dyn ObjectSource>,
+    pub(crate) accounts: Arc<KeyAccounts>,
+}
 
 #[async_trait]
 impl S3Access for ReadOnlyAccess {
@@ -56,16 +86,36 @@ impl S3Access for ReadOnlyAccess {
             return Err(error::read_only());
         }
         let access_key_id = credentials.access_key.clone();
-        let key = self
-            .0
-            .secret_for(&access_key_id)
-            .await
-            .map_err(error::from_source)?
-            .ok_or_else(error::access_denied)?;
+        let account = match self.accounts.account(&access_key_id) {
+            Some(account) => account,
+            None => {
+                self.source
+                    .secret_for(&access_key_id)
+                    .await
+                    .map_err(error::from_source)?
+                    .ok_or_else(error::access_denied)?
+                    .account
+            }
+        };
         cx.extensions_mut().insert(Principal {
             access_key_id,
-            account: key.account,
+            account,
         });
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_accounts_remember_the_latest_account() {
+        let accounts = KeyAccounts::default();
+        assert_eq!(accounts.account("AKID"), None);
+        accounts.remember("AKID", "111122223333");
+        assert_eq!(accounts.account("AKID").as_deref(), Some("111122223333"));
+        accounts.remember("AKID", "444455556666");
+        assert_eq!(accounts.account("AKID").as_deref(), Some("444455556666"));
     }
 }

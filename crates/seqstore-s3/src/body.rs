@@ -19,6 +19,8 @@ pub(crate) struct ExactBody {
     inner: SyncWrapper<ByteStream>,
     remaining: u64,
     key: String,
+    /// The request's span: the body is polled after the handler returned, outside it.
+    span: tracing::Span,
 }
 
 impl ExactBody {
@@ -27,6 +29,7 @@ impl ExactBody {
             inner: SyncWrapper::new(inner),
             remaining: length,
             key: key.to_owned(),
+            span: tracing::Span::current(),
         }
     }
 }
@@ -43,6 +46,7 @@ impl Stream for ExactBody {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = self.get_mut();
+        let _span = this.span.enter();
         loop {
             if this.remaining == 0 {
                 return Poll::Ready(None);

@@ -18,6 +18,7 @@
 mod auth;
 mod body;
 mod conditions;
+mod endpoint;
 mod error;
 mod handlers;
 mod host;
@@ -27,8 +28,7 @@ mod source;
 
 use std::sync::Arc;
 
-pub use s3s::service::S3Service;
-
+pub use crate::endpoint::S3Endpoint;
 pub use crate::server::serve;
 pub use crate::source::{
     AccessPoint, Action, BoxError, ByteStream, KeySecret, ObjectInfo, ObjectSource, Principal,
@@ -73,12 +73,12 @@ pub enum OptionsError {
     Region(String),
 }
 
-/// The S3 endpoint as a hyper/tower service: authentication against
-/// [`ObjectSource::secret_for`], then the read operations over `source`.
+/// The S3 endpoint as a hyper service: authentication against [`ObjectSource::secret_for`],
+/// then the read operations over `source`.
 pub fn s3_service(
     source: Arc<dyn ObjectSource>,
     options: &ServiceOptions,
-) -> Result<S3Service, OptionsError> {
+) -> Result<S3Endpoint, OptionsError> {
     let region_ok = !options.region.is_empty()
         && options
             .region
@@ -91,16 +91,20 @@ pub fn s3_service(
         source: Arc::clone(&source),
         region: options.region.clone(),
     };
+    let accounts = Arc::new(auth::KeyAccounts::default());
     let mut builder = s3s::service::S3ServiceBuilder::new(handlers);
-    builder.set_auth(auth::SourceAuth(Arc::clone(&source)));
-    builder.set_access(auth::ReadOnlyAccess(source));
+    builder.set_auth(auth::SourceAuth {
+        source: Arc::clone(&source),
+        accounts: Arc::clone(&accounts),
+    });
+    builder.set_access(auth::ReadOnlyAccess { source, accounts });
     builder.set_validation(BucketNames);
     if let Some(domain) = &options.base_domain {
         let host = host::BaseDomain::new(domain)
             .ok_or_else(|| OptionsError::BaseDomain(domain.clone()))?;
         builder.set_host(host);
     }
-    Ok(builder.build())
+    Ok(S3Endpoint::new(builder.build()))
 }
 
 /// S3 bucket names, plus the `arn:…:accesspoint` head of a path-style access point ARN.

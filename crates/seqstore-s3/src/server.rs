@@ -5,8 +5,9 @@ use std::time::Duration;
 
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
-use s3s::service::S3Service;
 use tokio::net::TcpListener;
+
+use crate::S3Endpoint;
 
 /// How long shutdown waits for requests in flight (a long download is cut off after this).
 const DRAIN: Duration = Duration::from_secs(10);
@@ -18,7 +19,7 @@ const DRAIN: Duration = Duration::from_secs(10);
 /// the bytes it wants) and are logged at debug level only.
 pub async fn serve(
     listener: TcpListener,
-    service: S3Service,
+    service: S3Endpoint,
     shutdown: impl Future<Output = ()> + Send,
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();

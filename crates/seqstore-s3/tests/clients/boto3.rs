@@ -17,10 +17,16 @@ fn have_boto3() -> bool {
 /// Runs the named cases of `s3_clients.py` against a fresh server; returns the server so that
 /// a test can look at its logs.
 fn cases(names: &[&str]) -> Option<TestServer> {
+    cases_with(names, |_| {})
+}
+
+/// [`cases`] with extra objects.
+fn cases_with(names: &[&str], extra: impl FnOnce(&mut Fixture)) -> Option<TestServer> {
     if !have_boto3() {
         return None;
     }
-    let fixture = Fixture::new();
+    let mut fixture = Fixture::new();
+    extra(&mut fixture);
     let options = ServiceOptions::new(REGION).with_base_domain(BASE_DOMAIN);
     let server = TestServer::start(fixture.source.clone(), options);
     let manifest = fixture.manifest(&server.endpoint(), server.port);
@@ -108,5 +114,28 @@ fn clients_hanging_up_mid_body_are_not_errors() {
     assert!(
         !logs.contains("WARN") && !logs.contains("ERROR"),
         "warnings or errors logged:\n{logs}"
+    );
+}
+
+#[test]
+fn raw_http_details() {
+    cases(&["raw_http"]);
+}
+
+#[test]
+fn a_source_failing_mid_body_aborts_the_response() {
+    let Some(server) = cases_with(&["broken_stream"], |f| {
+        f.add_broken("readSet/1000000007/broken.bin", 300_000, 100_000);
+    }) else {
+        return;
+    };
+    let logs = server.stop();
+    assert!(
+        logs.contains("WARN") && logs.contains("object stream failed mid-body"),
+        "no warning logged:\n{logs}"
+    );
+    assert!(
+        logs.contains("request_id="),
+        "warning without request id:\n{logs}"
     );
 }

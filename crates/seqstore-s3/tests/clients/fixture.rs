@@ -130,9 +130,19 @@ impl Fixture {
             last_modified: Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).unwrap(),
             archived,
             tags,
+            fail_after: None,
         };
         self.source.put(HANDLE, &key, object.clone());
         self.objects.insert(key, object);
+    }
+
+    /// An object whose stream fails after `fail_after` of its `size` bytes.
+    pub fn add_broken(&mut self, name: &str, size: usize, fail_after: usize) {
+        self.add(name, pattern(size), false, BTreeMap::new());
+        let key = Self::key(name);
+        let object = self.objects.get_mut(&key).unwrap();
+        object.fail_after = Some(fail_after);
+        self.source.put(HANDLE, &key, object.clone());
     }
 
     pub fn key(name: &str) -> String {

@@ -23,6 +23,8 @@ pub struct Object {
     pub last_modified: DateTime<Utc>,
     pub archived: bool,
     pub tags: BTreeMap<String, String>,
+    /// The stream fails with an I/O error after this many bytes (a disk dying mid-read).
+    pub fail_after: Option<usize>,
 }
 
 #[derive(Default)]
@@ -119,10 +121,14 @@ impl ObjectSource for MemorySource {
         assert!(!o.archived, "get called for an archived object");
         let range = range.unwrap_or(0..o.data.len() as u64);
         let data = o.data.slice(range.start as usize..range.end as usize);
-        let chunks: Vec<std::io::Result<Bytes>> = (0..data.len())
+        let mut chunks: Vec<std::io::Result<Bytes>> = (0..data.len())
             .step_by(CHUNK)
             .map(|at| Ok(data.slice(at..(at + CHUNK).min(data.len()))))
             .collect();
+        if let Some(limit) = o.fail_after {
+            chunks.truncate(limit.div_ceil(CHUNK));
+            chunks.push(Err(std::io::Error::other("blob read failed")));
+        }
         Ok(Some((info(key, &o), futures::stream::iter(chunks).boxed())))
     }
 

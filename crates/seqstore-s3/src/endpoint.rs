@@ -1,0 +1,85 @@
+//! The hyper service the listener runs: s3s' service plus a request id on every answer and a
+//! span that ties the request's log lines together.
+
+use std::time::Instant;
+
+use futures::future::BoxFuture;
+use hyper::body::Incoming;
+use hyper::header::HeaderValue;
+use s3s::service::S3Service;
+use s3s::{HttpError, HttpResponse};
+use tracing::Instrument as _;
+
+/// The S3 endpoint, ready for [`crate::serve`] (or any hyper 1 connection).
+#[derive(Debug, Clone)]
+pub struct S3Endpoint {
+    inner: S3Service,
+}
+
+impl S3Endpoint {
+    pub(crate) fn new(inner: S3Service) -> Self {
+        Self { inner }
+    }
+
+    /// The underlying s3s service, for embedding in another tower/hyper stack.
+    pub fn s3s_service(&self) -> &S3Service {
+        &self.inner
+    }
+}
+
+/// 16 uppercase hex digits, like S3's `x-amz-request-id`.
+fn request_id() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    id[..16].to_ascii_uppercase()
+}
+
+impl hyper::service::Service<hyper::Request<Incoming>> for S3Endpoint {
+    type Response = HttpResponse;
+    type Error = HttpError;
+    type Future = BoxFuture<'static, Result<HttpResponse, HttpError>>;
+
+    fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
+        let inner = self.inner.clone();
+        let request_id = request_id();
+        let span = tracing::info_span!("s3", request_id = %request_id);
+        let method = req.method().clone();
+        let path = req.uri().path().to_owned();
+        Box::pin(
+            async move {
+                let started = Instant::now();
+                let mut result = hyper::service::Service::call(&inner, req).await;
+                let elapsed_ms = started.elapsed().as_millis();
+                match &mut result {
+                    Ok(response) => {
+                        if let Ok(value) = HeaderValue::try_from(request_id) {
+                            response.headers_mut().insert("x-amz-request-id", value);
+                        }
+                        let status = response.status().as_u16();
+                        tracing::debug!(%method, path, status, elapsed_ms, "s3 request");
+                    }
+                    Err(err) => {
+                        tracing::error!(%method, path, error = ?err, elapsed_ms, "s3 request failed");
+                    }
+                }
+                result
+            }
+            .instrument(span),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_look_like_s3_ones() {
+        let a = request_id();
+        assert_eq!(a.len(), 16);
+        assert!(
+            a.bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        );
+        assert_ne!(a, request_id());
+    }
+}
