@@ -45,7 +45,10 @@ pub trait ObjectSource: Send + Sync + 'static {
     ) -> Result<Option<(ObjectInfo, ByteStream)>, SourceError>;
 
     /// Up to `max` objects whose keys start with `prefix` and sort strictly after
-    /// `start_after` (when given), in ascending byte order of their keys.
+    /// `start_after` (when given), in ascending byte order of their keys (UTF-8 bytes, as S3
+    /// sorts: in SQL compare with a binary collation, e.g. `COLLATE "C"` on PostgreSQL).
+    /// `start_after` may be any string, including ones ending in `char::MAX` that skip past
+    /// everything under a prefix.
     ///
     /// Returning fewer than `max` means there are no more.
     async fn list(
