@@ -97,6 +97,16 @@ fn fastq_text_and_empty_files() {
         refuse(b"hello", BamKind::Unaligned),
         "not BGZF: the file starts with 'hello'"
     );
+    // gzip's header (no BGZF extra field) of a gzipped FASTQ declared as BAM.
+    let gzipped = [
+        0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0x4b, 0x4c, 0x4a, 6, 0, 0xc2, 0x41, 0x24, 0x35, 3, 0,
+        0, 0,
+    ];
+    let message = refuse(&gzipped, BamKind::Aligned);
+    assert!(
+        message.ends_with("plain gzip, not BGZF: is this FASTQ?"),
+        "{message}"
+    );
     assert_eq!(refuse(b"", BamKind::Aligned), "the file is empty");
     let mut gz = bgzf_block(b"@r1\nACGT\n+\nIIII\n");
     gz.extend(bgzf_block(b""));

@@ -259,7 +259,7 @@ fn guess(head: &[u8]) -> Option<&'static str> {
     } else if head.starts_with(b"BAM\x01") {
         Some("an uncompressed BAM? compress it with samtools view -b")
     } else if head.starts_with(&[0x1f, 0x8b]) {
-        Some("plain gzip, not BGZF: recompress with samtools view -b")
+        Some("plain gzip, not BGZF: is this FASTQ?")
     } else if head.starts_with(b"BZh") || head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
         Some("bzip2/zstd are not BGZF")
     } else {
