@@ -16,6 +16,10 @@ use tokio::sync::mpsc;
 /// Chunks in flight on each side of the blocking thread.
 const CHANNEL_DEPTH: usize = 8;
 
+/// Source bytes cross to the blocking thread in chunks of at least this size (blob and S3
+/// streams yield a few KiB at a time; a channel message each would dominate the cost).
+pub(crate) const INPUT_CHUNK: usize = 1 << 20;
+
 /// A source stream of bytes with the error that may interrupt it.
 pub(crate) type SourceStream = BoxStream<'static, Result<Bytes, ItemError>>;
 
@@ -44,8 +48,9 @@ impl Service {
         plan: &IngestPlan,
         read_set: &ReadSetRecord,
         file_name: &str,
-        mut source: SourceStream,
+        source: SourceStream,
     ) -> Result<StoredSource, ItemError> {
+        let mut source = coalesce(source, INPUT_CHUNK);
         let key = self.read_set_blob_key(read_set, file_name);
         let mut writer = self
             .blobs
@@ -227,6 +232,39 @@ impl Service {
     }
 }
 
+/// Regroups a stream into chunks of at least `target` bytes (the last may be shorter).
+pub(crate) fn coalesce(stream: SourceStream, target: usize) -> SourceStream {
+    futures::stream::unfold(
+        (stream, bytes::BytesMut::new(), false),
+        move |(mut s, mut buf, done)| async move {
+            if done {
+                return None;
+            }
+            loop {
+                match s.next().await {
+                    Some(Ok(chunk)) if buf.is_empty() && chunk.len() >= target => {
+                        return Some((Ok(chunk), (s, buf, false)));
+                    }
+                    Some(Ok(chunk)) => {
+                        buf.extend_from_slice(&chunk);
+                        if buf.len() >= target {
+                            let out = buf.split().freeze();
+                            return Some((Ok(out), (s, buf, false)));
+                        }
+                    }
+                    Some(Err(e)) => return Some((Err(e), (s, buf, true))),
+                    None if buf.is_empty() => return None,
+                    None => {
+                        let out = buf.split().freeze();
+                        return Some((Ok(out), (s, buf, true)));
+                    }
+                }
+            }
+        },
+    )
+    .boxed()
+}
+
 /// Stored file names (spec D.6): `<name>_source1.fastq.gz`, `<name>.bam`, `<name>.cram`;
 /// characters outside `[A-Za-z0-9._-]` become `_`.
 pub(crate) fn stored_name(read_set_name: &str, kind: SourceKind, source: u8) -> String {
@@ -256,6 +294,20 @@ pub(crate) fn stored_name(read_set_name: &str, kind: SourceKind, source: u8) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn coalescing_keeps_every_byte_in_order() {
+        let pieces: Vec<Result<Bytes, ItemError>> =
+            (0..100u8).map(|i| Ok(Bytes::from(vec![i; 7]))).collect();
+        let out: Vec<Bytes> = coalesce(futures::stream::iter(pieces).boxed(), 50)
+            .map(|c| c.unwrap())
+            .collect()
+            .await;
+        assert!(out[..out.len() - 1].iter().all(|c| c.len() >= 50));
+        let joined: Vec<u8> = out.concat();
+        let expected: Vec<u8> = (0..100u8).flat_map(|i| vec![i; 7]).collect();
+        assert_eq!(joined, expected);
+    }
 
     #[test]
     fn stored_names_are_safe_keys() {

@@ -2,6 +2,7 @@
 //! byte for byte while a blocking thread validates the FASTA, hashes it and builds the
 //! `.fai`; the reference becomes visible only when all of that succeeded.
 
+use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce};
 use crate::jobs::ItemError;
 use crate::references::index_name;
 use crate::{Service, time};
@@ -56,7 +57,11 @@ impl Service {
             .map_err(|e| ItemError::Internal(e.to_string()))?;
         let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
         let check = tokio::task::spawn_blocking(move || validate(rx));
-        let copied = copy(source.stream, &mut writer, tx).await;
+        let stream = source
+            .stream
+            .map(|c| c.map_err(ItemError::from_source))
+            .boxed();
+        let copied = copy(coalesce(stream, INPUT_CHUNK), &mut writer, tx).await;
         let checked = check
             .await
             .map_err(|e| ItemError::Internal(format!("validator panicked: {e}")))?;
@@ -127,12 +132,12 @@ impl Service {
 /// Copies the source to the blob writer and hands every chunk to the validator. A closed
 /// channel means the validator already refused the file: stop reading.
 async fn copy(
-    mut stream: futures::stream::BoxStream<'static, Result<Bytes, seqstore_blob::SourceError>>,
+    mut stream: SourceStream,
     writer: &mut seqstore_blob::BlobWriter,
     tx: mpsc::Sender<Bytes>,
 ) -> Result<(), ItemError> {
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(ItemError::from_source)?;
+        let chunk = chunk?;
         writer
             .write(&chunk)
             .await
