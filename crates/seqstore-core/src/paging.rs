@@ -35,6 +35,11 @@ pub(crate) fn decode(
     }
 }
 
+/// The page size asked for (`maxResults`, 1..100), or the default.
+pub(crate) fn limit(max_results: Option<i32>) -> u32 {
+    max_results.map_or(DEFAULT_PAGE, |n| n.clamp(1, 100) as u32)
+}
+
 /// A listed row's keyset position.
 pub(crate) trait Keyed {
     /// The cursor that resumes after this row.
@@ -53,7 +58,7 @@ where
     Fut: Future<Output = Result<Vec<T>, seqstore_catalog::CatalogError>>,
 {
     let after = decode(operation, next_token)?;
-    let limit = max_results.map_or(DEFAULT_PAGE, |n| n.clamp(1, 100) as u32) as usize;
+    let limit = limit(max_results) as usize;
     let mut rows = fetch(after, limit as u32 + 1).await?;
     if rows.len() <= limit {
         return Ok((rows, None));

@@ -222,7 +222,7 @@ impl Service {
         let f = input.filter.unwrap_or_default();
         let (after, limit) = (
             decode_part_token(input.next_token.as_deref())?,
-            paging_limit(input.max_results),
+            paging::limit(input.max_results),
         );
         let mut rows = self
             .catalog
@@ -496,10 +496,6 @@ fn checksum_matches(given: &str, stored_base64: &str) -> bool {
 
 fn decode_part_token(token: Option<&str>) -> Result<Option<i64>> {
     Ok(paging::decode("ListReadSetUploadParts", token)?.map(|c| c.created_at_ms))
-}
-
-fn paging_limit(max_results: Option<i32>) -> u32 {
-    max_results.map_or(100, |n| n.clamp(1, 100) as u32)
 }
 
 fn upload_not_found(id: &str) -> CoreError {
