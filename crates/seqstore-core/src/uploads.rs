@@ -237,15 +237,7 @@ impl Service {
             .await?;
         let next_token = (rows.len() > limit as usize).then(|| {
             rows.truncate(limit as usize);
-            rows.last().map(|p| {
-                paging::encode(
-                    "ListReadSetUploadParts",
-                    &ListCursor {
-                        created_at_ms: p.part_number,
-                        id: String::new(),
-                    },
-                )
-            })
+            rows.last().map(|p| encode_part_token(p.part_number))
         });
         let parts = rows
             .iter()
@@ -494,6 +486,16 @@ fn checksum_matches(given: &str, stored_base64: &str) -> bool {
     BASE64.decode(given).is_ok_and(|g| g == stored) || hex::decode(given).is_ok_and(|g| g == stored)
 }
 
+/// Parts page by part number: the cursor's position field carries the last number.
+fn encode_part_token(part_number: i64) -> String {
+    let cursor = ListCursor {
+        created_at_ms: part_number,
+        id: String::new(),
+    };
+    paging::encode("ListReadSetUploadParts", &cursor)
+}
+
+/// The part number a token from [`encode_part_token`] resumes after.
 fn decode_part_token(token: Option<&str>) -> Result<Option<i64>> {
     Ok(paging::decode("ListReadSetUploadParts", token)?.map(|c| c.created_at_ms))
 }
