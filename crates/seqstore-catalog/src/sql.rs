@@ -68,6 +68,18 @@ impl SqlCatalog {
     pub(crate) fn is_postgres(&self) -> bool {
         self.backend == "postgres"
     }
+
+    /// Begins a transaction that writes. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads first and writes later can be
+    /// refused at once with "database is locked" when another connection writes meanwhile,
+    /// while waiting for the lock honours the busy timeout.
+    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
+        Ok(if self.is_postgres() {
+            self.pool.begin().await?
+        } else {
+            self.pool.begin_with("BEGIN IMMEDIATE").await?
+        })
+    }
 }
 
 impl Catalog for SqlCatalog {

@@ -20,7 +20,7 @@ impl Jobs for SqlCatalog {
         items: &[JobItemRecord],
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
@@ -182,7 +182,7 @@ impl Jobs for SqlCatalog {
         status: &str,
         message: Option<&str>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
         let started = i64::from(status == "IN_PROGRESS");
         sqlx::query(
@@ -208,7 +208,7 @@ impl Jobs for SqlCatalog {
         r: &ReferenceRecord,
         tags: &BTreeMap<String, String>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
         sqlx::query(&format!(
             "INSERT INTO genome_references ({}) \
@@ -256,7 +256,7 @@ impl Jobs for SqlCatalog {
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
         upsert_read_set(&mut tx, read_set).await?;
         upsert_tags(

@@ -74,7 +74,7 @@ impl ReadSets for SqlCatalog {
         store_id: &str,
         id: &str,
     ) -> Result<ReadSetRecord> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(&format!(
             "SELECT {READ_SET_COLUMNS} FROM read_sets \
              WHERE account_id = $1 AND sequence_store_id = $2 AND id = $3 AND status <> 'DELETED'"

@@ -18,7 +18,7 @@ impl ReferenceStores for SqlCatalog {
         tags: &BTreeMap<String, String>,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
@@ -98,7 +98,7 @@ impl ReferenceStores for SqlCatalog {
     }
 
     async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let child = sqlx::query("SELECT id FROM genome_references WHERE account_id = $1 AND reference_store_id = $2 LIMIT 1")
             .bind(account_id)
             .bind(id)

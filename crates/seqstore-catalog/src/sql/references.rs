@@ -62,7 +62,7 @@ impl References for SqlCatalog {
         id: &str,
         arn: &str,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let user = sqlx::query(
             "SELECT id FROM read_sets WHERE reference_arn = $1 AND status <> 'DELETED' \
              UNION ALL SELECT id FROM uploads WHERE reference_arn = $1 AND status = 'IN_PROGRESS' LIMIT 1",

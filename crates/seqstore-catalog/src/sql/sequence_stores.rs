@@ -18,7 +18,7 @@ impl SequenceStores for SqlCatalog {
         tags: &BTreeMap<String, String>,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
@@ -101,7 +101,7 @@ impl SequenceStores for SqlCatalog {
         s: &SequenceStoreRecord,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
@@ -130,7 +130,7 @@ impl SequenceStores for SqlCatalog {
     }
 
     async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let child = sqlx::query(
             "SELECT id FROM read_sets WHERE account_id = $1 AND sequence_store_id = $2 \
              AND status <> 'DELETED' LIMIT 1",

@@ -29,7 +29,7 @@ impl Tags for SqlCatalog {
         tags: &BTreeMap<String, String>,
         max_tags: usize,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         upsert_tags(&mut tx, target, tags).await?;
         let count: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM tags \
@@ -49,7 +49,7 @@ impl Tags for SqlCatalog {
     }
 
     async fn delete_tags(&self, target: &TagTarget, keys: &[String]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for key in keys {
             sqlx::query(
                 "DELETE FROM tags WHERE account_id = $1 AND resource_kind = $2 \

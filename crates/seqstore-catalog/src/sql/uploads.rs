@@ -20,7 +20,7 @@ impl Uploads for SqlCatalog {
         u: &UploadRecord,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
@@ -91,7 +91,7 @@ impl Uploads for SqlCatalog {
     }
 
     async fn put_part(&self, p: &PartRecord) -> Result<Option<String>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         // Locks the upload row (PostgreSQL) / the database (SQLite) against a concurrent
         // Complete or Abort while the part is recorded.
         let live = sqlx::query(
@@ -180,7 +180,7 @@ impl Uploads for SqlCatalog {
         store_id: &str,
         id: &str,
     ) -> Result<Vec<PartRecord>> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE uploads SET status = 'ABORTED' \
              WHERE account_id = $1 AND sequence_store_id = $2 AND id = $3 AND status = 'IN_PROGRESS'",
@@ -218,7 +218,7 @@ impl Uploads for SqlCatalog {
         job: &JobRecord,
         items: &[JobItemRecord],
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE uploads SET status = 'COMPLETED', read_set_id = $1 WHERE id = $2 AND status = 'IN_PROGRESS'",
         )
