@@ -75,6 +75,17 @@ impl Service {
         }
     }
 
+    /// The ARN of a resource of `account_id` in this deployment's partition and region.
+    pub(crate) fn arn(&self, account_id: &str, resource: ArnResource) -> String {
+        Arn {
+            partition: self.settings.partition.clone(),
+            region: self.settings.region.clone(),
+            account_id: account_id.to_owned(),
+            resource,
+        }
+        .to_string()
+    }
+
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.settings

@@ -220,13 +220,10 @@ impl Service {
     }
 
     pub(crate) fn read_set_arn(&self, r: &ReadSetRecord) -> String {
-        Arn {
-            partition: self.settings.partition.clone(),
-            region: self.settings.region.clone(),
-            account_id: r.account_id.clone(),
-            resource: ArnResource::ReadSet(r.sequence_store_id.clone(), r.id.clone()),
-        }
-        .to_string()
+        self.arn(
+            &r.account_id,
+            ArnResource::ReadSet(r.sequence_store_id.clone(), r.id.clone()),
+        )
     }
 
     fn read_set_item(&self, r: &ReadSetRecord) -> Result<ReadSetListItem> {

@@ -6,7 +6,7 @@ use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::sequence_stores::{reshape, sse_config};
 use crate::tags::validate_tags;
-use crate::{Arn, ArnResource, CoreError, Service, s3_access, time};
+use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
@@ -142,15 +142,10 @@ impl Service {
     }
 
     fn reference_store_view(&self, r: &ReferenceStoreRecord) -> Result<GetReferenceStoreResponse> {
-        let arn = Arn {
-            partition: self.settings.partition.clone(),
-            region: self.settings.region.clone(),
-            account_id: r.account_id.clone(),
-            resource: ArnResource::ReferenceStore(r.id.clone()),
-        };
+        let arn = self.arn(&r.account_id, ArnResource::ReferenceStore(r.id.clone()));
         Ok(GetReferenceStoreResponse {
             id: r.id.clone(),
-            arn: arn.to_string(),
+            arn,
             name: Some(r.name.clone()),
             description: r.description.clone(),
             sse_config: sse_config(r.sse_type.as_deref(), r.sse_key_arn.clone())?,

@@ -6,7 +6,7 @@ use crate::paging::{self, Keyed};
 use crate::sequence_stores::{parse_enum, reshape};
 use crate::submit::{self, Submission};
 use crate::tags::validate_tags;
-use crate::{Arn, ArnResource, CoreError, Service, time};
+use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
 use seqstore_catalog::{
     CatalogError, JobFilter, JobItemRecord, JobRecord, ListCursor, ReferenceFilter,
@@ -265,13 +265,10 @@ impl Service {
     }
 
     fn reference_arn(&self, r: &ReferenceRecord) -> String {
-        Arn {
-            partition: self.settings.partition.clone(),
-            region: self.settings.region.clone(),
-            account_id: r.account_id.clone(),
-            resource: ArnResource::Reference(r.reference_store_id.clone(), r.id.clone()),
-        }
-        .to_string()
+        self.arn(
+            &r.account_id,
+            ArnResource::Reference(r.reference_store_id.clone(), r.id.clone()),
+        )
     }
 
     fn reference_item(&self, r: &ReferenceRecord) -> Result<ReferenceListItem> {

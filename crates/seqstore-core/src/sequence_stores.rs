@@ -5,7 +5,7 @@ use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
-use crate::{Arn, ArnResource, CoreError, Service, s3_access, time};
+use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_catalog::{CatalogError, SequenceStoreFilter, SequenceStoreRecord};
 use seqstore_model::{
     CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily, EncryptionType,
@@ -229,15 +229,10 @@ impl Service {
 
     /// The full wire view of a store; every sequence store answer is cut from it.
     fn sequence_store_view(&self, r: &SequenceStoreRecord) -> Result<GetSequenceStoreResponse> {
-        let arn = Arn {
-            partition: self.settings.partition.clone(),
-            region: self.settings.region.clone(),
-            account_id: r.account_id.clone(),
-            resource: ArnResource::SequenceStore(r.id.clone()),
-        };
+        let arn = self.arn(&r.account_id, ArnResource::SequenceStore(r.id.clone()));
         Ok(GetSequenceStoreResponse {
             id: r.id.clone(),
-            arn: arn.to_string(),
+            arn,
             name: Some(r.name.clone()),
             description: r.description.clone(),
             sse_config: sse_config(r.sse_type.as_deref(), r.sse_key_arn.clone())?,
