@@ -46,6 +46,8 @@ impl ApiError {
             CoreError::RangeNotSatisfiable(m) => {
                 Self::shape(ErrorShape::RangeNotSatisfiableException, m)
             }
+            // Modeled as retryable (botocore retries ThrottlingException).
+            CoreError::Unavailable(m) => Self::shape(ErrorShape::ThrottlingException, m),
             e @ (CoreError::Catalog(_) | CoreError::Internal(_)) => Self::internal(request_id, &e),
         }
     }

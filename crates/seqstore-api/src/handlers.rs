@@ -81,6 +81,44 @@ impl OmicsStorage for Handlers {
         Ok(model::DeleteSequenceStoreResponse {})
     }
 
+    async fn put_s3_access_policy(
+        &self,
+        ctx: &RequestContext,
+        input: model::PutS3AccessPolicyRequest,
+    ) -> Result<model::PutS3AccessPolicyResponse, ApiError> {
+        self.service
+            .put_s3_access_policy(
+                &ctx.account_id,
+                &input.s3_access_point_arn,
+                &input.s3_access_policy,
+            )
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_s3_access_policy(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetS3AccessPolicyRequest,
+    ) -> Result<model::GetS3AccessPolicyResponse, ApiError> {
+        self.service
+            .get_s3_access_policy(&ctx.account_id, &input.s3_access_point_arn)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn delete_s3_access_policy(
+        &self,
+        ctx: &RequestContext,
+        input: model::DeleteS3AccessPolicyRequest,
+    ) -> Result<model::DeleteS3AccessPolicyResponse, ApiError> {
+        self.service
+            .delete_s3_access_policy(&ctx.account_id, &input.s3_access_point_arn)
+            .await
+            .map_err(wire(ctx))?;
+        Ok(model::DeleteS3AccessPolicyResponse {})
+    }
+
     async fn create_reference_store(
         &self,
         ctx: &RequestContext,

@@ -1,10 +1,10 @@
 //! The catalog traits: what the domain needs to keep durably, one trait per concern.
 
 use crate::{
-    AccessKeyRecord, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor,
-    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
-    ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceStoreFilter, SequenceStoreRecord,
-    TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, FileEtags, IdempotencyRecord, JobFilter, JobItemRecord,
+    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
+    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceStoreFilter,
+    SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
 };
 use async_trait::async_trait;
 use std::collections::BTreeMap;
@@ -21,6 +21,7 @@ pub trait Catalog:
     + Uploads
     + Tags
     + Jobs
+    + S3Access
     + Send
     + Sync
     + std::fmt::Debug
@@ -348,4 +349,61 @@ pub trait Jobs {
         message: Option<&str>,
         completed_at_ms: i64,
     ) -> Result<()>;
+}
+
+/// What the S3 endpoint reads: stores by access point alias, their access point policies,
+/// and the objects of a store in key order.
+#[async_trait]
+pub trait S3Access {
+    /// The sequence or reference store whose access point has this alias.
+    async fn store_by_alias(&self, alias: &str) -> Result<Option<StoreRef>>;
+    /// The access point policy of a store; `None` when the store does not exist.
+    async fn access_policy(
+        &self,
+        kind: StoreKind,
+        account_id: &str,
+        store_id: &str,
+    ) -> Result<Option<AccessPolicy>>;
+    /// Replaces the access point policy of a store ([`AccessPolicy::Default`] is not
+    /// storable: it is the state of a store nobody set a policy on).
+    /// [`crate::CatalogError::NotFound`] when the store does not exist.
+    async fn set_access_policy(
+        &self,
+        kind: StoreKind,
+        account_id: &str,
+        store_id: &str,
+        policy: &AccessPolicy,
+    ) -> Result<()>;
+    /// Up to `limit` read sets of a store in ACTIVE, ARCHIVED or ACTIVATING status with ids
+    /// greater than or equal to `from_id`, in ascending id order.
+    async fn readable_read_sets(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        from_id: &str,
+        limit: u32,
+    ) -> Result<Vec<ReadSetRecord>>;
+    /// Up to `limit` ACTIVE references of a store with ids greater than or equal to
+    /// `from_id`, in ascending id order.
+    async fn readable_references(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        from_id: &str,
+        limit: u32,
+    ) -> Result<Vec<ReferenceRecord>>;
+    /// Records the S3 ETags of files stored before they were written with them.
+    async fn set_read_set_etags(&self, read_set_id: &str, etags: &FileEtags) -> Result<()>;
+    /// Records the S3 ETags of a reference's source and index.
+    async fn set_reference_etags(
+        &self,
+        reference_id: &str,
+        source: &str,
+        index: &str,
+    ) -> Result<()>;
+    /// Read sets and references (ACTIVE or archived) with a file that has no S3 ETag yet.
+    async fn files_missing_etags(
+        &self,
+        limit: u32,
+    ) -> Result<(Vec<ReadSetRecord>, Vec<ReferenceRecord>)>;
 }

@@ -12,22 +12,22 @@ mod records;
 mod sql;
 
 pub use catalog::{
-    AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, SequenceStores,
-    Tags, Uploads,
+    AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
+    SequenceStores, Tags, Uploads,
 };
 pub use error::CatalogError;
 pub use records::{
-    AccessKeyRecord, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor,
-    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
-    ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
-    SequenceStoreRecord, TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, FileEtags, IdempotencyRecord, JobFilter, JobItemRecord,
+    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
+    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
+    SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
 };
 pub use sql::SqlCatalog;
 
 /// The catalog traits, for method calls on `dyn Catalog`.
 pub mod prelude {
     pub use crate::catalog::{
-        AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References,
+        AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
         SequenceStores, Tags, Uploads,
     };
 }

@@ -11,6 +11,9 @@ pub struct AccessKeyRecord {
     pub secret_access_key: String,
     /// The 12-digit account the key acts as.
     pub account_id: String,
+    /// The IAM-style user the key belongs to (`arn:…:iam::<account>:user/<name>`); `None`
+    /// for the account's root principal.
+    pub user_name: Option<String>,
     /// Creation time, ms since the epoch.
     pub created_at_ms: i64,
 }
@@ -94,6 +97,10 @@ pub struct ReferenceRecord {
     pub source_size: i64,
     /// Size of the stored `.fai`, bytes.
     pub index_size: i64,
+    /// S3 ETag (MD5 hex) of the stored source, written with it.
+    pub source_s3_etag: Option<String>,
+    /// S3 ETag (MD5 hex) of the stored `.fai`.
+    pub index_s3_etag: Option<String>,
     /// The import job that created it.
     pub creation_job_id: Option<String>,
     /// Creation time, ms since the epoch.
@@ -232,10 +239,62 @@ pub struct ReadSetRecord {
     pub index_name: Option<String>,
     /// Its size.
     pub index_size: Option<i64>,
+    /// S3 ETags (MD5 hex) of the stored files, written with them.
+    pub s3_etags: FileEtags,
     /// Creation time, ms.
     pub created_at_ms: i64,
     /// Last update time, ms.
     pub updated_at_ms: i64,
+}
+
+/// S3 ETags (MD5 hex of the stored bytes) of a read set's files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileEtags {
+    /// Of `source1_name`.
+    pub source1: Option<String>,
+    /// Of `source2_name`.
+    pub source2: Option<String>,
+    /// Of `index_name`.
+    pub index: Option<String>,
+}
+
+/// The S3 access point policy of a store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AccessPolicy {
+    /// Never set: the default policy (the owner account reads).
+    Default,
+    /// Removed by DeleteS3AccessPolicy: no S3 access.
+    Removed {
+        /// When it was removed, ms.
+        updated_at_ms: i64,
+    },
+    /// Put by the user.
+    Document {
+        /// The policy JSON as submitted.
+        text: String,
+        /// When it was put, ms.
+        updated_at_ms: i64,
+    },
+}
+
+/// Which kind of store an access point belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// A sequence store.
+    Sequence,
+    /// A reference store.
+    Reference,
+}
+
+/// A store found by its access point alias.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreRef {
+    /// Its kind.
+    pub kind: StoreKind,
+    /// Owning account.
+    pub account_id: String,
+    /// Store id.
+    pub id: String,
 }
 
 /// Filter of ListReadSets; time bounds inclusive, ms.

@@ -8,6 +8,7 @@ mod read_sets;
 mod reference_stores;
 mod references;
 mod rows;
+mod s3_access;
 mod sequence_stores;
 mod tags;
 mod uploads;
@@ -92,12 +93,14 @@ impl Catalog for SqlCatalog {
 impl AccessKeys for SqlCatalog {
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
         sqlx::query(
-            "INSERT INTO access_keys (access_key_id, secret_access_key, account_id, created_at) \
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO access_keys \
+             (access_key_id, secret_access_key, account_id, user_name, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(&key.access_key_id)
         .bind(&key.secret_access_key)
         .bind(&key.account_id)
+        .bind(&key.user_name)
         .bind(key.created_at_ms)
         .execute(&self.pool)
         .await
@@ -107,7 +110,7 @@ impl AccessKeys for SqlCatalog {
 
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
         let row = sqlx::query(
-            "SELECT access_key_id, secret_access_key, account_id, created_at \
+            "SELECT access_key_id, secret_access_key, account_id, user_name, created_at \
              FROM access_keys WHERE access_key_id = $1",
         )
         .bind(access_key_id)
@@ -118,6 +121,7 @@ impl AccessKeys for SqlCatalog {
                 access_key_id: r.try_get("access_key_id")?,
                 secret_access_key: r.try_get("secret_access_key")?,
                 account_id: r.try_get("account_id")?,
+                user_name: r.try_get("user_name")?,
                 created_at_ms: r.try_get("created_at")?,
             })
         })

@@ -4,10 +4,10 @@
 
 use seqstore_catalog::prelude::*;
 use seqstore_catalog::{
-    AccessKeyRecord, CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease,
-    ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
-    ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
-    SequenceStoreRecord, SqlCatalog, TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, CatalogError, IdempotencyRecord, JobFilter, JobItemRecord,
+    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
+    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
+    SequenceStoreRecord, SqlCatalog, StoreKind, TagTarget, UploadRecord,
 };
 use std::collections::BTreeMap;
 
@@ -82,6 +82,7 @@ conformance!(
     completing_an_upload_creates_read_set_and_job_atomically,
     read_sets_filter_tombstone_and_block_deletions,
     finishing_a_read_set_item_writes_the_outcome,
+    s3_access_finds_stores_policies_and_objects_in_key_order,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -126,6 +127,7 @@ async fn access_keys_round_trip(c: &SqlCatalog) {
         access_key_id: "SSKEXAMPLE".into(),
         secret_access_key: "secret".into(),
         account_id: "111122223333".into(),
+        user_name: Some("alice".into()),
         created_at_ms: 5,
     };
     c.insert_access_key(&key).await.unwrap();
@@ -495,6 +497,8 @@ fn reference(store: &str, id: &str, name: &str, at: i64, job: &str) -> Reference
         source_file_name: format!("{name}.fa"),
         source_size: 100,
         index_size: 20,
+        source_s3_etag: Some(format!("etag-{name}")),
+        index_s3_etag: Some(format!("etag-{name}.fai")),
         creation_job_id: Some(job.into()),
         created_at_ms: at,
         updated_at_ms: at,
@@ -1270,4 +1274,95 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
             .await,
         Err(CatalogError::LeaseLost(_))
     ));
+}
+
+async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog) {
+    let a = "111122223333";
+    c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    c.create_reference_store(&reference_store(a, "R1", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    let found = c.store_by_alias("alias-S1-s3alias").await.unwrap().unwrap();
+    assert_eq!(
+        (found.kind, found.account_id.as_str(), found.id.as_str()),
+        (StoreKind::Sequence, a, "S1")
+    );
+    let found = c.store_by_alias("ref-R1-s3alias").await.unwrap().unwrap();
+    assert_eq!(
+        (found.kind, found.id.as_str()),
+        (StoreKind::Reference, "R1")
+    );
+    assert_eq!(c.store_by_alias("nope-s3alias").await.unwrap(), None);
+
+    // Policies: default until put, a document, then removed; wrong account sees no store.
+    let seq = StoreKind::Sequence;
+    assert_eq!(
+        c.access_policy(seq, a, "S1").await.unwrap(),
+        Some(AccessPolicy::Default)
+    );
+    assert_eq!(
+        c.access_policy(seq, "999999999999", "S1").await.unwrap(),
+        None
+    );
+    let doc = AccessPolicy::Document {
+        text: r#"{"Version":"2012-10-17"}"#.into(),
+        updated_at_ms: 7,
+    };
+    c.set_access_policy(seq, a, "S1", &doc).await.unwrap();
+    assert_eq!(c.access_policy(seq, a, "S1").await.unwrap(), Some(doc));
+    let removed = AccessPolicy::Removed { updated_at_ms: 8 };
+    c.set_access_policy(seq, a, "S1", &removed).await.unwrap();
+    assert_eq!(c.access_policy(seq, a, "S1").await.unwrap(), Some(removed));
+    assert!(matches!(
+        c.set_access_policy(StoreKind::Reference, a, "S1", &AccessPolicy::Default)
+            .await,
+        Err(CatalogError::NotFound(_))
+    ));
+
+    // Objects: readable read sets in id order (tombstones and failed uploads skipped).
+    let mut sets = vec![
+        read_set("0000000003", 1, "ACTIVE", None),
+        read_set("0000000001", 2, "ARCHIVED", None),
+        read_set("0000000002", 3, "UPLOAD_FAILED", None),
+        read_set("0000000004", 4, "ACTIVE", None),
+    ];
+    sets[0].source1_name = Some("x.bam".into());
+    sets[0].s3_etags.source1 = Some("e1".into());
+    import_read_sets(c, &sets).await;
+    let ids = |v: Vec<ReadSetRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(c.readable_read_sets(a, "S1", "", 10).await.unwrap()),
+        ["0000000001", "0000000003", "0000000004"]
+    );
+    assert_eq!(
+        ids(c
+            .readable_read_sets(a, "S1", "0000000003", 1)
+            .await
+            .unwrap()),
+        ["0000000003"]
+    );
+    assert!(
+        c.readable_read_sets("999999999999", "S1", "", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stored = c.read_set(a, "S1", "0000000003").await.unwrap().unwrap();
+    assert_eq!(stored.s3_etags.source1.as_deref(), Some("e1"));
+
+    // Backfill: files without ETags are found and their ETags recorded.
+    let (missing, _) = c.files_missing_etags(10).await.unwrap();
+    assert_eq!(ids(missing), ["0000000001", "0000000004"]);
+    let etags = seqstore_catalog::FileEtags {
+        source1: Some("m1".into()),
+        ..Default::default()
+    };
+    c.set_read_set_etags("0000000001", &etags).await.unwrap();
+    c.set_read_set_etags("0000000004", &etags).await.unwrap();
+    let (missing, _) = c.files_missing_etags(10).await.unwrap();
+    assert!(missing.is_empty());
+    let r = c.read_set(a, "S1", "0000000001").await.unwrap().unwrap();
+    assert_eq!(r.s3_etags, etags);
 }

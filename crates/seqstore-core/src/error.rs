@@ -23,6 +23,9 @@ pub enum CoreError {
     /// The operation exists in the model but not in this version.
     #[error("{0}")]
     NotSupported(String),
+    /// Not ready yet (e.g. a file's S3 ETag is still being backfilled): retry shortly.
+    #[error("{0}")]
+    Unavailable(String),
     /// The catalog failed unexpectedly.
     #[error("internal error")]
     Catalog(#[from] CatalogError),

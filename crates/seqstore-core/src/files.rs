@@ -106,6 +106,12 @@ fn parse_range(spec: &str, len: u64) -> Result<(u64, u64), CoreError> {
     Ok((a, b))
 }
 
+/// MD5 (lowercase hex) of a stored file's bytes: its S3 ETag.
+pub(crate) fn md5_hex(bytes: &[u8]) -> String {
+    use md5::{Digest, Md5};
+    hex::encode(Md5::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

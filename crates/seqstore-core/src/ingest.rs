@@ -7,6 +7,7 @@ use crate::jobs::ItemError;
 use crate::{Service, time};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
+use md5::{Digest, Md5};
 use seqstore_catalog::{ReadSetRecord, ReferenceRecord};
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::read_set::{IngestOptions, SourceKind, SourceSummary, ingest};
@@ -28,6 +29,8 @@ pub(crate) struct StoredSource {
     pub(crate) summary: SourceSummary,
     pub(crate) file_name: String,
     pub(crate) size: u64,
+    /// MD5 (hex) of the stored bytes: the file's S3 ETag.
+    pub(crate) md5: String,
 }
 
 /// Everything needed to ingest the sources of one read set.
@@ -84,16 +87,20 @@ impl Service {
             }
             Ok::<(), ItemError>(())
         };
+        // The stored file's MD5 (its S3 ETag) is taken here, on the async side, while the
+        // blocking thread goes on parsing.
         let drain = async {
             let mut size = 0u64;
+            let mut md5 = Md5::new();
             while let Some(chunk) = out_rx.recv().await {
                 size += chunk.len() as u64;
+                md5.update(&chunk);
                 writer
                     .write(&chunk)
                     .await
                     .map_err(|e| ItemError::Internal(e.to_string()))?;
             }
-            Ok::<u64, ItemError>(size)
+            Ok::<_, ItemError>((size, hex::encode(md5.finalize())))
         };
         let (fed, drained) = tokio::join!(feed, drain);
         let checked = worker
@@ -102,9 +109,9 @@ impl Service {
         let outcome = match (fed, drained, checked) {
             (Err(e), _, _) | (Ok(()), Err(e), _) => Err(e),
             (Ok(()), Ok(_), Err(e)) => Err(ItemError::Failed(e.to_string())),
-            (Ok(()), Ok(size), Ok(summary)) => Ok((size, summary)),
+            (Ok(()), Ok(stored), Ok(summary)) => Ok((stored, summary)),
         };
-        let (size, summary) = match outcome {
+        let ((size, md5), summary) = match outcome {
             Ok(done) => done,
             Err(e) => {
                 let _ = writer.abort().await;
@@ -119,6 +126,7 @@ impl Service {
             summary,
             file_name: file_name.to_owned(),
             size,
+            md5,
         })
     }
 

@@ -4,6 +4,7 @@
 mod arn;
 mod bridge;
 mod error;
+mod etag_backfill;
 mod files;
 mod idempotency;
 mod ids;
@@ -17,6 +18,8 @@ mod reference_import;
 mod reference_stores;
 mod references;
 mod s3_access;
+mod s3_objects;
+mod s3_policy;
 mod sequence_stores;
 mod submit;
 mod tags;
@@ -29,6 +32,8 @@ pub use error::CoreError;
 pub use files::{BlobRead, PART_SIZE};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, new_access_key};
+pub use s3_objects::{AccessPoint, S3Action, S3Caller, S3Key, S3Object};
+pub use seqstore_catalog::StoreKind;
 pub use uploads::MAX_PART_BYTES;
 
 use seqstore_blob::{BlobStore, Sources};

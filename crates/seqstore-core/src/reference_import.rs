@@ -89,6 +89,9 @@ impl Service {
             source_file_name: source.file_name,
             source_size: imported.size as i64,
             index_size: 0,
+            // Stored as imported, so the imported bytes' MD5 is the stored file's S3 ETag.
+            source_s3_etag: Some(imported.md5.clone()),
+            index_s3_etag: None,
             creation_job_id: Some(job.id.clone()),
             created_at_ms: now,
             updated_at_ms: now,
@@ -96,6 +99,7 @@ impl Service {
         let fai = imported.index.to_fai();
         let record = ReferenceRecord {
             index_size: fai.len() as i64,
+            index_s3_etag: Some(crate::files::md5_hex(fai.as_bytes())),
             ..record
         };
         self.blobs

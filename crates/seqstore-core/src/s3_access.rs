@@ -1,7 +1,146 @@
-//! S3 access points of sequence stores (spec D.2, D.10, E17).
+//! S3 access points of stores (spec D.2, D.10, E17) and their access policies:
+//! PutS3AccessPolicy, GetS3AccessPolicy, DeleteS3AccessPolicy (spec E30).
 
-use crate::Settings;
+use crate::error::Result;
+use crate::s3_objects::AccessPoint;
+use crate::s3_policy::{Policy, PolicyScope, default_policy};
+use crate::{CoreError, Service, Settings, time};
 use rand::Rng;
+use seqstore_catalog::{AccessPolicy, StoreKind};
+use seqstore_model::{GetS3AccessPolicyResponse, PutS3AccessPolicyResponse, StoreType};
+
+impl Service {
+    /// PutS3AccessPolicy: validates the policy against the store's access point and stores it.
+    pub async fn put_s3_access_policy(
+        &self,
+        account_id: &str,
+        access_point_arn: &str,
+        policy: &str,
+    ) -> Result<PutS3AccessPolicyResponse> {
+        let ap = self
+            .owned_access_point(account_id, access_point_arn)
+            .await?;
+        let prefix = ap.key_prefix();
+        Policy::parse(policy, &scope(&ap, &prefix, &self.settings.partition))
+            .map_err(|e| CoreError::Validation(format!("s3AccessPolicy: {e}")))?;
+        let stored = AccessPolicy::Document {
+            text: policy.to_owned(),
+            updated_at_ms: time::now_ms(),
+        };
+        self.catalog
+            .set_access_policy(ap.kind, &ap.account_id, &ap.store_id, &stored)
+            .await?;
+        Ok(PutS3AccessPolicyResponse {
+            s3_access_point_arn: Some(ap.arn.clone()),
+            store_id: Some(ap.store_id.clone()),
+            store_type: Some(store_type(ap.kind)),
+        })
+    }
+
+    /// GetS3AccessPolicy: the stored policy, or the default one of a store nobody set a
+    /// policy on; a deleted policy is not found.
+    pub async fn get_s3_access_policy(
+        &self,
+        account_id: &str,
+        access_point_arn: &str,
+    ) -> Result<GetS3AccessPolicyResponse> {
+        let ap = self
+            .owned_access_point(account_id, access_point_arn)
+            .await?;
+        let stored = self
+            .catalog
+            .access_policy(ap.kind, &ap.account_id, &ap.store_id)
+            .await?
+            .ok_or_else(|| unknown_access_point(access_point_arn))?;
+        let (text, updated_at_ms) = match stored {
+            AccessPolicy::Document {
+                text,
+                updated_at_ms,
+            } => (text, updated_at_ms),
+            AccessPolicy::Default => {
+                let prefix = ap.key_prefix();
+                let text = default_policy(&scope(&ap, &prefix, &self.settings.partition));
+                (text, self.store_creation_ms(&ap).await?)
+            }
+            AccessPolicy::Removed { .. } => {
+                return Err(CoreError::NotFound(format!(
+                    "access point {access_point_arn} has no S3 access policy (it was deleted)"
+                )));
+            }
+        };
+        Ok(GetS3AccessPolicyResponse {
+            s3_access_point_arn: Some(ap.arn.clone()),
+            store_id: Some(ap.store_id.clone()),
+            store_type: Some(store_type(ap.kind)),
+            update_time: Some(time::from_ms(updated_at_ms)),
+            s3_access_policy: text,
+        })
+    }
+
+    /// DeleteS3AccessPolicy: removes all S3 access to the store (idempotent).
+    pub async fn delete_s3_access_policy(
+        &self,
+        account_id: &str,
+        access_point_arn: &str,
+    ) -> Result<()> {
+        let ap = self
+            .owned_access_point(account_id, access_point_arn)
+            .await?;
+        let removed = AccessPolicy::Removed {
+            updated_at_ms: time::now_ms(),
+        };
+        Ok(self
+            .catalog
+            .set_access_policy(ap.kind, &ap.account_id, &ap.store_id, &removed)
+            .await?)
+    }
+
+    /// The access point of one of the caller's stores, by ARN.
+    async fn owned_access_point(&self, account_id: &str, arn: &str) -> Result<AccessPoint> {
+        let name = self
+            .access_point_name_of_arn(arn)
+            .ok_or_else(|| unknown_access_point(arn))?;
+        let store_id = name
+            .strip_prefix(account_id)
+            .and_then(|rest| rest.strip_prefix('-'))
+            .ok_or_else(|| unknown_access_point(arn))?;
+        self.store_of_access_point(account_id, store_id)
+            .await?
+            .ok_or_else(|| unknown_access_point(arn))
+    }
+
+    async fn store_creation_ms(&self, ap: &AccessPoint) -> Result<i64> {
+        let (a, id) = (&ap.account_id, &ap.store_id);
+        Ok(match ap.kind {
+            StoreKind::Sequence => self.sequence_store_record(a, id).await?.created_at_ms,
+            StoreKind::Reference => self.reference_store_record(a, id).await?.created_at_ms,
+        })
+    }
+}
+
+pub(crate) fn scope<'a>(
+    ap: &'a AccessPoint,
+    prefix: &'a str,
+    partition: &'a str,
+) -> PolicyScope<'a> {
+    PolicyScope {
+        access_point_arn: &ap.arn,
+        store_prefix: prefix,
+        partition,
+        owner_account: &ap.account_id,
+    }
+}
+
+fn store_type(kind: StoreKind) -> StoreType {
+    match kind {
+        StoreKind::Sequence => StoreType::SequenceStore,
+        StoreKind::Reference => StoreType::ReferenceStore,
+    }
+}
+
+fn unknown_access_point(arn: &str) -> CoreError {
+    CoreError::NotFound(format!("access point {arn} not found"))
+}
 
 /// The access point name: `<owner account>-<store id>`.
 pub(crate) fn access_point_name(account_id: &str, store_id: &str) -> String {

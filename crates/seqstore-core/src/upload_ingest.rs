@@ -204,6 +204,7 @@ impl Service {
                 .map_err(|e| ItemError::Internal(e.to_string()))?;
             read_set.index_name = Some(name);
             read_set.index_size = Some(index.len() as i64);
+            read_set.s3_etags.index = Some(crate::files::md5_hex(index));
         }
         read_set.status = "ACTIVE".into();
         read_set.status_message = None;
@@ -216,6 +217,8 @@ impl Service {
         read_set.source1_size = Some(first.size as i64);
         read_set.source2_name = stored.get(1).map(|s| s.file_name.clone());
         read_set.source2_size = stored.get(1).map(|s| s.size as i64);
+        read_set.s3_etags.source1 = Some(first.md5.clone());
+        read_set.s3_etags.source2 = stored.get(1).map(|s| s.md5.clone());
         read_set.updated_at_ms = time::now_ms();
         Ok(())
     }

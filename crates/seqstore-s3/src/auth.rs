@@ -22,21 +22,27 @@ const READ_OPERATIONS: &[&str] = &[
     "HeadBucket",
 ];
 
-/// The account of every access key whose secret was looked up, so that the access check after
-/// the signature check needs no second lookup. Only keys the source knows get in, and a key's
-/// account never changes, so the map stays small and never goes stale.
+/// The account and principal ARN of every access key whose secret was looked up, so that the
+/// access check after the signature check needs no second lookup. Only keys the source knows
+/// get in, and who a key acts as never changes, so the map stays small and never goes stale.
 #[derive(Default)]
-pub(crate) struct KeyAccounts(Mutex<HashMap<String, String>>);
+pub(crate) struct KeyAccounts(Mutex<HashMap<String, (String, String)>>);
 
 impl KeyAccounts {
-    fn remember(&self, access_key_id: &str, account: &str) {
+    fn remember(&self, access_key_id: &str, account: &str, arn: &str) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map.get(access_key_id).is_none_or(|a| a != account) {
-            map.insert(access_key_id.to_owned(), account.to_owned());
+        if map
+            .get(access_key_id)
+            .is_none_or(|(a, p)| a != account || p != arn)
+        {
+            map.insert(
+                access_key_id.to_owned(),
+                (account.to_owned(), arn.to_owned()),
+            );
         }
     }
 
-    fn account(&self, access_key_id: &str) -> Option<String> {
+    fn account(&self, access_key_id: &str) -> Option<(String, String)> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(access_key_id).cloned()
     }
@@ -53,7 +59,8 @@ impl S3Auth for SourceAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
         match self.source.secret_for(access_key).await {
             Ok(Some(key)) => {
-                self.accounts.remember(access_key, &key.account);
+                self.accounts
+                    .remember(access_key, &key.account, &key.principal_arn);
                 Ok(SecretKey::from(key.secret_access_key))
             }
             Ok(None) => Err(S3Error::with_message(
@@ -86,20 +93,22 @@ impl S3Access for ReadOnlyAccess {
             return Err(error::read_only());
         }
         let access_key_id = credentials.access_key.clone();
-        let account = match self.accounts.account(&access_key_id) {
-            Some(account) => account,
+        let (account, arn) = match self.accounts.account(&access_key_id) {
+            Some(known) => known,
             None => {
-                self.source
+                let key = self
+                    .source
                     .secret_for(&access_key_id)
                     .await
                     .map_err(error::from_source)?
-                    .ok_or_else(error::access_denied)?
-                    .account
+                    .ok_or_else(error::access_denied)?;
+                (key.account, key.principal_arn)
             }
         };
         cx.extensions_mut().insert(Principal {
             access_key_id,
             account,
+            arn,
         });
         Ok(())
     }
@@ -112,10 +121,17 @@ mod tests {
     #[test]
     fn key_accounts_remember_the_latest_account() {
         let accounts = KeyAccounts::default();
+        let known = |a: &str, p: &str| Some((a.to_owned(), p.to_owned()));
         assert_eq!(accounts.account("AKID"), None);
-        accounts.remember("AKID", "111122223333");
-        assert_eq!(accounts.account("AKID").as_deref(), Some("111122223333"));
-        accounts.remember("AKID", "444455556666");
-        assert_eq!(accounts.account("AKID").as_deref(), Some("444455556666"));
+        accounts.remember("AKID", "111122223333", "arn:aws:iam::111122223333:root");
+        assert_eq!(
+            accounts.account("AKID"),
+            known("111122223333", "arn:aws:iam::111122223333:root")
+        );
+        accounts.remember("AKID", "444455556666", "arn:aws:iam::444455556666:user/a");
+        assert_eq!(
+            accounts.account("AKID"),
+            known("444455556666", "arn:aws:iam::444455556666:user/a")
+        );
     }
 }

@@ -18,6 +18,7 @@
 mod auth;
 mod body;
 mod conditions;
+mod domain;
 mod endpoint;
 mod error;
 mod handlers;
@@ -28,6 +29,7 @@ mod source;
 
 use std::sync::Arc;
 
+pub use crate::domain::ServiceSource;
 pub use crate::endpoint::S3Endpoint;
 pub use crate::server::serve;
 pub use crate::source::{

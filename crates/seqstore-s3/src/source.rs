@@ -118,6 +118,8 @@ pub struct KeySecret {
     pub secret_access_key: String,
     /// The 12-digit account the key acts for.
     pub account: String,
+    /// The IAM-style principal the key acts as (`arn:aws:iam::<account>:root`, `…:user/<name>`).
+    pub principal_arn: String,
 }
 
 impl fmt::Debug for KeySecret {
@@ -125,6 +127,7 @@ impl fmt::Debug for KeySecret {
         f.debug_struct("KeySecret")
             .field("secret_access_key", &"<redacted>")
             .field("account", &self.account)
+            .field("principal_arn", &self.principal_arn)
             .finish()
     }
 }
@@ -136,6 +139,8 @@ pub struct Principal {
     pub access_key_id: String,
     /// The account of that key.
     pub account: String,
+    /// The principal ARN of that key.
+    pub arn: String,
 }
 
 /// The S3 actions an access point policy can grant on this endpoint.
@@ -198,6 +203,7 @@ mod tests {
         let k = KeySecret {
             secret_access_key: "wJalrXUtnFEMI".into(),
             account: "111122223333".into(),
+            principal_arn: "arn:aws:iam::111122223333:root".into(),
         };
         let text = format!("{k:?}");
         assert!(!text.contains("wJalrXUtnFEMI"), "{text}");

@@ -58,6 +58,10 @@ enum KeysCommand {
     Create {
         #[command(flatten)]
         common: Common,
+        /// Give the key its own principal, `arn:<partition>:iam::<account>:user/<NAME>`, that
+        /// S3 access policies can name; without it the key acts as the account root.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
     },
 }
 
@@ -140,10 +144,10 @@ impl Cli {
                 family,
             } => crate::etag::run(&files, kind, reference.as_deref(), &family),
             Command::Keys {
-                command: KeysCommand::Create { common },
+                command: KeysCommand::Create { common, user },
             } => {
                 let config = common.load(None, None)?;
-                crate::keys::create(&config).await
+                crate::keys::create(&config, user.as_deref()).await
             }
         }
     }

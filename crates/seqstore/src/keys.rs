@@ -6,8 +6,19 @@ use anyhow::Context;
 use seqstore_catalog::prelude::*;
 use seqstore_catalog::{AccessKeyRecord, SqlCatalog};
 
-/// Creates a key for `config.account_id` and prints it as `[seqstore-<account>]`.
-pub async fn create(config: &Config) -> anyhow::Result<()> {
+/// Creates a key for `config.account_id` (and `user`) and prints it as
+/// `[seqstore-<account>]` (`[seqstore-<account>-<user>]`).
+pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
+    if let Some(name) = user {
+        anyhow::ensure!(
+            !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
+            "--user {name:?}: use 1 to 64 of A-Z a-z 0-9 + = , . @ _ - (IAM user name rules)"
+        );
+    }
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("creating {}", config.data_dir.display()))?;
     let catalog = SqlCatalog::connect(&config.catalog_url())
@@ -19,6 +30,7 @@ pub async fn create(config: &Config) -> anyhow::Result<()> {
             access_key_id: id.clone(),
             secret_access_key: secret.clone(),
             account_id: config.account_id.clone(),
+            user_name: user.map(str::to_owned),
             created_at_ms: chrono::Utc::now().timestamp_millis(),
         })
         .await
@@ -26,7 +38,10 @@ pub async fn create(config: &Config) -> anyhow::Result<()> {
     print!(
         "{}",
         render_profile(
-            &format!("seqstore-{}", config.account_id),
+            &match user {
+                Some(name) => format!("seqstore-{}-{name}", config.account_id),
+                None => format!("seqstore-{}", config.account_id),
+            },
             &KeyPair { id, secret }
         )
     );

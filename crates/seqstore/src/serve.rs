@@ -59,12 +59,33 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;
+    let s3_listener = tokio::net::TcpListener::bind(config.s3_listen)
+        .await
+        .with_context(|| format!("binding the S3 endpoint {}", config.s3_listen))?;
+    let s3_options = seqstore_s3::ServiceOptions::new(&config.region);
+    let s3_endpoint = seqstore_s3::s3_service(
+        Arc::new(seqstore_s3::ServiceSource::new(service.clone())),
+        &s3_options,
+    )
+    .context("configuring the S3 endpoint")?;
     let endpoint = format!("http://{}", listener.local_addr()?);
-    print_banner(&config, &endpoint, backend, &source);
-    tracing::info!(endpoint, catalog = backend, "serving");
+    let s3_address = s3_listener.local_addr()?;
+    print_banner(&config, &endpoint, s3_address, backend, &source);
+    tracing::info!(endpoint, s3_endpoint = %s3_address, catalog = backend, "serving");
 
     let stop = CancellationToken::new();
     tokio::spawn(sweep_staging(blobs.clone(), stop.clone()));
+    let backfill = service.clone();
+    tokio::spawn(async move {
+        let n = backfill.backfill_s3_etags().await;
+        if n > 0 {
+            tracing::info!(files = n, "recorded S3 ETags of files stored without them");
+        }
+    });
+    let s3_stop = stop.clone();
+    let s3_server = tokio::spawn(seqstore_s3::serve(s3_listener, s3_endpoint, async move {
+        s3_stop.cancelled().await;
+    }));
     let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
     let app = router(AppState {
         service: Arc::new(service),
@@ -79,6 +100,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .context("serving")?;
     stop.cancel();
     runner.await.context("job engine")?.context("job engine")?;
+    s3_server
+        .await
+        .context("S3 endpoint")?
+        .context("S3 endpoint")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -148,6 +173,7 @@ async fn ensure_root_key(
                     access_key_id: root.id.clone(),
                     secret_access_key: root.secret.clone(),
                     account_id: account_id.to_owned(),
+                    user_name: None,
                     created_at_ms: chrono::Utc::now().timestamp_millis(),
                 })
                 .await?;
@@ -185,7 +211,13 @@ fn blob_config(config: &Config, data_dir: &std::path::Path) -> BlobConfig {
     }
 }
 
-fn print_banner(config: &Config, endpoint: &str, backend: &str, source: &Source) {
+fn print_banner(
+    config: &Config,
+    endpoint: &str,
+    s3_address: std::net::SocketAddr,
+    backend: &str,
+    source: &Source,
+) {
     println!(
         "seqstore {} — AWS HealthOmics storage API",
         env!("CARGO_PKG_VERSION")
@@ -194,13 +226,14 @@ fn print_banner(config: &Config, endpoint: &str, backend: &str, source: &Source)
         "  omics endpoint  {endpoint}  (region {}, account {})",
         config.region, config.account_id
     );
-    println!("  s3 endpoint     not served yet (S3 direct access comes in a later version)");
+    println!("  s3 endpoint     http://{s3_address}  (read-only; path-style ALIAS/KEY)");
     println!("  catalog         {backend}");
     println!();
     println!("Point boto3 and the AWS CLI at it:");
     println!("  export AWS_ENDPOINT_URL_OMICS={endpoint}");
     println!("  export AWS_DISABLE_HOST_PREFIX_INJECTION=true");
     println!("  export AWS_DEFAULT_REGION={}", config.region);
+    println!("  export AWS_ENDPOINT_URL_S3=http://{s3_address}");
     match source {
         Source::File(path) => {
             println!("  export AWS_SHARED_CREDENTIALS_FILE={}", path.display());
@@ -211,6 +244,11 @@ fn print_banner(config: &Config, endpoint: &str, backend: &str, source: &Source)
             println!("  export AWS_SECRET_ACCESS_KEY=\"$SEQSTORE_ROOT_SECRET_ACCESS_KEY\"");
         }
     }
+    println!();
+    println!("Read stored files in place (samtools/htslib; s3Access.s3Uri names the objects):");
+    println!("  export HTS_S3_HOST={s3_address}");
+    println!("  export HTS_S3_ADDRESS_STYLE=path");
+    println!("  samtools view s3+http://ALIAS/KEY");
 }
 
 fn warn_about_stray_env() {
@@ -242,7 +280,7 @@ fn warn_about_stray_env() {
 
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,s3s=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))

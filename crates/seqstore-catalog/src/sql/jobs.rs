@@ -212,7 +212,7 @@ impl Jobs for SqlCatalog {
         hold_lease(&mut tx, job_id, owner).await?;
         sqlx::query(&format!(
             "INSERT INTO genome_references ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             rows::REFERENCE_COLUMNS
         ))
         .bind(&r.id)
@@ -228,6 +228,8 @@ impl Jobs for SqlCatalog {
         .bind(&r.creation_job_id)
         .bind(r.created_at_ms)
         .bind(r.updated_at_ms)
+        .bind(&r.source_s3_etag)
+        .bind(&r.index_s3_etag)
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as(e, CatalogError::AlreadyExists("reference id")))?;

@@ -111,7 +111,7 @@ pub(crate) async fn upsert_read_set(
     tx: &mut Transaction<'_, Any>,
     r: &ReadSetRecord,
 ) -> Result<()> {
-    let placeholders: Vec<String> = (1..=27).map(|i| format!("${i}")).collect();
+    let placeholders: Vec<String> = (1..=30).map(|i| format!("${i}")).collect();
     let updates: Vec<String> = READ_SET_COLUMNS
         .split(',')
         .map(str::trim)
@@ -150,6 +150,9 @@ pub(crate) async fn upsert_read_set(
     .bind(r.index_size)
     .bind(r.created_at_ms)
     .bind(r.updated_at_ms)
+    .bind(&r.s3_etags.source1)
+    .bind(&r.s3_etags.source2)
+    .bind(&r.s3_etags.index)
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -1,8 +1,8 @@
 //! Row decoding and a small `$n` query builder for dynamic filters.
 
 use crate::{
-    CatalogError, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord, ReferenceRecord,
-    ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
+    CatalogError, FileEtags, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord,
+    ReferenceRecord, ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
 };
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -16,7 +16,8 @@ pub(crate) const REFERENCE_STORE_COLUMNS: &str =
     "id, account_id, name, description, sse_type, sse_key_arn, s3_access_point_alias, created_at";
 
 pub(crate) const REFERENCE_COLUMNS: &str = "id, account_id, reference_store_id, name, description, \
-     md5, status, source_file_name, source_size, index_size, creation_job_id, created_at, updated_at";
+     md5, status, source_file_name, source_size, index_size, creation_job_id, created_at, updated_at, \
+     source_s3_etag, index_s3_etag";
 
 pub(crate) const JOB_COLUMNS: &str = "id, account_id, kind, store_id, role_arn, status, \
      status_message, created_at, completed_at, attempts";
@@ -25,7 +26,7 @@ pub(crate) const READ_SET_COLUMNS: &str = "id, account_id, sequence_store_id, na
      subject_id, sample_id, generated_from, reference_arn, file_type, status, status_message, \
      creation_type, creation_job_id, etag_algorithm, etag_source1, etag_source2, total_read_count, \
      total_base_count, source1_name, source1_size, source2_name, source2_size, index_name, \
-     index_size, created_at, updated_at";
+     index_size, created_at, updated_at, source1_s3_etag, source2_s3_etag, index_s3_etag";
 
 pub(crate) const UPLOAD_COLUMNS: &str = "id, account_id, sequence_store_id, source_file_type, \
      subject_id, sample_id, generated_from, reference_arn, name, description, tags, status, \
@@ -88,6 +89,8 @@ pub(crate) fn reference(row: &AnyRow) -> Result<ReferenceRecord> {
         source_file_name: row.try_get("source_file_name")?,
         source_size: row.try_get("source_size")?,
         index_size: row.try_get("index_size")?,
+        source_s3_etag: row.try_get("source_s3_etag")?,
+        index_s3_etag: row.try_get("index_s3_etag")?,
         creation_job_id: row.try_get("creation_job_id")?,
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
@@ -121,6 +124,11 @@ pub(crate) fn read_set(row: &AnyRow) -> Result<ReadSetRecord> {
         source2_size: row.try_get("source2_size")?,
         index_name: row.try_get("index_name")?,
         index_size: row.try_get("index_size")?,
+        s3_etags: FileEtags {
+            source1: row.try_get("source1_s3_etag")?,
+            source2: row.try_get("source2_s3_etag")?,
+            index: row.try_get("index_s3_etag")?,
+        },
         created_at_ms: row.try_get("created_at")?,
         updated_at_ms: row.try_get("updated_at")?,
     })

@@ -69,6 +69,7 @@ impl MemorySource {
             KeySecret {
                 secret_access_key: secret.to_owned(),
                 account: account.to_owned(),
+                principal_arn: format!("arn:aws:iam::{account}:root"),
             },
         );
     }

@@ -1,0 +1,222 @@
+//! What the S3 endpoint reads: stores by alias, access point policies, objects in key order.
+
+use super::SqlCatalog;
+use super::rows::{self, READ_SET_COLUMNS, REFERENCE_COLUMNS};
+use crate::{
+    AccessPolicy, CatalogError, FileEtags, ReadSetRecord, ReferenceRecord, Result, S3Access,
+    StoreKind, StoreRef,
+};
+use async_trait::async_trait;
+use sqlx::Row;
+
+fn store_table(kind: StoreKind) -> &'static str {
+    match kind {
+        StoreKind::Sequence => "sequence_stores",
+        StoreKind::Reference => "reference_stores",
+    }
+}
+
+#[async_trait]
+impl S3Access for SqlCatalog {
+    async fn store_by_alias(&self, alias: &str) -> Result<Option<StoreRef>> {
+        let row = sqlx::query(
+            "SELECT 'S' AS kind, account_id, id FROM sequence_stores \
+             WHERE s3_access_point_alias = $1 AND status <> 'DELETING' \
+             UNION ALL \
+             SELECT 'R' AS kind, account_id, id FROM reference_stores \
+             WHERE s3_access_point_alias = $2",
+        )
+        .bind(alias)
+        .bind(alias)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| -> Result<_> {
+            let kind: String = r.try_get("kind")?;
+            Ok(StoreRef {
+                kind: if kind == "S" {
+                    StoreKind::Sequence
+                } else {
+                    StoreKind::Reference
+                },
+                account_id: r.try_get("account_id")?,
+                id: r.try_get("id")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn access_policy(
+        &self,
+        kind: StoreKind,
+        account_id: &str,
+        store_id: &str,
+    ) -> Result<Option<AccessPolicy>> {
+        let row = sqlx::query(&format!(
+            "SELECT s3_access_policy, s3_access_policy_updated_at FROM {} \
+             WHERE account_id = $1 AND id = $2",
+            store_table(kind)
+        ))
+        .bind(account_id)
+        .bind(store_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| -> Result<_> {
+            let text: Option<String> = r.try_get("s3_access_policy")?;
+            let at: Option<i64> = r.try_get("s3_access_policy_updated_at")?;
+            Ok(match (text, at) {
+                (None, _) => AccessPolicy::Default,
+                (Some(text), Some(at)) if text.is_empty() => {
+                    AccessPolicy::Removed { updated_at_ms: at }
+                }
+                (Some(text), Some(at)) => AccessPolicy::Document {
+                    text,
+                    updated_at_ms: at,
+                },
+                (Some(_), None) => {
+                    return Err(CatalogError::Corrupt {
+                        column: "s3_access_policy_updated_at",
+                        reason: "a stored policy has no update time".into(),
+                    });
+                }
+            })
+        })
+        .transpose()
+    }
+
+    async fn set_access_policy(
+        &self,
+        kind: StoreKind,
+        account_id: &str,
+        store_id: &str,
+        policy: &AccessPolicy,
+    ) -> Result<()> {
+        let (text, at) = match policy {
+            AccessPolicy::Default => (None, None),
+            AccessPolicy::Removed { updated_at_ms } => (Some(""), Some(*updated_at_ms)),
+            AccessPolicy::Document {
+                text,
+                updated_at_ms,
+            } => (Some(text.as_str()), Some(*updated_at_ms)),
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE {} SET s3_access_policy = $1, s3_access_policy_updated_at = $2 \
+             WHERE account_id = $3 AND id = $4",
+            store_table(kind)
+        ))
+        .bind(text)
+        .bind(at)
+        .bind(account_id)
+        .bind(store_id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(CatalogError::NotFound("store"));
+        }
+        Ok(())
+    }
+
+    async fn readable_read_sets(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        from_id: &str,
+        limit: u32,
+    ) -> Result<Vec<ReadSetRecord>> {
+        sqlx::query(&format!(
+            "SELECT {READ_SET_COLUMNS} FROM read_sets \
+             WHERE sequence_store_id = $1 AND account_id = $2 AND id >= $3 \
+             AND status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') \
+             ORDER BY id LIMIT {limit}"
+        ))
+        .bind(store_id)
+        .bind(account_id)
+        .bind(from_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(rows::read_set)
+        .collect()
+    }
+
+    async fn readable_references(
+        &self,
+        account_id: &str,
+        store_id: &str,
+        from_id: &str,
+        limit: u32,
+    ) -> Result<Vec<ReferenceRecord>> {
+        sqlx::query(&format!(
+            "SELECT {REFERENCE_COLUMNS} FROM genome_references \
+             WHERE reference_store_id = $1 AND account_id = $2 AND id >= $3 \
+             AND status = 'ACTIVE' ORDER BY id LIMIT {limit}"
+        ))
+        .bind(store_id)
+        .bind(account_id)
+        .bind(from_id)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(rows::reference)
+        .collect()
+    }
+
+    async fn set_read_set_etags(&self, read_set_id: &str, etags: &FileEtags) -> Result<()> {
+        sqlx::query(
+            "UPDATE read_sets SET source1_s3_etag = $1, source2_s3_etag = $2, index_s3_etag = $3 \
+             WHERE id = $4",
+        )
+        .bind(&etags.source1)
+        .bind(&etags.source2)
+        .bind(&etags.index)
+        .bind(read_set_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn set_reference_etags(
+        &self,
+        reference_id: &str,
+        source: &str,
+        index: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE genome_references SET source_s3_etag = $1, index_s3_etag = $2 WHERE id = $3",
+        )
+        .bind(source)
+        .bind(index)
+        .bind(reference_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    async fn files_missing_etags(
+        &self,
+        limit: u32,
+    ) -> Result<(Vec<ReadSetRecord>, Vec<ReferenceRecord>)> {
+        let read_sets = sqlx::query(&format!(
+            "SELECT {READ_SET_COLUMNS} FROM read_sets \
+             WHERE status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') AND (source1_s3_etag IS NULL \
+             OR (source2_name IS NOT NULL AND source2_s3_etag IS NULL) \
+             OR (index_name IS NOT NULL AND index_s3_etag IS NULL)) \
+             ORDER BY id LIMIT {limit}"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(rows::read_set)
+        .collect::<Result<_>>()?;
+        let references = sqlx::query(&format!(
+            "SELECT {REFERENCE_COLUMNS} FROM genome_references \
+             WHERE status = 'ACTIVE' AND (source_s3_etag IS NULL OR index_s3_etag IS NULL) \
+             ORDER BY id LIMIT {limit}"
+        ))
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(rows::reference)
+        .collect::<Result<_>>()?;
+        Ok((read_sets, references))
+    }
+}
