@@ -17,6 +17,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Address of the S3-compatible read endpoint.
     pub s3_listen: SocketAddr,
+    /// Base domain of virtual-hosted-style S3 requests (`Host: ALIAS.<domain>`); path-style
+    /// requests work whatever it is.
+    pub s3_base_domain: String,
     /// Region this server answers for (SigV4 scope and ARNs).
     pub region: String,
     /// Partition in ARNs.
@@ -139,6 +142,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./seqstore-data"),
             listen: ([127, 0, 0, 1], 8080).into(),
             s3_listen: ([127, 0, 0, 1], 9000).into(),
+            s3_base_domain: "localhost".into(),
             region: "us-east-1".into(),
             partition: "aws".into(),
             account_id: "123456789012".into(),
@@ -160,6 +164,7 @@ const ENV_KEYS: &[&str] = &[
     "data_dir",
     "listen",
     "s3_listen",
+    "s3_base_domain",
     "region",
     "partition",
     "account_id",

@@ -62,7 +62,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let s3_listener = tokio::net::TcpListener::bind(config.s3_listen)
         .await
         .with_context(|| format!("binding the S3 endpoint {}", config.s3_listen))?;
-    let s3_options = seqstore_s3::ServiceOptions::new(&config.region);
+    let s3_options =
+        seqstore_s3::ServiceOptions::new(&config.region).with_base_domain(&config.s3_base_domain);
     let s3_endpoint = seqstore_s3::s3_service(
         Arc::new(seqstore_s3::ServiceSource::new(service.clone())),
         &s3_options,
@@ -257,6 +258,7 @@ fn warn_about_stray_env() {
             "SEQSTORE_DATA_DIR",
             "SEQSTORE_LISTEN",
             "SEQSTORE_S3_LISTEN",
+            "SEQSTORE_S3_BASE_DOMAIN",
             "SEQSTORE_REGION",
             "SEQSTORE_PARTITION",
             "SEQSTORE_ACCOUNT_ID",
