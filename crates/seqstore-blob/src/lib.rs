@@ -16,7 +16,10 @@ use futures::stream::{BoxStream, StreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
+use object_store::{
+    GetOptions, GetRange, GetResultPayload, ObjectStore, PutPayload, WriteMultipart,
+};
+use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -64,6 +67,15 @@ pub enum BlobError {
     /// The object store failed.
     #[error("blob store error")]
     Store(#[source] object_store::Error),
+    /// Reading a local blob failed (or it ended before the requested range did).
+    #[error("cannot read blob {key}")]
+    Read {
+        /// The key.
+        key: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl From<object_store::Error> for BlobError {
@@ -80,6 +92,11 @@ const WRITE_CHUNK: usize = 8 * 1024 * 1024;
 
 /// Parts of one streamed write in flight at once: bounds memory to a few chunks.
 const WRITE_CONCURRENCY: usize = 4;
+
+/// Size of one blocking read of a streamed local blob. `object_store` streams local files in
+/// 8 KiB reads, each a separate blocking-pool task; the thread hand-offs, not the copying,
+/// then cap a GetObject at ~250 MB/s (1 MiB reads: ~2.5 GB/s, as fast as nginx on loopback).
+const READ_CHUNK: u64 = 1024 * 1024;
 
 /// A streamed write in progress.
 #[derive(Debug)]
@@ -185,10 +202,12 @@ impl BlobStore {
             ..GetOptions::default()
         };
         let result = self.inner.get_opts(&Path::from(key), options).await?;
-        Ok(result
-            .into_stream()
-            .map(|chunk| chunk.map_err(BlobError::from))
-            .boxed())
+        Ok(match result.payload {
+            GetResultPayload::File(file, _) => local_chunks(file, result.range, key.to_owned()),
+            GetResultPayload::Stream(stream) => {
+                stream.map(|chunk| chunk.map_err(BlobError::from)).boxed()
+            }
+        })
     }
 
     /// Starts a streamed write; nothing is visible under `key` until
@@ -232,6 +251,47 @@ impl BlobStore {
             Err(e) => Err(e.into()),
         }
     }
+}
+
+/// Streams `range` of a local file in [`READ_CHUNK`] reads on the blocking pool, one at a
+/// time as the consumer asks: memory stays at one chunk whatever the file size.
+fn local_chunks(
+    file: std::fs::File,
+    range: Range<u64>,
+    key: String,
+) -> BoxStream<'static, Result<Bytes, BlobError>> {
+    futures::stream::try_unfold((file, range, key), |(mut file, range, key)| async move {
+        if range.is_empty() {
+            return Ok(None);
+        }
+        let failed_key = key.clone();
+        tokio::task::spawn_blocking(move || {
+            let len = (range.end - range.start).min(READ_CHUNK);
+            let mut buf = Vec::with_capacity(len as usize);
+            let read = file
+                .seek(SeekFrom::Start(range.start))
+                .and_then(|_| (&mut file).take(len).read_to_end(&mut buf));
+            match read {
+                Ok(0) => Err(BlobError::Read {
+                    key,
+                    source: std::io::ErrorKind::UnexpectedEof.into(),
+                }),
+                Ok(n) => Ok(Some((
+                    Bytes::from(buf),
+                    (file, range.start + n as u64..range.end, key),
+                ))),
+                Err(source) => Err(BlobError::Read { key, source }),
+            }
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(BlobError::Read {
+                key: failed_key,
+                source: std::io::Error::other(e),
+            })
+        })
+    })
+    .boxed()
 }
 
 #[cfg(test)]
@@ -289,6 +349,13 @@ mod tests {
         }
         assert_eq!(got, &data[5..9_000_005]);
 
+        let mut s = store
+            .read_range("a/b", 19_999_990..20_000_000)
+            .await
+            .unwrap();
+        assert_eq!(&s.next().await.unwrap().unwrap()[..], &data[19_999_990..]);
+        assert!(s.next().await.is_none());
+
         let mut w = store.writer("a/c").await.unwrap();
         w.write(b"partial").await.unwrap();
         w.abort().await.unwrap();
@@ -296,5 +363,30 @@ mod tests {
             store.size("a/c").await,
             Err(BlobError::NotFound(_))
         ));
+    }
+
+    #[tokio::test]
+    async fn a_blob_truncated_while_streamed_ends_in_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&BlobConfig::Local {
+            root: dir.path().to_owned(),
+        })
+        .unwrap();
+        store
+            .put("a/b", Bytes::from(vec![7u8; 3 * 1024 * 1024]))
+            .await
+            .unwrap();
+        let mut s = store.read_range("a/b", 0..3 * 1024 * 1024).await.unwrap();
+        assert_eq!(s.next().await.unwrap().unwrap().len(), 1024 * 1024);
+        std::fs::File::options()
+            .write(true)
+            .open(dir.path().join("a/b"))
+            .unwrap()
+            .set_len(1024 * 1024 + 10)
+            .unwrap();
+        assert_eq!(s.next().await.unwrap().unwrap().len(), 10);
+        let err = s.next().await.unwrap().unwrap_err();
+        assert!(matches!(err, BlobError::Read { .. }), "{err:?}");
+        assert!(s.next().await.is_none());
     }
 }

@@ -37,6 +37,11 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Small answers (a 64 KiB range, an error, a HEAD) go out at once instead of waiting
+        // for the client's delayed ACK.
+        if let Err(err) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, error = %err, "cannot set TCP_NODELAY");
+        }
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .serve_connection(TokioIo::new(stream), service.clone());
