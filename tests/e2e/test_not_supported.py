@@ -15,7 +15,6 @@ SID = "1234567890"  # well-formed ids: the answer must not depend on them existi
 RID = "2345678901"
 ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/omics-service"
 REF_ARN = f"arn:aws:omics:{REGION}:{ACCOUNT_ID}:referenceStore/{SID}/reference/{RID}"
-AP_ARN = f"arn:aws:s3:{REGION}:123456789012:accesspoint/{ACCOUNT_ID}-{SID}"
 
 # operation name -> boto3 keyword arguments of a valid request
 NOT_IMPLEMENTED_YET: dict[str, dict] = {
@@ -28,10 +27,6 @@ NOT_IMPLEMENTED_YET: dict[str, dict] = {
     "StartReadSetActivationJob": {"sequenceStoreId": SID, "sources": [{"readSetId": RID}]},
     "GetReadSetActivationJob": {"sequenceStoreId": SID, "id": RID},
     "ListReadSetActivationJobs": {"sequenceStoreId": SID},
-    # S3 access policies
-    "PutS3AccessPolicy": {"s3AccessPointArn": AP_ARN, "s3AccessPolicy": '{"Version":"2012-10-17","Statement":[]}'},
-    "GetS3AccessPolicy": {"s3AccessPointArn": AP_ARN},
-    "DeleteS3AccessPolicy": {"s3AccessPointArn": AP_ARN},
 }
 
 # Implemented and covered by the other test files.
@@ -48,6 +43,8 @@ IMPLEMENTED = {
     "GetReadSet", "GetReadSetMetadata", "ListReadSets", "BatchDeleteReadSet",
     # test_read_set_import.py
     "StartReadSetImportJob", "GetReadSetImportJob", "ListReadSetImportJobs",
+    # test_s3_access.py
+    "PutS3AccessPolicy", "GetS3AccessPolicy", "DeleteS3AccessPolicy",
 }
 
 STORAGE_HOST_PREFIXES = ("control-storage-", "storage-", "tags-")

@@ -64,13 +64,15 @@ pub struct S3Object {
     pub archived: bool,
 }
 
-/// Who signed an S3 request.
+/// Who signed an S3 request, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Caller {
     /// The signing key's account.
     pub account_id: String,
     /// `arn:<partition>:iam::<account>:root` or `…:user/<name>`.
     pub principal_arn: String,
+    /// `AWS4-HMAC-SHA256` (SigV4) or `AWS` (SigV2), as `s3:signatureversion` names them.
+    pub signature_version: &'static str,
 }
 
 /// The secret of an access key and who it acts as.
@@ -78,14 +80,17 @@ pub struct S3Caller {
 pub struct S3Key {
     /// The secret that signs requests.
     pub secret_access_key: String,
-    /// Who the key acts as.
-    pub caller: S3Caller,
+    /// The key's account.
+    pub account_id: String,
+    /// `arn:<partition>:iam::<account>:root` or `…:user/<name>`.
+    pub principal_arn: String,
 }
 
 impl std::fmt::Debug for S3Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("S3Key")
-            .field("caller", &self.caller)
+            .field("account_id", &self.account_id)
+            .field("principal_arn", &self.principal_arn)
             .finish_non_exhaustive()
     }
 }
@@ -133,14 +138,12 @@ impl Service {
             .await?
             .map(|k| S3Key {
                 secret_access_key: k.secret_access_key,
-                caller: S3Caller {
-                    principal_arn: principal_arn(
-                        &self.settings.partition,
-                        &k.account_id,
-                        k.user_name.as_deref(),
-                    ),
-                    account_id: k.account_id,
-                },
+                principal_arn: principal_arn(
+                    &self.settings.partition,
+                    &k.account_id,
+                    k.user_name.as_deref(),
+                ),
+                account_id: k.account_id,
             }))
     }
 
@@ -420,7 +423,7 @@ impl Service {
             resource: &resource,
             prefix,
             object_tags: tags.as_ref(),
-            signature_version: "AWS4-HMAC-SHA256",
+            signature_version: caller.signature_version,
             tls_version: None,
         }))
     }

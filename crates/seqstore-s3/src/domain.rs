@@ -103,8 +103,8 @@ impl ObjectSource for ServiceSource {
             .map_err(source_error)?
             .map(|key| KeySecret {
                 secret_access_key: key.secret_access_key,
-                account: key.caller.account_id,
-                principal_arn: key.caller.principal_arn,
+                account: key.account_id,
+                principal_arn: key.principal_arn,
             }))
     }
 
@@ -119,6 +119,7 @@ impl ObjectSource for ServiceSource {
         let caller = S3Caller {
             account_id: principal.account.clone(),
             principal_arn: principal.arn.clone(),
+            signature_version: principal.signature_version,
         };
         let (action, subject) = match action {
             Action::GetObject => (S3Action::GetObject, Some(resource)),

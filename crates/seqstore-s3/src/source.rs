@@ -141,6 +141,9 @@ pub struct Principal {
     pub account: String,
     /// The principal ARN of that key.
     pub arn: String,
+    /// How the request was signed, as the `s3:signatureversion` condition key names it:
+    /// `AWS4-HMAC-SHA256` (SigV4) or `AWS` (SigV2).
+    pub signature_version: &'static str,
 }
 
 /// The S3 actions an access point policy can grant on this endpoint.
