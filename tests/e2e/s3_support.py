@@ -27,7 +27,7 @@ import botocore.credentials
 import botocore.exceptions
 import pytest
 
-from e2e_support import REGION, Keys, clean_env, http, parse_credentials_ini
+from e2e_support import REGION, AwsError, Keys, clean_env, http, parse_credentials_ini
 from read_set_support import HTS_ENV
 from reference_support import require_tool
 
@@ -126,28 +126,11 @@ def s3_client(server, keys: Keys, *, addressing_style: str = "path", endpoint: s
                           config=botocore.config.Config(**cfg))
 
 
-class S3Error:
-    def __init__(self):
-        self.exc: botocore.exceptions.ClientError | None = None
-
-    @property
-    def code(self) -> str:
-        return self.exc.response["Error"]["Code"]
-
-    @property
-    def status(self) -> int:
-        return self.exc.response["ResponseMetadata"]["HTTPStatusCode"]
-
-    @property
-    def message(self) -> str:
-        return self.exc.response["Error"].get("Message", "")
-
-
 @contextlib.contextmanager
 def raises_s3(code: str, status: int, what: str = ""):
     """Expect a botocore ClientError from the s3 client with this S3 error code and HTTP status.
     (HEAD answers have no body: botocore then reports the status as the code.)"""
-    err = S3Error()
+    err = AwsError()
     label = f"{what}: " if what else ""
     try:
         yield err
