@@ -34,6 +34,7 @@ from read_set_api import (
     wait_read_set,
 )
 from read_set_support import PART_SIZE, Source, file_hash, sha256_b64
+from s3_support import file_uri, s3_client
 
 UPLOAD_ID_RE = re.compile(r"^[0-9]{10,36}$")
 
@@ -491,6 +492,24 @@ def test_big_read_set_parts(rs_env, big_upload):
         assert body == f.read()
     with raises_aws("RangeNotSatisfiableException", 416):
         client.get_read_set(sequenceStoreId=store_id, id=rs_id, partNumber=3)
+
+
+def test_big_read_set_streams_over_s3(server, rs_env, big_upload, tmp_path):
+    """The 103 MiB file, more than one GetReadSet part, is one S3 object: a whole GET and
+    TransferManager's ranged download both return the uploaded bytes, under the MD5 ETag."""
+    keys, _ = server.create_keys(rs_env.account)
+    s3 = s3_client(server, keys)
+    obj = file_uri(big_upload["meta"], "source1")
+    expected = file_hash(big_upload["src"].paths[0])
+    got = s3.get_object(Bucket=obj.bucket, Key=obj.key)
+    digest = hashlib.md5()
+    for chunk in got["Body"].iter_chunks(1 << 20):
+        digest.update(chunk)
+    assert digest.hexdigest() == expected and got["ETag"] == f'"{expected}"'
+    assert got["ContentLength"] == big_upload["src"].paths[0].stat().st_size
+    target = tmp_path / "big.fastq.gz"
+    s3.download_file(obj.bucket, obj.key, str(target))
+    assert file_hash(target) == expected
 
 
 def test_transfer_manager_downloads_two_parts(rs_env, big_upload, tmp_path):
