@@ -272,6 +272,32 @@ async fn sequence_store_id_and_alias_are_unique(c: &SqlCatalog) {
             .len(),
         1
     );
+    // Sequence and reference stores share the id space of their access point names.
+    assert!(matches!(
+        c.create_reference_store(
+            &reference_store("111122223333", "0000000001", 3),
+            &no_tags(),
+            None
+        )
+        .await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
+    c.create_reference_store(
+        &reference_store("444455556666", "0000000009", 3),
+        &no_tags(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        c.create_sequence_store(
+            &store("111122223333", "0000000009", "three", 3),
+            &no_tags(),
+            None
+        )
+        .await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
 }
 
 async fn idempotency_token_is_atomic_with_create(c: &SqlCatalog) {

@@ -31,6 +31,7 @@ impl ReferenceStores for SqlCatalog {
                 "one reference store per account",
             ));
         }
+        super::sequence_stores::id_unused_by(&mut tx, "sequence_stores", &s.id).await?;
         sqlx::query(&format!(
             "INSERT INTO reference_stores ({REFERENCE_STORE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"

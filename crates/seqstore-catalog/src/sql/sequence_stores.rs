@@ -22,6 +22,7 @@ impl SequenceStores for SqlCatalog {
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
+        id_unused_by(&mut tx, "reference_stores", &s.id).await?;
         sqlx::query(&format!(
             "INSERT INTO sequence_stores ({SEQUENCE_STORE_COLUMNS}) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
@@ -162,4 +163,22 @@ impl SequenceStores for SqlCatalog {
 
 fn json_list(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()
+}
+
+/// Sequence and reference stores share one id space: an id names one access point
+/// (`<account>-<storeId>`). A clash is [`CatalogError::AlreadyExists`], so the caller draws
+/// another id.
+pub(crate) async fn id_unused_by(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    other_table: &str,
+    id: &str,
+) -> Result<()> {
+    let taken = sqlx::query(&format!("SELECT id FROM {other_table} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    match taken {
+        Some(_) => Err(CatalogError::AlreadyExists("store id")),
+        None => Ok(()),
+    }
 }
