@@ -35,7 +35,15 @@ import pytest
 from e2e_support import Keys, clean_env, new_account_id, raises_aws, unique
 from read_set_api import download, indexed_original, list_read_sets, upload_read_set, wait_read_set
 from read_set_support import HTS_ENV, REGIONS, RS_ROLE_ARN
-from reference_support import get_part, new_reference_store, require_tool, samtools_faidx
+from reference_support import (
+    SOURCE_BUCKET,
+    get_part,
+    new_reference_store,
+    require_tool,
+    run_import,
+    samtools_faidx,
+    source_item,
+)
 from s3_support import (
     S3Uri,
     credentials_file,
@@ -1279,7 +1287,7 @@ def test_objects_and_policies_survive_a_restart(server_factory, tmp_path):
         s3_client(srv, keys).get_object(Bucket=uri.bucket, Key=obj.key)
 
 
-def test_files_stored_without_s3_etags_get_them_at_start(server_factory, tmp_path):
+def test_files_stored_without_s3_etags_get_them_at_start(server_factory, read_set_files, tmp_path):
     """Files stored before S3 ETags were recorded at write time (simulated by clearing the
     columns in the catalog, as an older version left them) are hashed once when the server
     starts; until then the endpoint answers 503, never an ETag computed on the read path."""
@@ -1288,22 +1296,34 @@ def test_files_stored_without_s3_etags_get_them_at_start(server_factory, tmp_pat
     store_id = client.create_sequence_store(name=unique("s3-backfill"))["id"]
     fastq = tiny_fastq(tmp_path / "backfill.fastq", 777)
     _, rs_id, _, _ = upload_read_set(client, store_id, "FASTQ", [fastq], "backfill")
-    obj = file_uri(wait_read_set(client, store_id, rs_id), "source1")
-    data = client.get_read_set(sequenceStoreId=store_id, id=rs_id, file="SOURCE1", partNumber=1)["payload"].read()
+    rs_obj = file_uri(wait_read_set(client, store_id, rs_id), "source1")
+    rs_data = client.get_read_set(sequenceStoreId=store_id, id=rs_id, file="SOURCE1", partNumber=1)["payload"].read()
+    ref_store = new_reference_store(client)
+    job = run_import(client, ref_store, [source_item(f"s3://{SOURCE_BUCKET}/read-sets/ref/ref.fa", "backfill")])
+    assert job["status"] == "COMPLETED", job
+    ref_id = job["sources"][0]["referenceId"]
+    ref_meta = client.get_reference_metadata(referenceStoreId=ref_store, id=ref_id)
+    fasta = read_set_files.reference.read_bytes()
+    fai = samtools_faidx(read_set_files.reference, tmp_path)
     assert srv.stop() == 0, srv.describe_logs()
-    cleared = catalog_sql(srv, f"UPDATE read_sets SET source1_s3_etag = NULL WHERE id = '{rs_id}' RETURNING id")
-    assert len(cleared) == 1
+    assert len(catalog_sql(srv, f"UPDATE read_sets SET source1_s3_etag = NULL WHERE id = '{rs_id}' RETURNING id")) == 1
+    assert len(catalog_sql(srv, "UPDATE genome_references SET source_s3_etag = NULL, index_s3_etag = NULL "
+                                f"WHERE id = '{ref_id}' RETURNING id")) == 1
 
     srv.start()
     s3 = s3_client(srv, srv.root_keys())
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            head = s3.head_object(Bucket=obj.bucket, Key=obj.key)
-            break
-        except botocore.exceptions.ClientError as exc:
-            status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
-            assert status == 503 and time.monotonic() < deadline, f"backfill did not happen: {exc}"
-            time.sleep(0.2)
-    assert head["ETag"] == f'"{md5_hex(data)}"'
-    assert catalog_sql(srv, f"SELECT source1_s3_etag FROM read_sets WHERE id = '{rs_id}'") == [(md5_hex(data),)]
+
+    def head_when_ready(obj):
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                return s3.head_object(Bucket=obj.bucket, Key=obj.key)
+            except botocore.exceptions.ClientError as exc:
+                status = exc.response["ResponseMetadata"]["HTTPStatusCode"]
+                assert status == 503 and time.monotonic() < deadline, f"backfill did not happen: {exc}"
+                time.sleep(0.2)
+
+    assert head_when_ready(rs_obj)["ETag"] == f'"{md5_hex(rs_data)}"'
+    assert head_when_ready(file_uri(ref_meta, "source"))["ETag"] == f'"{md5_hex(fasta)}"'
+    assert head_when_ready(file_uri(ref_meta, "index"))["ETag"] == f'"{md5_hex(fai)}"'
+    assert catalog_sql(srv, f"SELECT source1_s3_etag FROM read_sets WHERE id = '{rs_id}'") == [(md5_hex(rs_data),)]
