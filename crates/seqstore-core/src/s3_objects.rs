@@ -129,6 +129,10 @@ enum FileSlot {
     Index,
 }
 
+impl FileSlot {
+    const ALL: [FileSlot; 3] = [FileSlot::Source1, FileSlot::Source2, FileSlot::Index];
+}
+
 impl Service {
     /// The key and account behind an access key id, for S3 signatures.
     pub async fn s3_key(&self, access_key_id: &str) -> Result<Option<S3Key>> {
@@ -309,9 +313,8 @@ impl Service {
                     .readable_read_sets(a, s, from_id, LIST_BATCH)
                     .await?;
                 for r in &sets {
-                    let mut files: Vec<S3Object> = [FileSlot::Source1, FileSlot::Source2]
+                    let mut files: Vec<S3Object> = FileSlot::ALL
                         .into_iter()
-                        .chain([FileSlot::Index])
                         .filter_map(|slot| read_set_file(r, slot).map(|_| read_set_object(r, slot)))
                         .collect();
                     files.sort_by(|x, y| x.key.cmp(&y.key));
@@ -448,7 +451,7 @@ impl Service {
                 if !matches!(r.status.as_str(), "ACTIVE" | "ARCHIVED" | "ACTIVATING") {
                     return Ok(None);
                 }
-                let slot = [FileSlot::Source1, FileSlot::Source2, FileSlot::Index]
+                let slot = FileSlot::ALL
                     .into_iter()
                     .find(|slot| read_set_file(&r, *slot).is_some_and(|(name, _, _)| name == file));
                 Ok(slot.map(|slot| Found::ReadSet(Box::new(r), slot)))
