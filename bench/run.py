@@ -20,6 +20,8 @@ import tempfile
 import threading
 import time
 
+from common import free_port, peak_rss_mib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.path.join(ROOT, "target", "release", "seqstore")
@@ -37,12 +39,6 @@ def best_of(cmd, runs, env=None):
         sh(cmd, env)
         times.append(time.perf_counter() - t)
     return min(times)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sam_bytes(path, env, reference=None):
@@ -116,10 +112,7 @@ class Server:
             time.sleep(0.2)
 
     def peak_rss_mib(self):
-        for line in open(f"/proc/{self.proc.pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mib(self.proc.pid)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)

@@ -30,18 +30,14 @@ import time
 import urllib.parse
 import zlib
 
+from common import free_port, peak_rss_mib
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.path.join(ROOT, "target", "release", "seqstore")
 REGION = "us-east-1"
 RANGE = 64 * 1024
 GIB = 1 << 30
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_port(port, proc, what):
@@ -102,10 +98,7 @@ class Seqstore:
                             config=botocore.config.Config(inject_host_prefix=False, max_pool_connections=16))
 
     def peak_rss_mib(self):
-        for line in open(f"/proc/{self.proc.pid}/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        return peak_rss_mib(self.proc.pid)
 
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
