@@ -9,6 +9,7 @@ use crate::s3_policy::{AccessRequest, Policy, default_policy, principal_arn};
 use crate::{CoreError, Service};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
+use seqstore_blob::BlobError;
 use seqstore_catalog::{AccessPolicy, ReadSetRecord, ReferenceRecord, StoreKind, TagTarget};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -237,29 +238,30 @@ impl Service {
             .transpose()
     }
 
-    /// The bytes of the object under `key` (of `range` of it), streamed from the blob store.
+    /// The bytes `range` of an object that [`Service::s3_object`] just described, streamed
+    /// from the blob store without another catalog lookup; `None` when the file went away
+    /// in between (its read set was deleted).
     pub async fn s3_read(
         &self,
         ap: &AccessPoint,
         key: &str,
-        range: Option<Range<u64>>,
-    ) -> Result<Option<(S3Object, BoxStream<'static, std::io::Result<Bytes>>)>> {
-        let Some(found) = self.find(ap, key).await? else {
+        range: Range<u64>,
+    ) -> Result<Option<BoxStream<'static, std::io::Result<Bytes>>>> {
+        if !key.starts_with(&ap.items_prefix()) {
             return Ok(None);
-        };
-        let object = checked_object(&found)?;
-        let range = range.unwrap_or(0..object.size);
-        if range.is_empty() {
-            return Ok(Some((object, futures::stream::empty().boxed())));
         }
-        let stream = self
-            .blobs
-            .read_range(key, range)
-            .await
-            .map_err(|e| CoreError::Internal(format!("reading {key}: {e}")))?
-            .map(|chunk| chunk.map_err(std::io::Error::other))
-            .boxed();
-        Ok(Some((object, stream)))
+        if range.is_empty() {
+            return Ok(Some(futures::stream::empty().boxed()));
+        }
+        match self.blobs.read_range(key, range).await {
+            Ok(stream) => Ok(Some(
+                stream
+                    .map(|chunk| chunk.map_err(std::io::Error::other))
+                    .boxed(),
+            )),
+            Err(BlobError::NotFound(_)) => Ok(None),
+            Err(e) => Err(CoreError::Internal(format!("reading {key}: {e}"))),
+        }
     }
 
     /// Up to `max` objects with keys starting with `prefix` and sorting after

@@ -219,9 +219,9 @@ impl S3 for ReadOnly {
         if info.archived {
             return Err(error::archived());
         }
-        let (_, stream) = self
+        let stream = self
             .source
-            .get(&ap, &key, range.clone())
+            .get(&ap, &info, range.clone())
             .await
             .map_err(error::from_source)?
             .ok_or_else(error::no_such_key)?;

@@ -32,17 +32,18 @@ pub trait ObjectSource: Send + Sync + 'static {
     /// Metadata of one object; `None` answers `NoSuchKey`.
     async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<ObjectInfo>, SourceError>;
 
-    /// The bytes of one object, or of `range` of it (already checked: non-empty and within the
-    /// size `head` reported). The stream must yield exactly that many bytes; it is dropped
-    /// unfinished when the client goes away. `None` answers `NoSuchKey`.
+    /// The bytes of an object `head` just described, or of `range` of it (already checked:
+    /// non-empty and within its size). The stream must yield exactly that many bytes; it is
+    /// dropped unfinished when the client goes away. `None` (the object went away since
+    /// `head`) answers `NoSuchKey`.
     ///
     /// Never called for an object whose `head` says `archived`.
     async fn get(
         &self,
         ap: &AccessPoint,
-        key: &str,
+        object: &ObjectInfo,
         range: Option<Range<u64>>,
-    ) -> Result<Option<(ObjectInfo, ByteStream)>, SourceError>;
+    ) -> Result<Option<ByteStream>, SourceError>;
 
     /// Up to `max` objects whose keys start with `prefix` and sort strictly after
     /// `start_after` (when given), in ascending byte order of their keys (UTF-8 bytes, as S3

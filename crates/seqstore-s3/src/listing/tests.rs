@@ -35,9 +35,9 @@ impl ObjectSource for Keys {
     async fn get(
         &self,
         _: &AccessPoint,
-        _: &str,
+        _: &ObjectInfo,
         _: Option<std::ops::Range<u64>>,
-    ) -> Result<Option<(ObjectInfo, ByteStream)>, SourceError> {
+    ) -> Result<Option<ByteStream>, SourceError> {
         unreachable!()
     }
     async fn list(

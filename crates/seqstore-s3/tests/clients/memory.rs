@@ -113,10 +113,10 @@ impl ObjectSource for MemorySource {
     async fn get(
         &self,
         ap: &AccessPoint,
-        key: &str,
+        object: &ObjectInfo,
         range: Option<Range<u64>>,
-    ) -> Result<Option<(ObjectInfo, ByteStream)>, SourceError> {
-        let Some(o) = self.object(ap, key) else {
+    ) -> Result<Option<ByteStream>, SourceError> {
+        let Some(o) = self.object(ap, &object.key) else {
             return Ok(None);
         };
         assert!(!o.archived, "get called for an archived object");
@@ -130,7 +130,7 @@ impl ObjectSource for MemorySource {
             chunks.truncate(limit.div_ceil(CHUNK));
             chunks.push(Err(std::io::Error::other("blob read failed")));
         }
-        Ok(Some((info(key, &o), futures::stream::iter(chunks).boxed())))
+        Ok(Some(futures::stream::iter(chunks).boxed()))
     }
 
     async fn list(
