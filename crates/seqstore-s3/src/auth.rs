@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use s3s::access::{S3Access, S3AccessContext};
@@ -10,7 +11,7 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
 use crate::error;
-use crate::source::{ObjectSource, Principal};
+use crate::source::{KeySecret, ObjectSource, Principal};
 
 /// The operations this endpoint serves; every other one (all writes) is refused.
 const READ_OPERATIONS: &[&str] = &[
@@ -22,52 +23,63 @@ const READ_OPERATIONS: &[&str] = &[
     "HeadBucket",
 ];
 
-/// The account and principal ARN of every access key whose secret was looked up, so that the
-/// access check after the signature check needs no second lookup. Only keys the source knows
-/// get in, and who a key acts as never changes, so the map stays small and never goes stale.
-#[derive(Default)]
-pub(crate) struct KeyAccounts(Mutex<HashMap<String, (String, String)>>);
+/// How long a looked-up key is reused before the source is asked again. Every signed request
+/// needs its key twice (the signature, then the access check); keys never change, they can
+/// only stop existing, and then they stop working within this time.
+const KEY_TTL: Duration = Duration::from_secs(60);
 
-impl KeyAccounts {
-    fn remember(&self, access_key_id: &str, account: &str, arn: &str) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if map
-            .get(access_key_id)
-            .is_none_or(|(a, p)| a != account || p != arn)
-        {
-            map.insert(
-                access_key_id.to_owned(),
-                (account.to_owned(), arn.to_owned()),
-            );
+/// The keys the source knew lately: one lookup serves a key's requests for [`KEY_TTL`].
+#[derive(Default)]
+pub(crate) struct KeyCache(Mutex<HashMap<String, (Instant, KeySecret)>>);
+
+impl KeyCache {
+    /// The key, from the cache while fresh, else from the source (`None`: unknown key).
+    async fn get(
+        &self,
+        source: &dyn ObjectSource,
+        access_key_id: &str,
+    ) -> S3Result<Option<KeySecret>> {
+        if let Some(key) = self.fresh(access_key_id) {
+            return Ok(Some(key));
         }
+        let found = source
+            .secret_for(access_key_id)
+            .await
+            .map_err(error::from_source)?;
+        if let Some(key) = &found {
+            self.remember(access_key_id, key.clone(), Instant::now());
+        }
+        Ok(found)
     }
 
-    fn account(&self, access_key_id: &str) -> Option<(String, String)> {
+    fn remember(&self, access_key_id: &str, key: KeySecret, at: Instant) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.insert(access_key_id.to_owned(), (at, key));
+    }
+
+    fn fresh(&self, access_key_id: &str) -> Option<KeySecret> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(access_key_id).cloned()
+        map.get(access_key_id)
+            .filter(|(at, _)| at.elapsed() < KEY_TTL)
+            .map(|(_, key)| key.clone())
     }
 }
 
 /// Looks secrets up for s3s' signature checks (SigV4 header, `UNSIGNED-PAYLOAD`, presigned).
 pub(crate) struct SourceAuth {
     pub(crate) source: Arc<dyn ObjectSource>,
-    pub(crate) accounts: Arc<KeyAccounts>,
+    pub(crate) keys: Arc<KeyCache>,
 }
 
 #[async_trait]
 impl S3Auth for SourceAuth {
     async fn get_secret_key(&self, access_key: &str) -> S3Result<SecretKey> {
-        match self.source.secret_for(access_key).await {
-            Ok(Some(key)) => {
-                self.accounts
-                    .remember(access_key, &key.account, &key.principal_arn);
-                Ok(SecretKey::from(key.secret_access_key))
-            }
-            Ok(None) => Err(S3Error::with_message(
+        match self.keys.get(self.source.as_ref(), access_key).await? {
+            Some(key) => Ok(SecretKey::from(key.secret_access_key)),
+            None => Err(S3Error::with_message(
                 S3ErrorCode::InvalidAccessKeyId,
                 "The AWS Access Key Id you provided does not exist in our records.",
             )),
-            Err(e) => Err(error::from_source(e)),
         }
     }
 }
@@ -77,7 +89,7 @@ impl S3Auth for SourceAuth {
 /// request extensions for the handlers' policy decision.
 pub(crate) struct ReadOnlyAccess {
     pub(crate) source: Arc<dyn ObjectSource>,
-    pub(crate) accounts: Arc<KeyAccounts>,
+    pub(crate) keys: Arc<KeyCache>,
 }
 
 #[async_trait]
@@ -93,23 +105,16 @@ impl S3Access for ReadOnlyAccess {
             return Err(error::read_only());
         }
         let access_key_id = credentials.access_key.clone();
-        let (account, arn) = match self.accounts.account(&access_key_id) {
-            Some(known) => known,
-            None => {
-                let key = self
-                    .source
-                    .secret_for(&access_key_id)
-                    .await
-                    .map_err(error::from_source)?
-                    .ok_or_else(error::access_denied)?;
-                (key.account, key.principal_arn)
-            }
-        };
+        let key = self
+            .keys
+            .get(self.source.as_ref(), &access_key_id)
+            .await?
+            .ok_or_else(error::access_denied)?;
         let signature_version = signature_version(cx.headers(), cx.uri());
         cx.extensions_mut().insert(Principal {
             access_key_id,
-            account,
-            arn,
+            account: key.account,
+            arn: key.principal_arn,
             signature_version,
         });
         Ok(())
@@ -176,19 +181,22 @@ mod tests {
     }
 
     #[test]
-    fn key_accounts_remember_the_latest_account() {
-        let accounts = KeyAccounts::default();
-        let known = |a: &str, p: &str| Some((a.to_owned(), p.to_owned()));
-        assert_eq!(accounts.account("AKID"), None);
-        accounts.remember("AKID", "111122223333", "arn:aws:iam::111122223333:root");
+    fn keys_are_reused_while_fresh() {
+        let keys = KeyCache::default();
+        let key = |account: &str| KeySecret {
+            secret_access_key: "secret".into(),
+            account: account.into(),
+            principal_arn: format!("arn:aws:iam::{account}:root"),
+        };
+        assert_eq!(keys.fresh("AKID"), None);
+        keys.remember("AKID", key("111122223333"), Instant::now());
+        assert_eq!(keys.fresh("AKID"), Some(key("111122223333")));
+        let stale = Instant::now() - KEY_TTL - Duration::from_secs(1);
+        keys.remember("OLD", key("444455556666"), stale);
         assert_eq!(
-            accounts.account("AKID"),
-            known("111122223333", "arn:aws:iam::111122223333:root")
-        );
-        accounts.remember("AKID", "444455556666", "arn:aws:iam::444455556666:user/a");
-        assert_eq!(
-            accounts.account("AKID"),
-            known("444455556666", "arn:aws:iam::444455556666:user/a")
+            keys.fresh("OLD"),
+            None,
+            "a key older than the TTL is looked up again"
         );
     }
 }

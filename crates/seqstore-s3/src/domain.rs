@@ -1,9 +1,7 @@
 //! The [`ObjectSource`] of a running server: seqstore's domain service.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::ops::Range;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -13,31 +11,16 @@ use crate::source::{
     AccessPoint, Action, ByteStream, KeySecret, ObjectInfo, ObjectSource, Principal, SourceError,
 };
 
-/// How long a looked-up access key is reused before the catalog is asked again (every
-/// signed request needs the secret; keys never change, they can only stop existing).
-const KEY_CACHE_TTL: Duration = Duration::from_secs(60);
-
 /// Serves the stores of a [`Service`]: their access points, stored files and policies.
 #[derive(Debug, Clone)]
 pub struct ServiceSource {
     service: Service,
-    keys: Arc<Mutex<HashMap<String, (Instant, KeySecret)>>>,
 }
 
 impl ServiceSource {
     /// The objects of `service`'s stores.
     pub fn new(service: Service) -> Self {
-        Self {
-            service,
-            keys: Arc::default(),
-        }
-    }
-
-    fn cached_key(&self, access_key_id: &str) -> Option<KeySecret> {
-        let keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        keys.get(access_key_id)
-            .filter(|(at, _)| at.elapsed() < KEY_CACHE_TTL)
-            .map(|(_, key)| key.clone())
+        Self { service }
     }
 }
 
@@ -111,10 +94,7 @@ impl ObjectSource for ServiceSource {
     }
 
     async fn secret_for(&self, access_key_id: &str) -> Result<Option<KeySecret>, SourceError> {
-        if let Some(key) = self.cached_key(access_key_id) {
-            return Ok(Some(key));
-        }
-        let found = self
+        Ok(self
             .service
             .s3_key(access_key_id)
             .await
@@ -123,12 +103,7 @@ impl ObjectSource for ServiceSource {
                 secret_access_key: key.secret_access_key,
                 account: key.account_id,
                 principal_arn: key.principal_arn,
-            });
-        if let Some(key) = &found {
-            let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-            keys.insert(access_key_id.to_owned(), (Instant::now(), key.clone()));
-        }
-        Ok(found)
+            }))
     }
 
     async fn authorize(

@@ -93,13 +93,13 @@ pub fn s3_service(
         source: Arc::clone(&source),
         region: options.region.clone(),
     };
-    let accounts = Arc::new(auth::KeyAccounts::default());
+    let keys = Arc::new(auth::KeyCache::default());
     let mut builder = s3s::service::S3ServiceBuilder::new(handlers);
     builder.set_auth(auth::SourceAuth {
         source: Arc::clone(&source),
-        accounts: Arc::clone(&accounts),
+        keys: Arc::clone(&keys),
     });
-    builder.set_access(auth::ReadOnlyAccess { source, accounts });
+    builder.set_access(auth::ReadOnlyAccess { source, keys });
     builder.set_validation(BucketNames);
     if let Some(domain) = &options.base_domain {
         let host = host::BaseDomain::new(domain)
