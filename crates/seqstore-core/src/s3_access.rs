@@ -20,8 +20,7 @@ impl Service {
         let ap = self
             .owned_access_point(account_id, access_point_arn)
             .await?;
-        let prefix = ap.key_prefix();
-        Policy::parse(policy, &scope(&ap, &prefix, &self.settings.partition))
+        Policy::parse(policy, &self.policy_scope(&ap))
             .map_err(|e| CoreError::Validation(format!("s3AccessPolicy: {e}")))?;
         let stored = AccessPolicy::Document {
             text: policy.to_owned(),
@@ -58,8 +57,7 @@ impl Service {
                 updated_at_ms,
             } => (text, updated_at_ms),
             AccessPolicy::Default => {
-                let prefix = ap.key_prefix();
-                let text = default_policy(&scope(&ap, &prefix, &self.settings.partition));
+                let text = default_policy(&self.policy_scope(&ap));
                 (text, self.store_creation_ms(&ap).await?)
             }
             AccessPolicy::Removed { .. } => {
@@ -109,25 +107,22 @@ impl Service {
             .ok_or_else(|| unknown_access_point(arn))
     }
 
+    /// What the access point's policy may name: its ARN and its store's objects.
+    pub(crate) fn policy_scope<'a>(&'a self, ap: &'a AccessPoint) -> PolicyScope<'a> {
+        PolicyScope {
+            access_point_arn: &ap.arn,
+            store_prefix: ap.key_prefix(),
+            partition: &self.settings.partition,
+            owner_account: &ap.account_id,
+        }
+    }
+
     async fn store_creation_ms(&self, ap: &AccessPoint) -> Result<i64> {
         let (a, id) = (&ap.account_id, &ap.store_id);
         Ok(match ap.kind {
             StoreKind::Sequence => self.sequence_store_record(a, id).await?.created_at_ms,
             StoreKind::Reference => self.reference_store_record(a, id).await?.created_at_ms,
         })
-    }
-}
-
-pub(crate) fn scope<'a>(
-    ap: &'a AccessPoint,
-    prefix: &'a str,
-    partition: &'a str,
-) -> PolicyScope<'a> {
-    PolicyScope {
-        access_point_arn: &ap.arn,
-        store_prefix: prefix,
-        partition,
-        owner_account: &ap.account_id,
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::error::Result;
 use crate::references::index_name;
-use crate::s3_access::{access_point_arn, scope};
+use crate::s3_access::access_point_arn;
 use crate::s3_policy::{AccessRequest, Policy, default_policy, principal_arn};
 use crate::{CoreError, Service};
 use bytes::Bytes;
@@ -391,8 +391,7 @@ impl Service {
         action: S3Action,
         key_or_prefix: Option<&str>,
     ) -> Result<bool> {
-        let scope_prefix = ap.key_prefix();
-        let scope = scope(ap, &scope_prefix, &self.settings.partition);
+        let scope = self.policy_scope(ap);
         let stored = self
             .catalog
             .access_policy(ap.kind, &ap.account_id, &ap.store_id)

@@ -28,7 +28,7 @@ pub(crate) struct PolicyScope<'a> {
     pub(crate) access_point_arn: &'a str,
     /// The object key prefix of the store: `<owner>/sequenceStore/<storeId>/` or
     /// `<owner>/referenceStore/<storeId>/`.
-    pub(crate) store_prefix: &'a str,
+    pub(crate) store_prefix: String,
     /// Partition for principal ARNs (`aws`).
     pub(crate) partition: &'a str,
     /// Owning account (12 digits).
@@ -207,7 +207,7 @@ impl Policy {
 /// `s3:prefix` under it. Compact JSON text.
 pub(crate) fn default_policy(scope: &PolicyScope<'_>) -> String {
     let ap = scope.access_point_arn;
-    let prefix = scope.store_prefix;
+    let prefix = &scope.store_prefix;
     let principal = json!({ "AWS": principal_arn(scope.partition, scope.owner_account, None) });
     json!({
         "Version": "2012-10-17",

@@ -10,7 +10,7 @@ const OTHER_ROOT: &str = "arn:aws:iam::444455556666:root";
 fn scope() -> PolicyScope<'static> {
     PolicyScope {
         access_point_arn: AP,
-        store_prefix: PREFIX,
+        store_prefix: PREFIX.to_owned(),
         partition: "aws",
         owner_account: OWNER,
     }
