@@ -7,11 +7,11 @@ use crate::ingest::{SourceStream, StoredSource};
 use crate::jobs::ItemError;
 use crate::read_sets::READ_SET_IMPORT;
 use crate::sequence_stores::parse_enum;
-use crate::submit::{self, Submission};
+use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::{CoreError, Service, time};
 use futures::StreamExt;
-use seqstore_catalog::{JobFilter, JobItemRecord, JobRecord, ReadSetRecord};
+use seqstore_catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use seqstore_model::{
     FileType, GetReadSetImportJobResponse, ImportReadSetJobItem, ImportReadSetSourceItem,
     ListReadSetImportJobsRequest, ListReadSetImportJobsResponse, ReadSetImportJobStatus,
@@ -82,14 +82,14 @@ impl Service {
         id: &str,
     ) -> Result<GetReadSetImportJobResponse> {
         let (job, items) = self
-            .catalog
-            .job(account_id, READ_SET_IMPORT, store_id, id)
-            .await?
-            .ok_or_else(|| {
-                CoreError::NotFound(format!(
-                    "read set import job {id} not found in store {store_id}"
-                ))
-            })?;
+            .job_with_items(
+                account_id,
+                READ_SET_IMPORT,
+                store_id,
+                id,
+                "read set import job",
+            )
+            .await?;
         Ok(GetReadSetImportJobResponse {
             id: job.id.clone(),
             sequence_store_id: job.store_id.clone(),
@@ -111,11 +111,11 @@ impl Service {
         let store_id = &input.sequence_store_id;
         self.sequence_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
-        let filter = JobFilter {
-            status: f.status.map(|s| s.as_str().to_owned()),
-            created_after_ms: f.created_after.as_ref().map(time::to_ms),
-            created_before_ms: f.created_before.as_ref().map(time::to_ms),
-        };
+        let filter = job_filter(
+            f.status.map(|s| s.as_str()),
+            f.created_after.as_ref(),
+            f.created_before.as_ref(),
+        );
         let (rows, next_token) = self
             .job_page(
                 account_id,

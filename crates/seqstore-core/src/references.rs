@@ -4,13 +4,13 @@ use crate::error::Result;
 use crate::files::{self, BlobRead};
 use crate::paging::{self, Keyed};
 use crate::sequence_stores::{parse_enum, reshape};
-use crate::submit::{self, Submission};
+use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
 use seqstore_catalog::{
-    CatalogError, JobFilter, JobItemRecord, JobRecord, ListCursor, ReferenceFilter,
-    ReferenceRecord, ReferenceStoreRecord,
+    CatalogError, JobItemRecord, JobRecord, ListCursor, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreRecord,
 };
 use seqstore_model::{
     GetReferenceImportJobResponse, GetReferenceMetadataResponse, GetReferenceRequest,
@@ -72,14 +72,14 @@ impl Service {
         id: &str,
     ) -> Result<GetReferenceImportJobResponse> {
         let (job, items) = self
-            .catalog
-            .job(account_id, REFERENCE_IMPORT, store_id, id)
-            .await?
-            .ok_or_else(|| {
-                CoreError::NotFound(format!(
-                    "reference import job {id} not found in store {store_id}"
-                ))
-            })?;
+            .job_with_items(
+                account_id,
+                REFERENCE_IMPORT,
+                store_id,
+                id,
+                "reference import job",
+            )
+            .await?;
         Ok(GetReferenceImportJobResponse {
             id: job.id.clone(),
             reference_store_id: job.store_id.clone(),
@@ -101,11 +101,11 @@ impl Service {
         let store_id = &input.reference_store_id;
         self.reference_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
-        let filter = JobFilter {
-            status: f.status.map(|s| s.as_str().to_owned()),
-            created_after_ms: f.created_after.as_ref().map(time::to_ms),
-            created_before_ms: f.created_before.as_ref().map(time::to_ms),
-        };
+        let filter = job_filter(
+            f.status.map(|s| s.as_str()),
+            f.created_after.as_ref(),
+            f.created_before.as_ref(),
+        );
         let (rows, next_token) = self
             .job_page(
                 account_id,

@@ -6,6 +6,7 @@ use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::{CoreError, Service, time};
+use chrono::{DateTime, Utc};
 use seqstore_catalog::{CatalogError, JobFilter, JobItemRecord, JobRecord};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -104,6 +105,24 @@ impl Service {
 }
 
 impl Service {
+    /// One job of `kind` with its items, for a Get*Job operation; `what` names the kind in
+    /// the not-found message (`read set import job`).
+    pub(crate) async fn job_with_items(
+        &self,
+        account_id: &str,
+        kind: &str,
+        store_id: &str,
+        id: &str,
+        what: &str,
+    ) -> Result<(JobRecord, Vec<JobItemRecord>)> {
+        self.catalog
+            .job(account_id, kind, store_id, id)
+            .await?
+            .ok_or_else(|| {
+                CoreError::NotFound(format!("{what} {id} not found in store {store_id}"))
+            })
+    }
+
     /// One page of a store's jobs of `kind` for a List*Jobs operation.
     pub(crate) async fn job_page(
         &self,
@@ -127,4 +146,17 @@ impl Service {
 /// The JSON spec of one source.
 pub(crate) fn spec(source: &impl Serialize) -> Result<String> {
     serde_json::to_string(source).map_err(|e| CoreError::Internal(e.to_string()))
+}
+
+/// The catalog filter of a List*Jobs request's `filter` (status and inclusive creation bounds).
+pub(crate) fn job_filter(
+    status: Option<&str>,
+    created_after: Option<&DateTime<Utc>>,
+    created_before: Option<&DateTime<Utc>>,
+) -> JobFilter {
+    JobFilter {
+        status: status.map(str::to_owned),
+        created_after_ms: created_after.map(time::to_ms),
+        created_before_ms: created_before.map(time::to_ms),
+    }
 }
