@@ -8,28 +8,14 @@
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+#[path = "support/tools.rs"]
+mod tools;
 
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::fastq::{Compression, FastqIngest, FastqSummary};
-
-/// Whether an external tool is there; panics under CI when it is not.
-fn have(tool: &str, package: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{tool}` is required under CI: install the Debian package `{package}` in scripts/test-all"
-        );
-        eprintln!("skipped: `{tool}` (Debian package `{package}`) is not on PATH");
-    }
-    found
-}
+use tools::have;
 
 /// A small deterministic generator (xorshift64*), so failures replay exactly.
 struct Rng(u64);

@@ -7,25 +7,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/tools.rs"]
+mod tools;
+
 use flate2::write::{DeflateEncoder, GzEncoder};
 use seqstore_formats::fasta::FastaIndexer;
 use seqstore_formats::reference::{Compression, HEALTHOMICS_MAX_REFERENCE_BYTES, ReferenceImport};
-
-/// Whether the external tools are there; panics under CI when they are not.
-fn have(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{tool}` is required under CI"
-        );
-        eprintln!("skipped: `{tool}` is not on PATH");
-    }
-    found
-}
+use tools::have;
 
 /// `samtools faidx FILE`: the `.fai` it writes, or its complaint.
 fn samtools_faidx(path: &Path) -> Result<String, String> {
@@ -205,7 +193,7 @@ fn bgzf(text: &[u8]) -> Vec<u8> {
 
 #[test]
 fn plain_fasta_index_matches_samtools() {
-    if !have("samtools") || !have("md5sum") {
+    if !have("samtools", "samtools") || !have("md5sum", "coreutils") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -225,7 +213,7 @@ fn plain_fasta_index_matches_samtools() {
 
 #[test]
 fn gzip_index_matches_samtools_on_the_decompressed_file() {
-    if !have("samtools") || !have("md5sum") {
+    if !have("samtools", "samtools") || !have("md5sum", "coreutils") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -244,7 +232,7 @@ fn gzip_index_matches_samtools_on_the_decompressed_file() {
 
 #[test]
 fn bgzf_index_matches_samtools_on_the_compressed_file() {
-    if !have("samtools") || !have("md5sum") {
+    if !have("samtools", "samtools") || !have("md5sum", "coreutils") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -273,7 +261,7 @@ fn bgzf_index_matches_samtools_on_the_compressed_file() {
 
 #[test]
 fn files_samtools_refuses_are_refused() {
-    if !have("samtools") {
+    if !have("samtools", "samtools") {
         return;
     }
     let dir = tempfile::tempdir().unwrap();

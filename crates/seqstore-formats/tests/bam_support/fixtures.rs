@@ -5,6 +5,9 @@
 
 #![allow(dead_code)]
 
+#[path = "../support/tools.rs"]
+mod tools;
+
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -12,18 +15,7 @@ use std::process::{Command, Stdio};
 
 /// Whether samtools is there; panics under CI when it is not.
 pub fn have_samtools() -> bool {
-    let found = Command::new("samtools")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`samtools` is required under CI"
-        );
-        eprintln!("skipped: `samtools` is not on PATH");
-    }
-    found
+    tools::have("samtools", "samtools")
 }
 
 /// Runs samtools with `args` (and `stdin` when given); panics with its stderr on failure.

@@ -3,23 +3,15 @@
 
 #![allow(dead_code)]
 
+#[path = "../support/tools.rs"]
+mod tools;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// Whether samtools is there; panics under CI when it is not.
 pub fn have_samtools() -> bool {
-    let found = Command::new("samtools")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`samtools` is required under CI"
-        );
-        eprintln!("skipped: `samtools` is not on PATH");
-    }
-    found
+    tools::have("samtools", "samtools")
 }
 
 /// Runs samtools in `dir` without any network reference lookups.
