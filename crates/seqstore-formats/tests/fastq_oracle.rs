@@ -10,32 +10,16 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/rng.rs"]
+mod rng;
 #[path = "support/tools.rs"]
 mod tools;
+
+use rng::Rng;
 
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::fastq::{Compression, FastqIngest, FastqSummary};
 use tools::have;
-
-/// A small deterministic generator (xorshift64*), so failures replay exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn pick(&mut self, bytes: &[u8]) -> u8 {
-        bytes[self.below(bytes.len() as u64) as usize]
-    }
-}
 
 /// A generated FASTQ text and what it holds.
 struct Generated {
@@ -82,7 +66,7 @@ fn generate(seed: u64, reads: u64, layout: Layout) -> Generated {
             _ => b"AAAACCCCGGGGTTTTN",
         };
         for _ in 0..len {
-            text.push(rng.pick(alphabet));
+            text.push(*rng.pick(alphabet));
         }
         text.extend_from_slice(eol);
         text.push(b'+');
@@ -94,7 +78,7 @@ fn generate(seed: u64, reads: u64, layout: Layout) -> Generated {
             let quality = if rng.below(8) == 0 {
                 b'!' + rng.below(94) as u8
             } else {
-                rng.pick(b"FFFFFF:,#")
+                *rng.pick(b"FFFFFF:,#")
             };
             text.push(quality);
         }

@@ -7,8 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+#[path = "support/rng.rs"]
+mod rng;
 #[path = "support/tools.rs"]
 mod tools;
+
+use rng::Rng;
 
 use flate2::write::{DeflateEncoder, GzEncoder};
 use seqstore_formats::fasta::FastaIndexer;
@@ -35,22 +39,6 @@ fn md5sum(path: &Path) -> String {
     let out = Command::new("md5sum").arg(path).output().unwrap();
     assert!(out.status.success());
     String::from_utf8(out.stdout).unwrap()[..32].to_owned()
-}
-
-/// A small deterministic generator (xorshift64*), so failures replay exactly.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 /// How a generated FASTA file is laid out.

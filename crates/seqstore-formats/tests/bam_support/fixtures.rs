@@ -5,8 +5,12 @@
 
 #![allow(dead_code)]
 
+#[path = "../support/rng.rs"]
+mod rng;
 #[path = "../support/tools.rs"]
 mod tools;
+
+pub use rng::Rng;
 
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -64,26 +68,6 @@ pub fn digest(tool: &str, data: &[u8]) -> String {
         .next()
         .unwrap()
         .to_owned()
-}
-
-/// A small deterministic generator (xorshift64*), so failures replay exactly.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
 }
 
 /// Reference sequences of the fixtures: chr3 gets no reads.
