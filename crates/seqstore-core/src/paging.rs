@@ -68,23 +68,28 @@ where
     Ok((rows, next))
 }
 
-impl Keyed for seqstore_catalog::SequenceStoreRecord {
-    fn cursor(&self) -> ListCursor {
-        ListCursor {
-            created_at_ms: self.created_at_ms,
-            id: self.id.clone(),
-        }
-    }
+/// Every listed record pages by (creation time, id).
+macro_rules! keyed_by_creation {
+    ($($record:ty),* $(,)?) => {
+        $(impl Keyed for $record {
+            fn cursor(&self) -> ListCursor {
+                ListCursor {
+                    created_at_ms: self.created_at_ms,
+                    id: self.id.clone(),
+                }
+            }
+        })*
+    };
 }
 
-impl Keyed for seqstore_catalog::ReferenceStoreRecord {
-    fn cursor(&self) -> ListCursor {
-        ListCursor {
-            created_at_ms: self.created_at_ms,
-            id: self.id.clone(),
-        }
-    }
-}
+keyed_by_creation!(
+    seqstore_catalog::SequenceStoreRecord,
+    seqstore_catalog::ReferenceStoreRecord,
+    seqstore_catalog::ReferenceRecord,
+    seqstore_catalog::ReadSetRecord,
+    seqstore_catalog::UploadRecord,
+    seqstore_catalog::JobRecord,
+);
 
 #[cfg(test)]
 mod tests {

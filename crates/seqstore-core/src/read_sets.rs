@@ -3,11 +3,11 @@
 
 use crate::error::Result;
 use crate::files::{self, BlobRead};
-use crate::paging::{self, Keyed};
+use crate::paging;
 use crate::sequence_stores::parse_enum;
 use crate::{Arn, ArnResource, CoreError, Service, time};
 use seqstore_blob::{read_set_key, read_set_prefix};
-use seqstore_catalog::{CatalogError, ListCursor, ReadSetFilter, ReadSetRecord, ReferenceRecord};
+use seqstore_catalog::{CatalogError, ReadSetFilter, ReadSetRecord, ReferenceRecord};
 use seqstore_model::{
     BatchDeleteReadSetResponse, ETag, GetReadSetMetadataResponse, GetReadSetRequest,
     ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile, ReadSetFiles,
@@ -267,14 +267,5 @@ impl Service {
                 })
                 .transpose()?,
         })
-    }
-}
-
-impl Keyed for ReadSetRecord {
-    fn cursor(&self) -> ListCursor {
-        ListCursor {
-            created_at_ms: self.created_at_ms,
-            id: self.id.clone(),
-        }
     }
 }

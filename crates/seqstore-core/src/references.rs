@@ -2,15 +2,14 @@
 
 use crate::error::Result;
 use crate::files::{self, BlobRead};
-use crate::paging::{self, Keyed};
+use crate::paging;
 use crate::sequence_stores::{parse_enum, reshape};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
 use seqstore_catalog::{
-    CatalogError, JobItemRecord, JobRecord, ListCursor, ReferenceFilter, ReferenceRecord,
-    ReferenceStoreRecord,
+    CatalogError, JobItemRecord, JobRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreRecord,
 };
 use seqstore_model::{
     GetReferenceImportJobResponse, GetReferenceMetadataResponse, GetReferenceRequest,
@@ -319,22 +318,4 @@ fn source_item(item: &JobItemRecord) -> Result<ImportReferenceSourceItem> {
         tags: spec.tags,
         reference_id: finished.then(|| item.result_id.clone()),
     })
-}
-
-impl Keyed for JobRecord {
-    fn cursor(&self) -> ListCursor {
-        ListCursor {
-            created_at_ms: self.created_at_ms,
-            id: self.id.clone(),
-        }
-    }
-}
-
-impl Keyed for ReferenceRecord {
-    fn cursor(&self) -> ListCursor {
-        ListCursor {
-            created_at_ms: self.created_at_ms,
-            id: self.id.clone(),
-        }
-    }
 }

@@ -4,7 +4,7 @@
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
-use crate::paging::{self, Keyed};
+use crate::paging;
 use crate::read_sets::READ_SET_INGEST;
 use crate::sequence_stores::parse_enum;
 use crate::tags::validate_tags;
@@ -506,15 +506,6 @@ fn upload_not_found(id: &str) -> CoreError {
 
 fn internal(e: seqstore_blob::BlobError) -> CoreError {
     CoreError::Internal(e.to_string())
-}
-
-impl Keyed for UploadRecord {
-    fn cursor(&self) -> ListCursor {
-        ListCursor {
-            created_at_ms: self.created_at_ms,
-            id: self.id.clone(),
-        }
-    }
 }
 
 #[cfg(test)]
