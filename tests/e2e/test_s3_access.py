@@ -105,12 +105,10 @@ class Obj:
 
 
 @dataclass
-class ListedStore:
+class StoreAccess:
     store_id: str
     uri: S3Uri  # s3://ALIAS/<account>/sequenceStore/<id>/
     ap_arn: str
-    objects: dict[str, Obj]  # key -> object, of every readable read set
-    unreadable: list[str]  # ids of read sets that must not appear (failed, in progress)
 
     @property
     def bucket(self) -> str:
@@ -119,6 +117,12 @@ class ListedStore:
     @property
     def prefix(self) -> str:
         return self.uri.key
+
+
+@dataclass
+class ListedStore(StoreAccess):
+    objects: dict[str, Obj]  # key -> object, of every readable read set
+    unreadable: list[str]  # ids of read sets that must not appear (failed, in progress)
 
     def keys(self) -> list[str]:
         return sorted(self.objects)
@@ -178,19 +182,8 @@ class SmallReadSet:
 
 
 @dataclass
-class SmallStore:
-    store_id: str
-    uri: S3Uri
-    ap_arn: str
+class SmallStore(StoreAccess):
     read_sets: list[SmallReadSet]
-
-    @property
-    def bucket(self) -> str:
-        return self.uri.bucket
-
-    @property
-    def prefix(self) -> str:
-        return self.uri.key
 
     def folder(self, i: int) -> str:
         """`<account>/sequenceStore/<id>/readSet/<readSetId>/` of read set i."""
