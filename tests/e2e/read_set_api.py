@@ -27,7 +27,6 @@ from read_set_support import (
     BadSource,
     ReadSetFiles,
     Source,
-    file_hash,
     is_gzip,
     sam_records,
     samtools,
@@ -35,7 +34,7 @@ from read_set_support import (
     sha256_b64,
     shell,
 )
-from reference_support import new_reference_store, reference_arn, run_import, source_item
+from reference_support import file_hash, new_reference_store, reference_arn, run_import, source_item
 
 
 # ---------------------------------------------------------------------------------------

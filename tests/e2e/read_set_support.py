@@ -23,7 +23,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reference_support import PART_SIZE, SOURCE_BUCKET, ensure_bucket, fasta, random_bases, require_tool
+from reference_support import (
+    PART_SIZE,
+    SOURCE_BUCKET,
+    ensure_bucket,
+    fasta,
+    random_bases,
+    require_tool,
+)
 
 FAMILIES = ["MD5up", "SHA256up", "SHA512up"]
 HASH_TOOL = {"MD5up": "md5sum", "SHA256up": "sha256sum", "SHA512up": "sha512sum"}
@@ -134,14 +141,6 @@ def is_gzip(path: Path) -> bool:
 
 def sha256_b64(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
-
-
-def file_hash(path: Path, algo: str = "md5") -> str:
-    h = hashlib.new(algo)
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # ---------------------------------------------------------------------------------------

@@ -118,8 +118,8 @@ def decompress(src: Path, dst: Path) -> None:
         subprocess.run([require_tool("gzip"), "-d", "-c", str(src)], stdout=out, check=True)
 
 
-def file_md5(path: Path) -> str:
-    h = hashlib.md5()
+def file_hash(path: Path, algo: str = "md5") -> str:
+    h = hashlib.new(algo)
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
             h.update(chunk)

@@ -29,7 +29,7 @@ from reference_support import (
     ROLE_ARN,
     SOURCE_BUCKET,
     JobWatcher,
-    file_md5,
+    file_hash,
     get_part,
     list_references,
     new_reference_store,
@@ -391,7 +391,7 @@ def test_transfer_manager_downloads_big_reference(imported, big_source, tmp_path
     fasta, fai = tmp_path / f"{name}.fasta", tmp_path / f"{name}.fasta.fai"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([fasta.name, fai.name])
     assert fasta.stat().st_size == big_source.size
-    assert file_md5(fasta) == big_source.md5, "downloaded FASTA differs from the uploaded object"
+    assert file_hash(fasta) == big_source.md5, "downloaded FASTA differs from the uploaded object"
     assert fai.read_bytes() == big_source.fai
 
 

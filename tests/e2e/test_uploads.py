@@ -33,7 +33,8 @@ from read_set_api import (
     wait_no_staging,
     wait_read_set,
 )
-from read_set_support import PART_SIZE, Source, file_hash, sha256_b64
+from read_set_support import PART_SIZE, Source, sha256_b64
+from reference_support import file_hash
 from s3_support import file_uri, s3_client
 
 UPLOAD_ID_RE = re.compile(r"^[0-9]{10,36}$")
