@@ -111,17 +111,7 @@ impl Service {
             (Ok(()), Ok(_), Err(e)) => Err(ItemError::Failed(e.to_string())),
             (Ok(()), Ok(stored), Ok(summary)) => Ok((stored, summary)),
         };
-        let ((size, md5), summary) = match outcome {
-            Ok(done) => done,
-            Err(e) => {
-                let _ = writer.abort().await;
-                return Err(e);
-            }
-        };
-        writer
-            .finish()
-            .await
-            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        let ((size, md5), summary) = settle(writer, outcome).await?;
         Ok(StoredSource {
             summary,
             file_name: file_name.to_owned(),
@@ -237,6 +227,26 @@ impl Service {
         }
         std::fs::write(dir.path().join("reference.fa.fai"), fai).map_err(|e| internal(&e))?;
         Ok((fasta, Some(dir)))
+    }
+}
+
+/// Ends a streamed write: published when `outcome` is a success, discarded otherwise.
+pub(crate) async fn settle<T>(
+    writer: seqstore_blob::BlobWriter,
+    outcome: Result<T, ItemError>,
+) -> Result<T, ItemError> {
+    match outcome {
+        Ok(done) => {
+            writer
+                .finish()
+                .await
+                .map_err(|e| ItemError::Internal(e.to_string()))?;
+            Ok(done)
+        }
+        Err(e) => {
+            let _ = writer.abort().await;
+            Err(e)
+        }
     }
 }
 

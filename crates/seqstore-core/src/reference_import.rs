@@ -2,7 +2,7 @@
 //! byte for byte while a blocking thread validates the FASTA, hashes it and builds the
 //! `.fai`; the reference becomes visible only when all of that succeeded.
 
-use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce};
+use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce, settle};
 use crate::jobs::ItemError;
 use crate::references::index_name;
 use crate::{Service, time};
@@ -65,17 +65,7 @@ impl Service {
         let checked = check
             .await
             .map_err(|e| ItemError::Internal(format!("validator panicked: {e}")))?;
-        let imported = match (copied, checked) {
-            (Ok(()), Ok(imported)) => imported,
-            (Err(e), _) | (Ok(()), Err(e)) => {
-                let _ = writer.abort().await;
-                return Err(e);
-            }
-        };
-        writer
-            .finish()
-            .await
-            .map_err(|e| ItemError::Internal(e.to_string()))?;
+        let imported = settle(writer, copied.and(checked)).await?;
 
         let now = time::now_ms();
         let record = ReferenceRecord {
