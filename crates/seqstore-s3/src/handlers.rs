@@ -35,11 +35,36 @@ struct ReadRequest<'a> {
     part_number: Option<i32>,
 }
 
+/// The [`ReadRequest`] of a GetObject or HeadObject input (same fields, different types).
+macro_rules! read_request {
+    ($input:expr) => {
+        ReadRequest {
+            conditions: Conditions {
+                if_match: $input.if_match.as_ref(),
+                if_none_match: $input.if_none_match.as_ref(),
+                if_modified_since: $input.if_modified_since.as_ref(),
+                if_unmodified_since: $input.if_unmodified_since.as_ref(),
+            },
+            range: $input.range.as_ref(),
+            part_number: $input.part_number,
+        }
+    };
+}
+
 /// A read that passed every check: the object and the byte range to send.
 struct Read {
     ap: AccessPoint,
     info: ObjectInfo,
     range: Option<Range<u64>>,
+}
+
+impl Read {
+    /// Bytes the answer carries: the range, or the whole object.
+    fn length(&self) -> u64 {
+        self.range
+            .as_ref()
+            .map_or(self.info.size, |r| r.end - r.start)
+    }
 }
 
 impl ReadOnly {
@@ -205,17 +230,10 @@ impl S3 for ReadOnly {
     ) -> S3Result<S3Response<GetObjectOutput>> {
         let input = &req.input;
         let (bucket, key) = rejoin_arn(input.bucket.clone(), input.key.clone());
-        let ask = ReadRequest {
-            conditions: Conditions {
-                if_match: input.if_match.as_ref(),
-                if_none_match: input.if_none_match.as_ref(),
-                if_modified_since: input.if_modified_since.as_ref(),
-                if_unmodified_since: input.if_unmodified_since.as_ref(),
-            },
-            range: input.range.as_ref(),
-            part_number: input.part_number,
-        };
-        let Read { ap, info, range } = self.read(&req, &bucket, &key, ask).await?;
+        let ask = read_request!(input);
+        let read = self.read(&req, &bucket, &key, ask).await?;
+        let length = read.length();
+        let Read { ap, info, range } = read;
         if info.archived {
             return Err(error::archived());
         }
@@ -225,7 +243,6 @@ impl S3 for ReadOnly {
             .await
             .map_err(error::from_source)?
             .ok_or_else(error::no_such_key)?;
-        let length = range.as_ref().map_or(info.size, |r| r.end - r.start);
         let body = ExactBody::new(stream, length, &key);
         let output = GetObjectOutput {
             body: Some(StreamingBlob::new(body)),
@@ -246,18 +263,10 @@ impl S3 for ReadOnly {
     ) -> S3Result<S3Response<HeadObjectOutput>> {
         let input = &req.input;
         let (bucket, key) = rejoin_arn(input.bucket.clone(), input.key.clone());
-        let ask = ReadRequest {
-            conditions: Conditions {
-                if_match: input.if_match.as_ref(),
-                if_none_match: input.if_none_match.as_ref(),
-                if_modified_since: input.if_modified_since.as_ref(),
-                if_unmodified_since: input.if_unmodified_since.as_ref(),
-            },
-            range: input.range.as_ref(),
-            part_number: input.part_number,
-        };
-        let Read { info, range, .. } = self.read(&req, &bucket, &key, ask).await?;
-        let length = range.as_ref().map_or(info.size, |r| r.end - r.start);
+        let ask = read_request!(input);
+        let read = self.read(&req, &bucket, &key, ask).await?;
+        let length = read.length();
+        let Read { info, range, .. } = read;
         let output = HeadObjectOutput {
             content_length: Some(to_i64(length)),
             content_range: range.as_ref().map(|r| content_range(r, info.size)),
