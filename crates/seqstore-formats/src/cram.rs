@@ -10,6 +10,7 @@
 
 mod bam_record;
 mod blocks;
+mod budget;
 mod codec;
 mod compression_header;
 mod container;
@@ -29,6 +30,7 @@ use std::io::{BufReader, Read, Write};
 use std::path::Path;
 use std::sync::{Mutex, mpsc};
 
+use self::budget::{Budget, Meter};
 use self::container::{ContainerOutput, Context};
 pub use self::error::CramError;
 use self::framing::{FILE_DEFINITION_LEN, RawContainer};
@@ -130,16 +132,79 @@ struct Sink<'a> {
 }
 
 impl Sink<'_> {
-    fn take(&mut self, out: ContainerOutput) -> Result<(), CramError> {
+    fn take(&mut self, out: ContainerOutput<'_>) {
         self.hasher.update(&out.text);
         self.reads += out.reads;
         self.bases += out.bases;
         self.crai.extend(out.crai);
+    }
+}
+
+/// A decoded container, or why it could not be.
+type Decoded<'b> = Result<ContainerOutput<'b>, CramError>;
+
+/// Containers handed to the workers and their results, taken back in file order.
+struct InOrder<'b> {
+    budget: &'b Budget,
+    results: mpsc::Receiver<(u64, Decoded<'b>)>,
+    /// Results that arrived before the ones ahead of them.
+    early: BTreeMap<u64, Decoded<'b>>,
+    /// Containers handed out so far.
+    sent: u64,
+    /// The next container to hash.
+    next: u64,
+    /// A container failed: nothing after it is taken.
+    failed: bool,
+}
+
+impl<'b> InOrder<'b> {
+    /// Hashes the next container, waiting for it; `false` when none is in flight.
+    fn take_one(&mut self, sink: &mut Sink<'_>) -> Result<bool, CramError> {
+        if self.next > self.sent || self.failed {
+            return Ok(false);
+        }
+        let result = loop {
+            if let Some(result) = self.early.remove(&self.next) {
+                break result;
+            }
+            match self.results.recv() {
+                Ok((n, result)) => {
+                    self.early.insert(n, result);
+                }
+                Err(_) => return Err(workers_gone()),
+            }
+        };
+        if result.is_err() {
+            self.failed = true;
+            self.budget.cancel();
+        }
+        sink.take(result?);
+        self.next += 1;
+        self.budget.set_oldest(self.next);
+        Ok(true)
+    }
+
+    /// Hashes whatever is ready in order, without waiting.
+    fn take_ready(&mut self, sink: &mut Sink<'_>) -> Result<(), CramError> {
+        while let Ok((n, result)) = self.results.try_recv() {
+            self.early.insert(n, result);
+        }
+        while self.early.contains_key(&self.next) {
+            self.take_one(sink)?;
+        }
         Ok(())
     }
 }
 
+/// The decoding threads are gone: only a panic does that.
+fn workers_gone() -> CramError {
+    CramError::Io(std::io::Error::other("the CRAM decoding threads stopped"))
+}
+
 /// Reads the data containers, decodes them on worker threads and feeds `sink` in order.
+///
+/// Memory is bounded by the [`Budget`]: a container is read only when the ones in flight
+/// leave room for its bytes (or none is in flight), and workers charge what they decode.
 fn run(
     ctx: &Context,
     reader: &mut impl std::io::BufRead,
@@ -150,111 +215,113 @@ fn run(
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .clamp(1, 8);
-    // enough queued work that workers never wait while this thread hashes
-    let max_pending = workers * 8;
-    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, RawContainer)>(workers * 4);
+    let budget = Budget::new();
+    let budget = &budget;
+    let (job_tx, job_rx) = mpsc::sync_channel::<(u64, RawContainer, Meter<'_>)>(workers);
     let job_rx = Mutex::new(job_rx);
     std::thread::scope(|scope| {
-        let (res_tx, res_rx) = mpsc::channel::<(u64, Result<ContainerOutput, CramError>)>();
+        let (res_tx, res_rx) = mpsc::channel::<(u64, Decoded<'_>)>();
         for _ in 0..workers {
             let job_rx = &job_rx;
             let res_tx = res_tx.clone();
             scope.spawn(move || {
                 loop {
                     let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok((n, raw)) = job else { break };
-                    if res_tx.send((n, container::process(ctx, &raw, n))).is_err() {
+                    let Ok((n, raw, meter)) = job else { break };
+                    if budget.is_cancelled() {
+                        continue;
+                    }
+                    if res_tx
+                        .send((n, container::process(ctx, &raw, n, meter)))
+                        .is_err()
+                    {
                         break;
                     }
                 }
             });
         }
         drop(res_tx);
-
-        let mut done: BTreeMap<u64, Result<ContainerOutput, CramError>> = BTreeMap::new();
-        let mut next = 1u64; // next container to hand to the sink
-        let mut sent = 0u64;
-        let mut drain = |block_until: u64,
-                         done: &mut BTreeMap<u64, _>,
-                         next: &mut u64|
-         -> Result<(), CramError> {
-            while *next <= block_until {
-                if let Some(result) = done.remove(next) {
-                    sink.take(result?)?;
-                    *next += 1;
-                    continue;
-                }
-                match res_rx.recv() {
-                    Ok((n, result)) => {
-                        done.insert(n, result);
-                    }
-                    Err(_) => break,
-                }
-            }
-            // also take whatever is already finished
-            while let Ok((n, result)) = res_rx.try_recv() {
-                done.insert(n, result);
-            }
-            while let Some(result) = done.remove(next) {
-                sink.take(result?)?;
-                *next += 1;
-            }
-            Ok(())
+        let mut flight = InOrder {
+            budget,
+            results: res_rx,
+            early: BTreeMap::new(),
+            sent: 0,
+            next: 1,
+            failed: false,
         };
 
         let mut last = (i32::MIN, i32::MIN);
+        let mut ended = false; // the last container read is an EOF container
         let outcome = (|| -> Result<(), CramError> {
             loop {
-                let what = format!("container {}", sent + 1);
-                let read = framing::read_container(reader, offset, &what);
-                let raw = match read {
-                    Ok(Some(raw)) => raw,
-                    Ok(None) => {
-                        return Err(CramError::Truncated(format!(
-                            "it ends at byte {offset} without the EOF container"
-                        )));
+                let what = format!("container {}", flight.sent + 1);
+                let Some(head) = framing::read_container_header(reader, offset, &what)? else {
+                    if ended {
+                        return Ok(());
                     }
-                    Err(e) => return Err(e),
+                    return Err(CramError::Truncated(format!(
+                        "it ends at byte {offset} without the EOF container"
+                    )));
                 };
+                // room for the bytes: hash what is in flight until there is (with nothing
+                // in flight this container is the oldest, which never waits)
+                let len = head.header.length;
+                let mut meter = budget.meter(flight.sent + 1, format!("{what} (byte {offset})"));
+                while !meter.try_hold(len)? {
+                    if !flight.take_one(sink)? {
+                        meter.hold(len)?;
+                        break;
+                    }
+                }
+                let raw = framing::read_container_body(reader, head, &what)?;
                 offset += raw.bytes.len() as u64;
                 if let Some(out) = output.as_deref_mut() {
                     out.write_all(&raw.bytes)?;
                 }
-                if raw.is_eof() {
-                    let mut extra = [0u8; 1];
-                    if framing::read_up_to(reader, &mut extra)? != 0 {
-                        return Err(CramError::Corrupt(format!(
-                            "data follows the EOF container at byte {offset}"
-                        )));
-                    }
-                    return Ok(());
-                }
+                // htslib reads on past an EOF container (`samtools reheader` leaves two)
+                ended = raw.is_eof();
                 let h = &raw.header;
+                if ended || h.landmarks.is_empty() && h.record_count == 0 {
+                    continue; // an empty container carries nothing to index or hash
+                }
                 if h.reference_id == last.0 && h.start < last.1 {
                     return Err(CramError::NotSorted(format!(
                         "the CRAM is not sorted by coordinate (container {} at byte {}), so it cannot be indexed",
-                        sent + 1,
+                        flight.sent + 1,
                         raw.offset
                     )));
                 }
                 last = (h.reference_id, h.start);
-                if h.landmarks.is_empty() && h.record_count == 0 {
-                    continue; // an empty container carries nothing to index or hash
+                flight.sent += 1;
+                // never wait on a full queue without hashing: the workers may be waiting
+                // for the memory that the next container to hash holds
+                let mut job = (flight.sent, raw, meter);
+                loop {
+                    match job_tx.try_send(job) {
+                        Ok(()) => break,
+                        Err(mpsc::TrySendError::Full(back)) => {
+                            job = back;
+                            if !flight.take_one(sink)? {
+                                job_tx.send(job).map_err(|_| workers_gone())?;
+                                break;
+                            }
+                        }
+                        Err(mpsc::TrySendError::Disconnected(_)) => return Err(workers_gone()),
+                    }
                 }
-                sent += 1;
-                if job_tx.send((sent, raw)).is_err() {
-                    return Ok(());
-                }
-                if sent + 1 > next + max_pending as u64 {
-                    drain(sent - max_pending as u64, &mut done, &mut next)?;
-                } else {
-                    drain(0, &mut done, &mut next)?;
-                }
+                flight.take_ready(sink)?;
             }
         })();
         drop(job_tx);
         // everything sent before a read error comes first in the file
-        let finished = drain(sent, &mut done, &mut next);
+        let mut finished = Ok(());
+        while finished.is_ok() {
+            match flight.take_one(sink) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => finished = Err(e),
+            }
+        }
         finished.and(outcome)
     })
 }

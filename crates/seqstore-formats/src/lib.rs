@@ -20,6 +20,7 @@ pub mod cram;
 pub mod etag;
 pub mod fasta;
 pub mod fastq;
+pub mod limits;
 pub mod read_set;
 pub mod reference;
 pub mod sam_text;

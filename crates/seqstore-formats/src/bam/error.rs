@@ -110,6 +110,16 @@ pub enum HeaderProblem {
         /// The stored value.
         value: i32,
     },
+    /// A length or count over a limit of this service.
+    #[error("{field} {value} is over the limit of this service ({limit})")]
+    OverLimit {
+        /// `l_text`, `n_ref` or `header size`.
+        field: &'static str,
+        /// The stored value.
+        value: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// A reference name that is empty or not NUL-terminated.
     #[error("reference {index}: name is empty or not NUL-terminated")]
     InvalidReferenceName {
@@ -145,7 +155,7 @@ pub enum RecordProblem {
     #[error(transparent)]
     Malformed(#[from] RecordError),
     /// `block_size` below the fixed part or above the limit.
-    #[error("invalid block_size {0}")]
+    #[error("invalid block_size {0} (under 32, or over the 16 MiB limit of this service)")]
     InvalidBlockSize(u32),
     /// The file ends inside the record.
     #[error("the file ends inside the record: it is truncated")]

@@ -2,6 +2,7 @@
 //! parsed as its bytes arrive, checked, and rewritten with the provenance `@CO` line.
 
 use super::error::{BamError, HeaderProblem, Sniff};
+use crate::limits::{MAX_HEADER_BYTES, MAX_REFERENCES};
 
 const MAGIC: &[u8; 4] = b"BAM\x01";
 
@@ -74,6 +75,7 @@ impl HeaderReader {
                 return Err(BamError::NotBam(Sniff::new(buf)));
             }
             let l_text = non_negative(i32_at(buf, 4), "l_text")?;
+            over_limit("l_text", l_text, MAX_HEADER_BYTES)?;
             self.text_end = Some(8 + l_text);
             self.cursor = 8 + l_text;
         }
@@ -81,7 +83,9 @@ impl HeaderReader {
             if buf.len() < self.cursor + 4 {
                 return Ok(None);
             }
-            self.remaining = Some(non_negative(i32_at(buf, self.cursor), "n_ref")?);
+            let n_ref = non_negative(i32_at(buf, self.cursor), "n_ref")?;
+            over_limit("n_ref", n_ref, MAX_REFERENCES)?;
+            self.remaining = Some(n_ref);
             self.cursor += 4;
         }
         while self.remaining != Some(0) {
@@ -90,6 +94,7 @@ impl HeaderReader {
                 return Ok(None);
             }
             let l_name = non_negative(i32_at(buf, at), "l_name")?;
+            over_limit("header size", at + 4 + l_name + 4 - 8, MAX_HEADER_BYTES)?;
             if buf.len() < at + 4 + l_name + 4 {
                 return Ok(None);
             }
@@ -221,6 +226,17 @@ fn check_line(line: &[u8]) -> Result<Option<Reference>, &'static str> {
         name: name.to_vec(),
         length,
     }))
+}
+
+fn over_limit(field: &'static str, value: usize, limit: usize) -> Result<(), BamError> {
+    if value > limit {
+        return Err(BamError::Header(HeaderProblem::OverLimit {
+            field,
+            value,
+            limit,
+        }));
+    }
+    Ok(())
 }
 
 fn non_negative(value: i32, field: &'static str) -> Result<usize, BamError> {

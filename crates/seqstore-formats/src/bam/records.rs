@@ -12,9 +12,7 @@ use super::error::{BamError, Locus, RecordProblem};
 use super::header::Reference;
 use crate::sam_text::{BamRecord, FIXED_LEN, RecordError, write_bam_record};
 
-/// Largest record accepted: bounds memory on a corrupt `block_size`. Real records, even of
-/// multi-megabase reads, stay far below.
-const MAX_RECORD_LEN: u32 = 256 << 20;
+use crate::limits::MAX_BAM_RECORD_BYTES as MAX_RECORD_LEN;
 
 /// FLAG bits (SAM v1 §1.4).
 const UNMAPPED: u16 = 0x4;

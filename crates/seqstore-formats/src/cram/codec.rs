@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use super::num::read_itf8;
+use crate::limits::MAX_CRAM_READ_LEN;
 
 /// A codec that yields integers.
 #[derive(Debug, Clone)]
@@ -348,6 +349,12 @@ impl<'a> SliceData<'a> {
             ByteArrayCodec::Len(len, value) => {
                 let n = usize::try_from(self.int(len)?)
                     .map_err(|_| DecodeError::Invalid("a negative byte array length"))?;
+                // a Huffman code of one symbol takes no bits: the length alone would fill memory
+                if n > MAX_CRAM_READ_LEN {
+                    return Err(DecodeError::Invalid(
+                        "a byte array is longer than the 16 MiB limit of this service",
+                    ));
+                }
                 self.bytes_into(value, n, dst)?;
                 Ok(n)
             }

@@ -8,6 +8,7 @@ use crate::sam_text::{BamRecord, write_bam_record};
 
 use super::bam_record::append_bam;
 use super::blocks;
+use super::budget::Meter;
 use super::codec::{DecodeError, SliceData};
 use super::compression_header;
 use super::crai::{self, CraiEntry};
@@ -15,7 +16,7 @@ use super::error::CramError;
 use super::framing::{self, Block, RawContainer, content_type};
 use super::header::SamHeader;
 use super::reference::References;
-use super::slice::{self, DecodedSlice, SliceError, SliceHeader, SliceInput};
+use super::slice::{self, Charge, DecodedSlice, SliceError, SliceHeader, SliceInput};
 
 /// Shared, read-only state of an ingestion.
 #[derive(Debug)]
@@ -26,21 +27,27 @@ pub(super) struct Context {
     pub(super) names: Vec<String>,
 }
 
-/// What one container contributes.
-#[derive(Debug, Default)]
-pub(super) struct ContainerOutput {
+/// What one container contributes; its memory stays counted until it is dropped.
+#[derive(Debug)]
+pub(super) struct ContainerOutput<'b> {
     pub(super) text: Vec<u8>,
     pub(super) reads: u64,
     pub(super) bases: u64,
     pub(super) crai: Vec<CraiEntry>,
+    pub(super) meter: Meter<'b>,
 }
 
-/// Decodes container number `n` (1-based among data containers).
-pub(super) fn process(
+/// Buffers a worker keeps between containers, up to this many bytes each.
+const KEPT_BUFFER_BYTES: usize = 1 << 20;
+
+/// Decodes container number `n` (1-based among data containers), whose raw bytes `meter`
+/// already holds.
+pub(super) fn process<'b>(
     ctx: &Context,
     raw: &RawContainer,
     n: u64,
-) -> Result<ContainerOutput, CramError> {
+    mut meter: Meter<'b>,
+) -> Result<ContainerOutput<'b>, CramError> {
     let what = format!("container {n} (byte {})", raw.offset);
     let body = raw.body();
     let mut src = body;
@@ -51,22 +58,33 @@ pub(super) fn process(
             "{what} does not start with a compression header"
         )));
     }
+    let mut held = raw.bytes.len();
+    meter.hold_more(held, block.raw_size)?;
     let ch_bytes = framing::inflate_simple(&block, &format!("{what}, compression header"))?;
     let ch = compression_header::parse(&ch_bytes)
         .map_err(|e| CramError::Corrupt(format!("{what}: bad compression header ({e})")))?;
+    held += ch_bytes.len();
+    drop(ch_bytes);
 
-    let mut headers = Vec::with_capacity(raw.header.landmarks.len());
+    let mut headers = Vec::new();
     for (i, &landmark) in raw.header.landmarks.iter().enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
-        headers.push(slice_layout(body, landmark, &swhat)?);
+        headers.push(slice_layout(body, landmark, &swhat, &mut meter, held)?);
     }
 
-    let mut out = ContainerOutput::default();
-    // SAM lines run to a few hundred bytes: reserving avoids regrowing (and copying) the text
-    out.text
-        .reserve(usize::try_from(raw.header.record_count).unwrap_or(0) * 320);
+    let mut out = ContainerOutput {
+        text: Vec::new(),
+        reads: 0,
+        bases: 0,
+        crai: Vec::new(),
+        meter,
+    };
     DECODED.with_borrow_mut(|(decoded, bam)| {
-        decode_slices(ctx, raw, &what, &ch, &headers, decoded, bam, &mut out)
+        let result = decode_slices(ctx, raw, &what, &ch, &headers, decoded, bam, &mut out, held);
+        decoded.reset(KEPT_BUFFER_BYTES);
+        bam.clear();
+        bam.shrink_to(KEPT_BUFFER_BYTES);
+        result
     })?;
     Ok(out)
 }
@@ -85,10 +103,17 @@ fn decode_slices(
     headers: &[(SliceHeader, usize, Vec<Block<'_>>)],
     decoded: &mut DecodedSlice,
     bam: &mut Vec<u8>,
-    out: &mut ContainerOutput,
+    out: &mut ContainerOutput<'_>,
+    held: usize,
 ) -> Result<(), CramError> {
     for (i, (sh, size, blocks)) in headers.iter().enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
+        // the blocks' declared sizes, before any is decompressed
+        let declared = blocks
+            .iter()
+            .fold(0usize, |sum, b| sum.saturating_add(b.raw_size));
+        let base = held + out.text.capacity() + bam.capacity();
+        out.meter.hold_more(base, declared)?;
         let mut all = blocks::decode_all(blocks, &swhat)?;
         let externals = all.split_off(1);
         let core = all.pop().map(|(_, b)| b).unwrap_or_default();
@@ -110,15 +135,26 @@ fn decode_slices(
             container_start: i64::from(raw.header.start),
             embedded,
         };
-        decoded.records.clear();
-        decoded.names.clear();
-        decoded.seqs.clear();
-        decoded.quals.clear();
-        decoded.cigars.clear();
-        decoded.aux.clear();
-        slice::decode_slice(&input, &mut data, decoded)
+        decoded.reset(usize::MAX);
+        let mut charge = Charge {
+            meter: &mut out.meter,
+            base: base + declared,
+        };
+        slice::decode_slice(&input, &mut data, decoded, &mut charge)
             .map_err(|e| slice_error(e, &swhat, decoded))?;
-        emit(ctx, decoded, out, bam).map_err(|e| CramError::Corrupt(format!("{swhat}: {e}")))?;
+        // the text may take what the decoded blocks and records hold
+        let decoded_bytes = base + declared + decoded.heap_bytes();
+        emit(
+            ctx,
+            decoded,
+            out,
+            bam,
+            decoded_bytes - out.text.capacity() - bam.capacity(),
+        )
+        .map_err(|e| match e {
+            EmitError::Cram(e) => e,
+            EmitError::Record(e) => CramError::Corrupt(format!("{swhat}: {e}")),
+        })?;
         let base = CraiEntry {
             ref_id: sh.ref_id,
             start: sh.start,
@@ -141,18 +177,30 @@ fn decode_slices(
     Ok(())
 }
 
-/// SAM text and counts for the records of a decoded slice.
+/// Why the records of a slice could not be rendered.
+enum EmitError {
+    Cram(CramError),
+    Record(String),
+}
+
+/// SAM text and counts for the records of a decoded slice; `other` bytes are held besides
+/// the text and the record buffer.
 fn emit(
     ctx: &Context,
     decoded: &DecodedSlice,
-    out: &mut ContainerOutput,
+    out: &mut ContainerOutput<'_>,
     bam: &mut Vec<u8>,
-) -> Result<(), String> {
+    other: usize,
+) -> Result<(), EmitError> {
     for (i, r) in decoded.records.iter().enumerate() {
         bam.clear();
-        append_bam(bam, decoded, i, &ctx.header)?;
-        let record = BamRecord::parse(bam).map_err(|e| e.to_string())?;
-        write_bam_record(&mut out.text, &record, &ctx.names).map_err(|e| e.to_string())?;
+        append_bam(bam, decoded, i, &ctx.header).map_err(EmitError::Record)?;
+        let record = BamRecord::parse(bam).map_err(|e| EmitError::Record(e.to_string()))?;
+        write_bam_record(&mut out.text, &record, &ctx.names)
+            .map_err(|e| EmitError::Record(e.to_string()))?;
+        out.meter
+            .hold(other + out.text.capacity() + bam.capacity())
+            .map_err(EmitError::Cram)?;
         if r.flags & 0x900 == 0 {
             out.reads += 1;
             out.bases += r.len as u64;
@@ -167,6 +215,8 @@ fn slice_layout<'a>(
     body: &'a [u8],
     landmark: usize,
     what: &str,
+    meter: &mut Meter<'_>,
+    held: usize,
 ) -> Result<(SliceHeader, usize, Vec<Block<'a>>), CramError> {
     let mut src = body.get(landmark..).ok_or_else(|| {
         CramError::Corrupt(format!("{what} starts past the end of the container"))
@@ -179,9 +229,18 @@ fn slice_layout<'a>(
             "{what} does not start with a slice header"
         )));
     }
+    meter.hold_more(held, block.raw_size)?;
     let content = framing::inflate_simple(&block, &format!("{what} header"))?;
     let header = slice::parse_slice_header(&content)
         .ok_or_else(|| CramError::Corrupt(format!("{what} has a malformed header")))?;
+    // every block takes at least 7 bytes of the container
+    if header.block_count > src.len() / 7 {
+        return Err(CramError::Corrupt(format!(
+            "{what} claims {} blocks in {} bytes",
+            header.block_count,
+            src.len()
+        )));
+    }
     let mut blocks = Vec::with_capacity(header.block_count);
     for b in 0..header.block_count {
         let block = framing::parse_block(&mut src)

@@ -43,6 +43,9 @@ pub enum CramError {
         #[source]
         source: io::Error,
     },
+    /// The file needs more than a documented limit of this service allows.
+    #[error("{0} (a limit of this service)")]
+    Limit(String),
     /// The records are not coordinate-sorted, so no `.crai` can be built.
     #[error("{0}")]
     NotSorted(String),

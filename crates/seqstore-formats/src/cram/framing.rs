@@ -9,6 +9,7 @@ use flate2::Crc;
 
 use super::error::CramError;
 use super::num::{itf8_len, ltf8_len, read_itf8, read_ltf8, read_u8, read_u32_le};
+use crate::limits::MAX_CRAM_CONTAINER_BYTES as MAX_CONTAINER_BYTES;
 
 /// Size of the file definition: magic, version, file ID.
 pub(super) const FILE_DEFINITION_LEN: usize = 26;
@@ -100,6 +101,27 @@ pub(super) fn read_container<R: BufRead>(
     offset: u64,
     what: &str,
 ) -> Result<Option<RawContainer>, CramError> {
+    match read_container_header(reader, offset, what)? {
+        Some(head) => read_container_body(reader, head, what).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A container whose header has been read and checked, its blocks not yet.
+#[derive(Debug)]
+pub(super) struct ContainerHead {
+    pub(super) header: ContainerHeader,
+    bytes: Vec<u8>,
+    offset: u64,
+}
+
+/// Reads and checks the next container header (CRC32 and the size limit), or `None` at a
+/// clean end of the input.
+pub(super) fn read_container_header<R: BufRead>(
+    reader: &mut R,
+    offset: u64,
+    what: &str,
+) -> Result<Option<ContainerHead>, CramError> {
     let mut bytes = Vec::with_capacity(64);
     let mut len = [0; 4];
     match read_up_to(reader, &mut len)? {
@@ -107,16 +129,24 @@ pub(super) fn read_container<R: BufRead>(
         4 => bytes.extend_from_slice(&len),
         _ => return Err(truncated_in(what, offset)),
     }
+    let length = i32::from_le_bytes(len);
+    if usize::try_from(length).is_ok_and(|n| n > MAX_CONTAINER_BYTES) {
+        return Err(CramError::Limit(format!(
+            "{what} at byte {offset} claims {length} bytes; at most {} MiB are accepted",
+            MAX_CONTAINER_BYTES >> 20
+        )));
+    }
     // reference ID, start, span, record count: ITF8; counter, bases: LTF8; block count: ITF8
     for kind in [0u8, 0, 0, 0, 1, 1, 0] {
         read_varint(reader, &mut bytes, kind, what, offset)?;
     }
-    // the landmark count, then that many ITF8 landmarks
+    // the landmark count, then that many ITF8 landmarks (each at least one byte of the
+    // container, which is checked below)
     let at = read_varint(reader, &mut bytes, 0, what, offset)?;
     let count = read_itf8(&mut &bytes[at..]).unwrap_or(-1);
-    if !(0..=1_000_000).contains(&count) {
+    if count < 0 || i64::from(count) > i64::from(length).max(0) {
         return Err(CramError::Corrupt(format!(
-            "{what} at byte {offset} has {count} landmarks"
+            "{what} at byte {offset} has {count} slices in {length} bytes"
         )));
     }
     for _ in 0..count {
@@ -133,19 +163,37 @@ pub(super) fn read_container<R: BufRead>(
         )));
     }
     bytes.extend_from_slice(&crc);
-    let header_len = bytes.len();
     let header = parse_container_header(&bytes, what, offset)?;
+    Ok(Some(ContainerHead {
+        header,
+        bytes,
+        offset,
+    }))
+}
+
+/// Reads the blocks of the container whose header is `head`.
+pub(super) fn read_container_body<R: BufRead>(
+    reader: &mut R,
+    head: ContainerHead,
+    what: &str,
+) -> Result<RawContainer, CramError> {
+    let ContainerHead {
+        header,
+        mut bytes,
+        offset,
+    } = head;
+    let header_len = bytes.len();
     // grow with the data actually read: a corrupt length must not allocate gigabytes
     let read = reader.take(header.length as u64).read_to_end(&mut bytes)?;
     if read != header.length {
         return Err(truncated_in(what, offset));
     }
-    Ok(Some(RawContainer {
+    Ok(RawContainer {
         header,
         bytes,
         header_len,
         offset,
-    }))
+    })
 }
 
 fn parse_container_header(
@@ -309,10 +357,24 @@ pub(super) fn inflate_simple(block: &Block<'_>, what: &str) -> Result<Vec<u8>, C
     match block.method {
         0 => Ok(block.data.to_vec()),
         1 => {
-            let mut out = Vec::with_capacity(block.raw_size);
+            // never more than the block declares (its size is checked by the caller)
+            let mut out = Vec::new();
             flate2::read::MultiGzDecoder::new(block.data)
+                .take(block.raw_size as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| CramError::Corrupt(format!("{what}: bad gzip data ({e})")))?;
+            if out.len() != block.raw_size {
+                return Err(CramError::Corrupt(format!(
+                    "{what} decompresses to {}{} bytes, not the {} it declares",
+                    out.len().min(block.raw_size),
+                    if out.len() > block.raw_size {
+                        " or more"
+                    } else {
+                        ""
+                    },
+                    block.raw_size
+                )));
+            }
             Ok(out)
         }
         m => Err(CramError::Unsupported(format!(

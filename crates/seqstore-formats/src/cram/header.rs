@@ -4,6 +4,7 @@
 use super::error::CramError;
 use super::framing::{self, RawContainer, content_type, crc32};
 use super::num::{write_itf8, write_ltf8};
+use crate::limits::{MAX_HEADER_BYTES, MAX_REFERENCES};
 
 /// One `@SQ` line.
 #[derive(Debug, Clone)]
@@ -30,6 +31,13 @@ pub(super) fn header_text(container: &RawContainer) -> Result<Vec<u8>, CramError
         return Err(CramError::Corrupt(format!(
             "{WHAT} holds a block of content type {}",
             block.content_type
+        )));
+    }
+    if block.raw_size > MAX_HEADER_BYTES + 4 {
+        return Err(CramError::Limit(format!(
+            "{WHAT} declares a SAM header of {} bytes; at most {} MiB are accepted",
+            block.raw_size,
+            MAX_HEADER_BYTES >> 20
         )));
     }
     let content = framing::inflate_simple(&block, WHAT)?;
@@ -68,6 +76,11 @@ pub(super) fn parse_sam_header(text: &[u8]) -> Result<SamHeader, CramError> {
                 }
                 let name = name.ok_or_else(|| bad_header("an @SQ line has no SN"))?;
                 let length = length.ok_or_else(|| bad_header("an @SQ line has no valid LN"))?;
+                if header.references.len() == MAX_REFERENCES {
+                    return Err(CramError::Limit(format!(
+                        "the SAM header has more than {MAX_REFERENCES} @SQ lines"
+                    )));
+                }
                 header.references.push(SqLine { name, length, m5 });
             }
             Some(b"@RG") => {

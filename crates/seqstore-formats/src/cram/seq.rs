@@ -4,7 +4,7 @@
 
 use super::codec::{DecodeError, SliceData};
 use super::compression_header::CompressionHeader;
-use super::slice::{Record, SliceError};
+use super::slice::{Charge, Record, SliceError};
 
 /// CRAM flag: quality scores stored as an array (CRAM 3.1 §10.2).
 pub(super) const CF_QUAL_ARRAY: i32 = 0x1;
@@ -91,6 +91,16 @@ fn put(dst: &mut [u8], at: i64, src: &[u8]) -> Result<(), SliceError> {
     Ok(())
 }
 
+/// Writes `n` bases `N` at `at`, within the read.
+fn put_n(dst: &mut [u8], at: i64, n: i64) -> Result<(), SliceError> {
+    let at = usize::try_from(at).map_err(|_| SliceError::Message("bad feature position".into()))?;
+    let n = usize::try_from(n).map_err(|_| SliceError::Message("bad feature length".into()))?;
+    dst.get_mut(at..at.saturating_add(n))
+        .ok_or_else(|| SliceError::Message("a read feature runs past the end of the read".into()))?
+        .fill(b'N');
+    Ok(())
+}
+
 struct State<'a> {
     cigar: &'a mut Vec<u32>,
     cig_len: u32,
@@ -125,6 +135,7 @@ pub(super) fn decode_seq(
     reference: Option<RefView<'_>>,
     hdr_len: i64,
     scratch: &mut Vec<u8>,
+    (charge, elsewhere): (&mut Charge<'_, '_>, usize),
 ) -> Result<(), SliceError> {
     let ds = &ch.ds;
     let len = seq.len() as i64;
@@ -173,7 +184,12 @@ pub(super) fn decode_seq(
         }
     };
 
-    for _ in 0..feature_count {
+    for i in 0..feature_count {
+        // features add to the CIGAR, MD and scratch: check their growth now and then
+        if i % 1024 == 1023 {
+            let growing = st.cigar.capacity() * 4 + aux.capacity() + scratch.capacity();
+            charge.check(elsewhere + growing)?;
+        }
         let op = data.byte(ds.fc.as_ref().ok_or_else(|| missing("FC"))?)?;
         let pos = prev_pos + i64::from(data.int(ds.fp.as_ref().ok_or_else(|| missing("FP"))?)?);
         if pos <= 0 {
@@ -512,12 +528,12 @@ impl Fill<'_> {
                     put(seq, at, r.range(ref_pos, rlen)?)?;
                 }
                 if n - rlen > 0 {
-                    put(seq, at + rlen, &vec![b'N'; (n - rlen) as usize])?;
+                    put_n(seq, at + rlen, n - rlen)?;
                 }
             } else {
                 let fill = len - seq_pos + 1;
                 if fill > 0 {
-                    put(seq, at, &vec![b'N'; fill as usize])?;
+                    put_n(seq, at, fill)?;
                 }
             }
             if *md_dist >= 0 {

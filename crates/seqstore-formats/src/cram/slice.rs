@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::budget::Meter;
 use super::codec::{DecodeError, SliceData};
 use super::compression_header::CompressionHeader;
 use super::error::CramError;
@@ -10,13 +11,12 @@ use super::header::SamHeader;
 use super::num::{read_itf8, read_ltf8};
 use super::reference::References;
 use super::seq::{self, CF_NO_SEQ, CF_QUAL_ARRAY, RefView};
+use crate::limits::MAX_CRAM_READ_LEN as MAX_READ_LEN;
 
 /// CRAM flags (CRAM 3.1 §10.2).
 const CF_DETACHED: i32 = 0x2;
 const CF_MATE_DOWNSTREAM: i32 = 0x4;
 const CF_EXPLICIT_TLEN: i32 = 0x10;
-/// Longest read accepted (256 Mbases), so a corrupt length cannot exhaust memory.
-const MAX_READ_LEN: usize = 1 << 28;
 /// BAM flags.
 pub(super) const FLAG_PAIRED: u32 = 0x1;
 pub(super) const FLAG_UNMAPPED: u32 = 0x4;
@@ -113,6 +113,58 @@ pub(super) struct DecodedSlice {
     pub(super) record_counter: i64,
 }
 
+impl DecodedSlice {
+    /// Bytes its buffers hold.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.records.capacity() * std::mem::size_of::<Record>()
+            + self.names.capacity()
+            + self.seqs.capacity()
+            + self.quals.capacity()
+            + self.cigars.capacity() * 4
+            + self.aux.capacity()
+    }
+
+    /// Empties the buffers for the next slice, keeping at most `keep` bytes of each.
+    pub(super) fn reset(&mut self, keep: usize) {
+        fn clear<T>(v: &mut Vec<T>, keep: usize) {
+            v.clear();
+            v.shrink_to(keep / std::mem::size_of::<T>().max(1));
+        }
+        clear(&mut self.records, keep);
+        clear(&mut self.names, keep);
+        clear(&mut self.seqs, keep);
+        clear(&mut self.quals, keep);
+        clear(&mut self.cigars, keep);
+        clear(&mut self.aux, keep);
+    }
+}
+
+/// The memory a slice's decoding may take: `base` bytes are held already (the container,
+/// its decoded blocks and text); its buffers are checked as they grow.
+pub(super) struct Charge<'m, 'b> {
+    pub(super) meter: &'m mut Meter<'b>,
+    pub(super) base: usize,
+}
+
+impl Charge<'_, '_> {
+    /// The slice's buffers hold (or are about to hold) `bytes`.
+    pub(super) fn check(&mut self, bytes: usize) -> Result<(), SliceError> {
+        self.meter
+            .hold(self.base.saturating_add(bytes))
+            .map_err(SliceError::Cram)
+    }
+}
+
+/// The capacity `v` has after `add` more elements are pushed.
+fn grown<T>(v: &Vec<T>, add: usize) -> usize {
+    let need = v.len().saturating_add(add);
+    if need <= v.capacity() {
+        v.capacity()
+    } else {
+        need.max(v.capacity().saturating_mul(2))
+    }
+}
+
 /// What record decoding needs besides the blocks.
 pub(super) struct SliceInput<'a> {
     pub(super) header: &'a SamHeader,
@@ -158,6 +210,7 @@ pub(super) fn decode_slice(
     input: &SliceInput<'_>,
     data: &mut SliceData<'_>,
     out: &mut DecodedSlice,
+    charge: &mut Charge<'_, '_>,
 ) -> Result<(), SliceError> {
     let ch = input.ch;
     let ds = &ch.ds;
@@ -202,6 +255,7 @@ pub(super) fn decode_slice(
     let mut scratch = Vec::new();
     out.records.reserve(s.record_count.min(1 << 16));
     for _ in 0..s.record_count {
+        charge.check(out.heap_bytes())?;
         let mut r = Record {
             mate_line: -1,
             mate_ref_id: -1,
@@ -328,14 +382,18 @@ pub(super) fn decode_slice(
                 })?;
                 out.aux.extend_from_slice(key);
                 data.byte_array_into(codec, &mut out.aux)?;
+                charge.check(out.heap_bytes())?;
             }
         }
 
         r.seq = out.seqs.len();
         r.qual = out.quals.len();
         let fill = if held.view().is_some() { b'N' } else { b'=' };
+        let seq_bytes = grown(&out.seqs, r.len) + grown(&out.quals, r.len);
+        charge.check(out.heap_bytes() - out.seqs.capacity() - out.quals.capacity() + seq_bytes)?;
         out.seqs.resize(r.seq + r.len, fill);
         out.quals.resize(r.qual + r.len, 0);
+        let elsewhere = out.heap_bytes() - out.cigars.capacity() * 4 - out.aux.capacity();
         let (seq, qual) = (&mut out.seqs[r.seq..], &mut out.quals[r.qual..]);
 
         if r.flags & FLAG_UNMAPPED == 0 {
@@ -359,6 +417,7 @@ pub(super) fn decode_slice(
                 view,
                 ref_len,
                 &mut scratch,
+                (&mut *charge, elsewhere),
             )?;
             r.aend_noref =
                 aend_without_reference(&out.cigars[r.cigar.0..r.cigar.0 + r.cigar.1], r.apos);

@@ -36,6 +36,14 @@ pub enum FastaError {
         /// The limit.
         max: usize,
     },
+    /// More sequences than this service indexes.
+    #[error("line {line}: more than {max} sequences, the limit of this service")]
+    TooManySequences {
+        /// The header line of the first sequence over the limit.
+        line: u64,
+        /// The limit.
+        max: usize,
+    },
     /// The sequence name is not UTF-8.
     #[error("line {line}: sequence name is not valid UTF-8")]
     NameNotUtf8 {

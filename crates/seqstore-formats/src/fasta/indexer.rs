@@ -11,6 +11,7 @@ use std::collections::hash_map::Entry;
 
 use super::alphabet::{find_invalid, is_name_terminator};
 use super::{FaiRecord, FastaError, FastaIndex};
+use crate::limits::MAX_FASTA_SEQUENCES;
 
 /// Longest accepted sequence name, bytes.
 pub const MAX_NAME_LEN: usize = 4096;
@@ -293,6 +294,12 @@ impl FastaIndexer {
     fn start_record(&mut self) -> Result<(), FastaError> {
         let line = self.line_number;
         let name = self.take_name(line)?;
+        if self.first_lines.len() >= MAX_FASTA_SEQUENCES {
+            return Err(FastaError::TooManySequences {
+                line,
+                max: MAX_FASTA_SEQUENCES,
+            });
+        }
         match self.first_lines.entry(name.clone()) {
             Entry::Occupied(first) => {
                 return Err(FastaError::DuplicateName {
