@@ -106,3 +106,36 @@ def test_killed_server_resumes_the_job(server_factory, medium_source):
         index, _ = get_part(client, sid, rid, 1, "INDEX")
         assert index == medium_source.fai
         assert client.list_tags_for_resource(resourceArn=meta["arn"])["tags"] == {"n": names[i]}
+
+
+def test_upload_given_up_after_interrupted_attempts_fails_and_drops_its_staging(server_factory, tmp_path):
+    """A source whose every attempt was cut short (it stopped the server each time) is given up
+    like any bad source: the read set ends UPLOAD_FAILED and its staged parts are removed.
+
+    The three interrupted attempts are set in the catalog after one real SIGKILL mid-ingestion:
+    no API makes a source crash the server any more."""
+    from read_set_api import create_upload, staging_files, upload_file_parts, wait_no_staging, wait_read_set
+    from read_set_support import write_big_fastq
+    from s3_support import catalog_sql
+
+    srv = server_factory.new()
+    client = srv.client()
+    store = client.create_sequence_store(name=f"given-up-{time.time_ns()}")["id"]
+    fastq = write_big_fastq(tmp_path, 60 << 20, seed=5)  # long enough to be killed mid-ingestion
+    upload_id = create_upload(client, store, "FASTQ", "given-up")["uploadId"]
+    parts = upload_file_parts(client, store, upload_id, "SOURCE1", fastq)
+    read_set = client.complete_multipart_read_set_upload(
+        sequenceStoreId=store, uploadId=upload_id, parts=parts)["readSetId"]
+    srv.kill()
+    assert staging_files(srv, upload_id), "the staged part is gone before the restart"
+    unfinished = catalog_sql(srv, "UPDATE job_items SET attempts = 3 WHERE status <> 'FINISHED' "
+                                  "RETURNING job_id")
+    if not unfinished:
+        pytest.fail("the ingestion finished before the kill: enlarge the FASTQ")
+
+    srv.start()
+    client = srv.client()
+    meta = wait_read_set(client, store, read_set, timeout=60)
+    assert meta["status"] == "UPLOAD_FAILED", meta
+    assert "gave up after 3 attempts" in meta["statusMessage"], meta
+    wait_no_staging(srv, upload_id)

@@ -5,9 +5,11 @@ use crate::read_sets::{READ_SET_IMPORT, READ_SET_INGEST};
 use crate::reference_import::StoredReference;
 use crate::references::REFERENCE_IMPORT;
 use crate::{Service, time};
+use futures::FutureExt;
 use seqstore_blob::SourceError;
 use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord, Lease, ReadSetRecord};
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::sleep;
@@ -209,14 +211,13 @@ async fn run_job(
             continue;
         }
         if item.attempts >= MAX_ITEM_ATTEMPTS {
+            // the source stopped the server every time: fail it as any bad source, so a
+            // read set ends UPLOAD_FAILED and its staged parts go
             let message = format!(
                 "gave up after {} attempts that did not complete",
                 item.attempts
             );
-            service
-                .catalog
-                .set_item_status(&job.id, item.index, owner, "FAILED", Some(&message))
-                .await?;
+            service.fail_item(owner, job, &item, &message).await?;
             continue;
         }
         service
@@ -253,7 +254,15 @@ async fn run_item(
     let mut delay = Duration::from_secs(1);
     let mut tries = 0;
     let failure = loop {
-        match service.run_item_once(job, item).await {
+        // a bug met by one source ends that source, not the server or the other jobs
+        let attempt = AssertUnwindSafe(service.run_item_once(job, item)).catch_unwind();
+        let result = attempt.await.unwrap_or_else(|panic| {
+            Err(ItemError::Internal(format!(
+                "panicked: {}",
+                panic_message(panic.as_ref())
+            )))
+        });
+        match result {
             Ok(done) => return service.record_item(owner, job, item, done).await,
             Err(ItemError::Transient(message)) if tries < TRANSIENT_RETRIES => {
                 tries += 1;
@@ -378,6 +387,15 @@ impl Service {
             }
         }
     }
+}
+
+/// The text a panic was raised with.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message")
 }
 
 /// Cuts a message to `max` characters, marking the cut.
