@@ -69,8 +69,9 @@ pub struct S3SourcesSection {
     pub access_key_id: Option<String>,
     /// Secret access key.
     pub secret_access_key: Option<String>,
-    /// Path-style requests.
-    pub path_style: bool,
+    /// Path-style requests (`true`), virtual-hosted (`false`); unset: path style when the
+    /// endpoint's host is an IP address or `localhost`, as botocore decides.
+    pub path_style: Option<bool>,
 }
 
 /// `[jobs]`: the background job engine.
@@ -229,6 +230,13 @@ impl Config {
         if self.jobs.lease_seconds < 3 {
             return Err(ConfigError("jobs.lease_seconds must be at least 3".into()));
         }
+        if let Some(endpoint) = &self.sources.s3.endpoint
+            && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError(format!(
+                "sources.s3.endpoint {endpoint:?} is not an http:// or https:// URL"
+            )));
+        }
         if self.blob.backend == BlobBackend::S3 && self.blob.bucket.is_none() {
             return Err(ConfigError(
                 "blob.backend = \"s3\" needs blob.bucket".into(),
@@ -329,6 +337,27 @@ mod tests {
             assert!(err.to_string().contains("regoin"), "{err}");
             jail.set_env("SEQSTORE_ACCOUNT_ID", "12");
             assert!(Config::load(None, &Flags { region: None }).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
+    fn source_path_style_is_auto_unless_set() {
+        figment::Jail::expect_with(|jail| {
+            let load = || Config::load(None, &Flags { region: None });
+            jail.set_env("SEQSTORE_SOURCES__S3__ENDPOINT", "http://127.0.0.1:9000");
+            assert_eq!(load().unwrap().sources.s3.path_style, None);
+            jail.set_env("SEQSTORE_SOURCES__S3__PATH_STYLE", "true");
+            assert_eq!(load().unwrap().sources.s3.path_style, Some(true));
+            jail.set_env("SEQSTORE_SOURCES__S3__PATH_STYLE", "false");
+            assert_eq!(load().unwrap().sources.s3.path_style, Some(false));
+            jail.set_env("SEQSTORE_SOURCES__S3__ENDPOINT", "127.0.0.1:9000");
+            let err = load().unwrap_err().to_string();
+            assert!(err.contains("sources.s3.endpoint"), "{err}");
             Ok(())
         });
     }
