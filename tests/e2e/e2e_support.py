@@ -497,10 +497,12 @@ MOTO_KEYS = Keys("testing", "testing")
 
 
 class MotoS3:
-    """`python3 -m moto.server` on 127.0.0.1: a real S3 protocol endpoint, any credentials."""
+    """`python3 -m moto.server` on 127.0.0.1: a real S3 protocol endpoint, any credentials
+    (`env` may turn moto's IAM checks on: `INITIAL_NO_AUTH_ACTION_COUNT`)."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, env: dict[str, str] | None = None):
         self.workdir = workdir
+        self.env = dict(env or {})
         self.port = 0
         self.proc: subprocess.Popen | None = None
         self._log: Path = workdir / "moto.log"
@@ -511,7 +513,7 @@ class MotoS3:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                env=clean_env(), cwd=self.workdir,
+                env=clean_env(**self.env), cwd=self.workdir,
             )
         deadline = time.monotonic() + timeout
         while True:
@@ -551,13 +553,13 @@ class MotoS3:
         return f"http://127.0.0.1:{self.port}"
 
     def server_env(self) -> dict[str, str]:
-        """What `seqstore serve` needs to read sources from this S3."""
+        """What `seqstore serve` needs to read sources from this S3, as the README says to
+        configure it: no `path_style` (an IP endpoint is addressed path-style by default)."""
         return {
             "SEQSTORE_SOURCES__S3__ENDPOINT": self.endpoint,
             "SEQSTORE_SOURCES__S3__REGION": REGION,
             "SEQSTORE_SOURCES__S3__ACCESS_KEY_ID": MOTO_KEYS.access_key_id,
             "SEQSTORE_SOURCES__S3__SECRET_ACCESS_KEY": MOTO_KEYS.secret_access_key,
-            "SEQSTORE_SOURCES__S3__PATH_STYLE": "true",
         }
 
     def client(self):

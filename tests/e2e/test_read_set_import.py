@@ -117,7 +117,8 @@ def test_job_completes_with_failures(imported):
         assert s.get("statusMessage"), f"FAILED item without statusMessage: {s}"
         assert len(s["statusMessage"]) <= 127, s["statusMessage"]
         assert not s.get("readSetId"), f"FAILED item names a read set: {s}"
-    assert MISSING_URI in bad[0]["statusMessage"], bad[0]["statusMessage"]
+    missing_key = MISSING_URI.removeprefix(f"s3://{SOURCE_BUCKET}/")
+    assert bad[0]["statusMessage"] == f"key '{missing_key}' not found in bucket '{SOURCE_BUCKET}'"
     assert set(s for s, _ in imported["history"]) <= {"SUBMITTED", "IN_PROGRESS", "COMPLETED_WITH_FAILURES"}
 
 

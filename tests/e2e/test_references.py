@@ -192,9 +192,12 @@ def test_ragged_lines_are_refused_by_samtools_too(small_sources, tmp_path):
 
 
 @pytest.mark.parametrize("case", list(MISSING))
-def test_missing_object_fails_the_item_naming_the_uri(imported, case):
-    msg = imported.item(case)["statusMessage"]
-    assert MISSING[case] in msg, f"statusMessage {msg!r} does not contain {MISSING[case]}"
+def test_missing_object_fails_the_item_saying_what_is_missing(imported, moto_s3, case):
+    expected = {
+        "missing_key": f"key 'missing/no-such-key.fa' not found in bucket '{SOURCE_BUCKET}'",
+        "missing_bucket": f"bucket 'seqstore-e2e-no-such-bucket' not found at {moto_s3.endpoint}",
+    }[case]
+    assert imported.item(case)["statusMessage"] == expected
 
 
 def test_failed_items_create_no_reference(imported):
