@@ -16,7 +16,7 @@ pub const MAX_CRAM_READ_LEN: usize = 16 << 20;
 pub const MAX_CRAM_CONTAINER_BYTES: usize = 64 << 20;
 /// Most memory one CRAM container may take to decode: its bytes, decoded blocks, records
 /// and SAM text.
-pub const MAX_CRAM_CONTAINER_MEMORY: usize = 128 << 20;
+pub const MAX_CRAM_CONTAINER_MEMORY: usize = 192 << 20;
 /// Most memory the CRAM containers decoded ahead of the next one may hold together.
 pub const MAX_CRAM_READ_AHEAD_MEMORY: usize = 64 << 20;
 /// Most sequences of a reference FASTA.

@@ -71,9 +71,6 @@ pub(super) fn append_bam(
         return Err("a read name is longer than 254 characters".into());
     }
     let cigar = &slice.cigars[r.cigar.0..r.cigar.0 + r.cigar.1];
-    if cigar.len() > usize::from(u16::MAX) {
-        return Err("a read has more than 65535 CIGAR operations".into());
-    }
     let rg = usize::try_from(r.rg).ok().map(|g| {
         header
             .read_groups
@@ -88,13 +85,21 @@ pub(super) fn append_bam(
         .map(|&op| i64::from(op >> 4))
         .sum();
     let bin = reg2bin(pos.max(0), pos.max(0) + rlen.max(1));
+    // more operations than BAM's 16-bit count holds: htslib's layout, `<l_seq>S<rlen>N` with
+    // the real CIGAR in a `CG:B:I` tag (which the SAM text prints as the CIGAR)
+    let long_cigar = cigar.len() > usize::from(u16::MAX);
+    let placeholder = [
+        ((r.len as u32) << 4) | 4,
+        ((rlen.max(0) as u32) << 4) | 3,
+    ];
+    let stored: &[u32] = if long_cigar { &placeholder } else { cigar };
 
     out.extend_from_slice(&r.ref_id.to_le_bytes());
     out.extend_from_slice(&(pos as i32).to_le_bytes());
     out.push(name.len() as u8 + 1);
     out.push(r.mqual);
     out.extend_from_slice(&bin.to_le_bytes());
-    out.extend_from_slice(&(cigar.len() as u16).to_le_bytes());
+    out.extend_from_slice(&(stored.len() as u16).to_le_bytes());
     out.extend_from_slice(&(r.flags as u16).to_le_bytes());
     out.extend_from_slice(&(r.len as i32).to_le_bytes());
     out.extend_from_slice(&r.mate_ref_id.to_le_bytes());
@@ -102,7 +107,7 @@ pub(super) fn append_bam(
     out.extend_from_slice(&(r.tlen.unwrap_or(0) as i32).to_le_bytes());
     out.extend_from_slice(name);
     out.push(0);
-    for op in cigar {
+    for op in stored {
         out.extend_from_slice(&op.to_le_bytes());
     }
     let seq = &slice.seqs[r.seq..r.seq + r.len];
@@ -117,6 +122,13 @@ pub(super) fn append_bam(
         out.extend_from_slice(b"RGZ");
         out.extend_from_slice(rg.as_bytes());
         out.push(0);
+    }
+    if long_cigar {
+        out.extend_from_slice(b"CGBI");
+        out.extend_from_slice(&(cigar.len() as u32).to_le_bytes());
+        for op in cigar {
+            out.extend_from_slice(&op.to_le_bytes());
+        }
     }
     Ok(())
 }
