@@ -35,6 +35,7 @@ from read_set_support import (
     write_fastq_pair,
     write_sam,
 )
+from mutants import read_itf8, read_ltf8
 from reference_support import SOURCE_BUCKET, ensure_bucket, fasta, random_bases
 
 CORPUS_CONTIGS = [(f"ctg{i:02d}", 1500 + 41 * i) for i in range(1, 31)] + [("long1", 80_000)]
@@ -124,35 +125,6 @@ def bgzf_blocks(data: bytes) -> list[tuple[int, int]]:
     return out
 
 
-def _itf8(data: bytes, p: int) -> tuple[int, int]:
-    b = data[p]
-    if b < 0x80:
-        v, n = b, 1
-    elif b < 0xC0:
-        v, n = ((b & 0x3F) << 8) | data[p + 1], 2
-    elif b < 0xE0:
-        v, n = ((b & 0x1F) << 16) | (data[p + 1] << 8) | data[p + 2], 3
-    elif b < 0xF0:
-        v, n = ((b & 0x0F) << 24) | (data[p + 1] << 16) | (data[p + 2] << 8) | data[p + 3], 4
-    else:
-        v = ((b & 0x0F) << 28) | (data[p + 1] << 20) | (data[p + 2] << 12) | (data[p + 3] << 4) | (data[p + 4] & 0x0F)
-        n = 5
-    if v >= 1 << 31:
-        v -= 1 << 32
-    return v, p + n
-
-
-def _ltf8(data: bytes, p: int) -> tuple[int, int]:
-    b = data[p]
-    n = next((i for i in range(8) if not b & (0x80 >> i)), 8)  # leading 1 bits = extra bytes
-    if n == 8:
-        return int.from_bytes(data[p + 1:p + 9], "big"), p + 9
-    v = b & (0xFF >> (n + 1))
-    for i in range(n):
-        v = (v << 8) | data[p + 1 + i]
-    return v, p + 1 + n
-
-
 @dataclass
 class CramContainer:
     offset: int
@@ -182,16 +154,16 @@ def cram_containers(path: Path) -> list[CramContainer]:
         start = p
         length = struct.unpack_from("<i", data, p)[0]
         p += 4
-        ref_seq_id, p = _itf8(data, p)
-        aln_start, p = _itf8(data, p)
-        _span, p = _itf8(data, p)
-        records, p = _itf8(data, p)
-        _counter, p = _ltf8(data, p)
-        _bases, p = _ltf8(data, p)
-        n_blocks, p = _itf8(data, p)
-        n_landmarks, p = _itf8(data, p)
+        ref_seq_id, p = read_itf8(data, p)
+        aln_start, p = read_itf8(data, p)
+        _span, p = read_itf8(data, p)
+        records, p = read_itf8(data, p)
+        _counter, p = read_ltf8(data, p)
+        _bases, p = read_ltf8(data, p)
+        n_blocks, p = read_itf8(data, p)
+        n_landmarks, p = read_itf8(data, p)
         for _ in range(n_landmarks):
-            _, p = _itf8(data, p)
+            _, p = read_itf8(data, p)
         p += 4  # CRC32
         body_end = p + length
         methods = []
@@ -199,9 +171,9 @@ def cram_containers(path: Path) -> list[CramContainer]:
         for _ in range(n_blocks):
             methods.append(data[q])
             q += 2  # method, content type
-            _cid, q = _itf8(data, q)
-            size, q = _itf8(data, q)
-            _raw, q = _itf8(data, q)
+            _cid, q = read_itf8(data, q)
+            size, q = read_itf8(data, q)
+            _raw, q = read_itf8(data, q)
             q += size + 4
         out.append(CramContainer(start, ref_seq_id, aln_start, records, n_landmarks, methods))
         p = body_end

@@ -88,10 +88,7 @@ pub(super) fn append_bam(
     // more operations than BAM's 16-bit count holds: htslib's layout, `<l_seq>S<rlen>N` with
     // the real CIGAR in a `CG:B:I` tag (which the SAM text prints as the CIGAR)
     let long_cigar = cigar.len() > usize::from(u16::MAX);
-    let placeholder = [
-        ((r.len as u32) << 4) | 4,
-        ((rlen.max(0) as u32) << 4) | 3,
-    ];
+    let placeholder = [((r.len as u32) << 4) | 4, ((rlen.max(0) as u32) << 4) | 3];
     let stored: &[u32] = if long_cigar { &placeholder } else { cigar };
 
     out.extend_from_slice(&r.ref_id.to_le_bytes());
