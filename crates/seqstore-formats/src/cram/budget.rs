@@ -204,8 +204,11 @@ mod tests {
         let err = meter.hold(CONTAINER_LIMIT + 1).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "container 7 (byte 99) needs more than 128 MiB of memory to decode \
-             (a limit of this service)"
+            format!(
+                "container 7 (byte 99) needs more than {} MiB of memory to decode \
+                 (a limit of this service)",
+                CONTAINER_LIMIT >> 20
+            )
         );
     }
 }
