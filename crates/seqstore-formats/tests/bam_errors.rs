@@ -227,7 +227,10 @@ fn malformed_records() {
     );
     let mut tiny = hand_record(10, &[], 0, 0, b"");
     tiny.truncate(20);
-    check(tiny, "record 2: invalid block_size 20");
+    check(
+        tiny,
+        "record 2: invalid block_size 20 (under 32, or over the 16 MiB limit of this service)",
+    );
     check(
         hand_record(2, &[4 << 4], 4, 4, b""),
         "record 2: 'chr1':3 comes after 'chr1':6; a BAM must be coordinate-sorted (samtools sort)",
