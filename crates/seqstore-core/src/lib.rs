@@ -27,6 +27,42 @@ mod time;
 mod upload_ingest;
 mod uploads;
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    use std::collections::BTreeMap;
+
+    use crate::s3_policy::{AccessRequest, Policy, PolicyScope};
+
+    /// Parses `text` as the access point policy of store 1234567890 of account
+    /// 111122223333 and, when it is valid, evaluates one object read against it.
+    pub fn s3_policy(text: &str) -> bool {
+        const AP: &str = "arn:aws:s3:us-east-1:999999999999:accesspoint/111122223333-1234567890";
+        let scope = PolicyScope {
+            access_point_arn: AP,
+            store_prefix: "111122223333/sequenceStore/1234567890/".into(),
+            partition: "aws",
+            owner_account: "111122223333",
+        };
+        let Ok(policy) = Policy::parse(text, &scope) else {
+            return false;
+        };
+        let tags = BTreeMap::from([("omics:subjectId".to_owned(), "s1".to_owned())]);
+        let resource = format!("{AP}/object/111122223333/sequenceStore/1234567890/readSet/1/a.bam");
+        policy.uses_object_tags();
+        policy.allows(&AccessRequest {
+            principal_account: "444455556666",
+            principal_arn: "arn:aws:iam::444455556666:user/alice",
+            action: "s3:GetObject",
+            resource: &resource,
+            prefix: None,
+            object_tags: Some(&tags),
+            signature_version: "AWS4-HMAC-SHA256",
+            tls_version: None,
+        })
+    }
+}
+
 pub use arn::{Arn, ArnResource};
 pub use error::CoreError;
 pub use files::{BlobRead, PART_SIZE};

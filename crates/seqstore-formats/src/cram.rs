@@ -123,6 +123,21 @@ pub fn ingest_cram(
     })
 }
 
+/// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing {
+    /// Decompresses one block of compression `method` (CRAM 3.1 §8: raw, gzip, bzip2,
+    /// lzma, rANS 4x8, rANS Nx16, arithmetic, fqzcomp, name tokenizer) that declares
+    /// `raw_size` bytes; debug builds also compare the rANS decoders with noodles'.
+    pub fn decode_block(
+        method: u8,
+        data: &[u8],
+        raw_size: usize,
+    ) -> Result<usize, super::CramError> {
+        super::blocks::decode_one_block(method, data, raw_size)
+    }
+}
+
 /// Where decoded containers go, in file order.
 struct Sink<'a> {
     hasher: &'a mut EtagHasher,
@@ -196,6 +211,9 @@ impl<'b> InOrder<'b> {
     }
 }
 
+/// Stack of a decoding thread (address space; only what is used is resident).
+const WORKER_STACK_BYTES: usize = 16 << 20;
+
 /// The decoding threads are gone: only a panic does that.
 fn workers_gone() -> CramError {
     CramError::Io(std::io::Error::other("the CRAM decoding threads stopped"))
@@ -224,21 +242,30 @@ fn run(
         for _ in 0..workers {
             let job_rx = &job_rx;
             let res_tx = res_tx.clone();
-            scope.spawn(move || {
-                loop {
-                    let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
-                    let Ok((n, raw, meter)) = job else { break };
-                    if budget.is_cancelled() {
-                        continue;
+            // noodles' CRAM 3.1 decoders keep large tables on the stack (a name tokenizer
+            // stream of order-1 rANS Nx16 overflowed 2 MiB in the fuzz build)
+            let spawned = std::thread::Builder::new()
+                .name("cram-decode".into())
+                .stack_size(WORKER_STACK_BYTES)
+                .spawn_scoped(scope, move || {
+                    loop {
+                        let job = job_rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok((n, raw, meter)) = job else { break };
+                        if budget.is_cancelled() {
+                            continue;
+                        }
+                        if res_tx
+                            .send((n, container::process(ctx, &raw, n, meter)))
+                            .is_err()
+                        {
+                            break;
+                        }
                     }
-                    if res_tx
-                        .send((n, container::process(ctx, &raw, n, meter)))
-                        .is_err()
-                    {
-                        break;
-                    }
-                }
-            });
+                });
+            // without a worker the results channel closes, and the file fails with an error
+            if spawned.is_err() {
+                break;
+            }
         }
         drop(res_tx);
         let mut flight = InOrder {

@@ -108,10 +108,10 @@ fn decode_slices(
 ) -> Result<(), CramError> {
     for (i, (sh, size, blocks)) in headers.iter().enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
-        // the blocks' declared sizes, before any is decompressed
-        let declared = blocks
-            .iter()
-            .fold(0usize, |sum, b| sum.saturating_add(b.raw_size));
+        // what decompressing the blocks takes, before any is decompressed
+        let declared = blocks.iter().fold(0usize, |sum, b| {
+            sum.saturating_add(blocks::decode_memory(b))
+        });
         let base = held + out.text.capacity() + bam.capacity();
         out.meter.hold_more(base, declared)?;
         let mut all = blocks::decode_all(blocks, &swhat)?;

@@ -51,8 +51,12 @@ struct Table {
 }
 
 impl Table {
-    /// Reads an order-0 table (run-length coded symbols, 1- or 2-byte frequencies).
-    fn read(input: &mut Input<'_>) -> Result<Self, RansError> {
+    /// Reads a frequency table (run-length coded symbols, 1- or 2-byte frequencies).
+    ///
+    /// As htscodecs: the frequencies sum to 4096, or to 4095 (what old encoders wrote; the
+    /// last slot then belongs to the last symbol); in an order-1 table a frequency of 0
+    /// stands for 4096.
+    fn read(input: &mut Input<'_>, order1: bool) -> Result<Self, RansError> {
         let mut table = Self {
             symbols: Box::new([0; TOTFREQ as usize]),
             freq: [0; 256],
@@ -64,6 +68,9 @@ impl Table {
             if f >= 128 {
                 f = ((f & 0x7f) << 8) | u32::from(input.u8()?);
             }
+            if f == 0 && order1 {
+                f = TOTFREQ;
+            }
             if total + f > TOTFREQ {
                 return Err("rANS frequencies exceed 4096");
             }
@@ -73,6 +80,11 @@ impl Table {
             total += f;
             Ok(())
         })?;
+        match total {
+            TOTFREQ => {}
+            4095 => table.symbols[4095] = table.symbols[4094],
+            _ => return Err("rANS frequencies do not sum to 4096"),
+        }
         Ok(table)
     }
 
@@ -81,7 +93,12 @@ impl Table {
         let m = x & MASK;
         let sym = self.symbols[m as usize];
         let i = usize::from(sym);
-        let x = u32::from(self.freq[i]) * (x >> TF_SHIFT) + m - u32::from(self.start[i]);
+        // 32-bit wrapping arithmetic, as htscodecs: a corrupt table (a symbol listed twice)
+        // yields wrong bytes, never a panic
+        let x = u32::from(self.freq[i])
+            .wrapping_mul(x >> TF_SHIFT)
+            .wrapping_add(m)
+            .wrapping_sub(u32::from(self.start[i]));
         (sym, x)
     }
 }
@@ -139,7 +156,7 @@ fn states(input: &mut Input<'_>) -> Result<[u32; 4], RansError> {
 }
 
 fn order0(input: &mut Input<'_>, out: &mut [u8]) -> Result<(), RansError> {
-    let table = Table::read(input)?;
+    let table = Table::read(input, false)?;
     let mut r = states(input)?;
     let (chunks, rest) = out.as_chunks_mut::<4>();
     for chunk in chunks {
@@ -163,7 +180,7 @@ fn order1(input: &mut Input<'_>, out: &mut [u8]) -> Result<(), RansError> {
     let mut tables: Vec<Table> = Vec::new();
     read_symbol_runs(input, |input, ctx| {
         slot[usize::from(ctx)] = tables.len() as u16;
-        tables.push(Table::read(input)?);
+        tables.push(Table::read(input, true)?);
         Ok(())
     })?;
     let mut r = states(input)?;

@@ -260,7 +260,12 @@ impl Table {
     /// expects) and builds the lookup.
     fn new(mut freq: [u32; 256], bits: u32) -> Result<Self, NxError> {
         let total = 1u32 << bits;
-        let mut sum: u32 = freq.iter().sum();
+        // frequencies are read as 32-bit values: sum them without overflow
+        let sum: u64 = freq.iter().map(|&f| u64::from(f)).sum();
+        if sum > u64::from(total) {
+            return Err("rANS Nx16 frequencies are too large");
+        }
+        let mut sum = sum as u32;
         if sum != 0 && sum != total {
             let mut shift = 0;
             while sum < total {
@@ -294,7 +299,12 @@ impl Table {
         let m = x & ((1 << bits) - 1);
         let sym = self.lookup[m as usize];
         let i = usize::from(sym);
-        (sym, self.freq[i] * (x >> bits) + m - self.start[i])
+        // 32-bit wrapping arithmetic, as htscodecs: corrupt tables give wrong bytes, not panics
+        let next = self.freq[i]
+            .wrapping_mul(x >> bits)
+            .wrapping_add(m)
+            .wrapping_sub(self.start[i]);
+        (sym, next)
     }
 }
 
