@@ -35,7 +35,7 @@ from read_set_support import (
     write_fastq_pair,
     write_sam,
 )
-from mutants import read_itf8, read_ltf8
+from mutants import Cram
 from reference_support import SOURCE_BUCKET, ensure_bucket, fasta, random_bases
 
 CORPUS_CONTIGS = [(f"ctg{i:02d}", 1500 + 41 * i) for i in range(1, 31)] + [("long1", 80_000)]
@@ -127,7 +127,6 @@ def bgzf_blocks(data: bytes) -> list[tuple[int, int]]:
 
 @dataclass
 class CramContainer:
-    offset: int
     ref_seq_id: int
     start: int
     records: int
@@ -146,39 +145,9 @@ def cram_version(path: Path) -> tuple[int, int]:
 
 
 def cram_containers(path: Path) -> list[CramContainer]:
-    """Every container of a CRAM 3.x file (the header container first), walked by hand."""
-    data = path.read_bytes()
-    assert data[:4] == b"CRAM" and data[4] == 3, f"{path.name}: not CRAM 3.x"
-    p, out = 26, []
-    while p < len(data):
-        start = p
-        length = struct.unpack_from("<i", data, p)[0]
-        p += 4
-        ref_seq_id, p = read_itf8(data, p)
-        aln_start, p = read_itf8(data, p)
-        _span, p = read_itf8(data, p)
-        records, p = read_itf8(data, p)
-        _counter, p = read_ltf8(data, p)
-        _bases, p = read_ltf8(data, p)
-        n_blocks, p = read_itf8(data, p)
-        n_landmarks, p = read_itf8(data, p)
-        for _ in range(n_landmarks):
-            _, p = read_itf8(data, p)
-        p += 4  # CRC32
-        body_end = p + length
-        methods = []
-        q = p
-        for _ in range(n_blocks):
-            methods.append(data[q])
-            q += 2  # method, content type
-            _cid, q = read_itf8(data, q)
-            size, q = read_itf8(data, q)
-            _raw, q = read_itf8(data, q)
-            q += size + 4
-        out.append(CramContainer(start, ref_seq_id, aln_start, records, n_landmarks, methods))
-        p = body_end
-    assert p == len(data), f"{path.name}: containers end at {p}, the file at {len(data)}"
-    return out
+    """Every container of a CRAM 3.x file (the header container first), by the mutators' parser."""
+    return [CramContainer(c.ref_id, c.start, c.n_records, len(c.landmarks), [b.method for b in c.blocks or []])
+            for c in Cram.parse(path.read_bytes()).containers]
 
 
 # Features: each asserts the file (a Source) has what its case is about.
