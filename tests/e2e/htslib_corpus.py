@@ -35,7 +35,7 @@ from read_set_support import (
     write_fastq_pair,
     write_sam,
 )
-from mutants import Cram
+from mutants import BGZF_EOF, Cram, bgzf_blocks
 from reference_support import SOURCE_BUCKET, ensure_bucket, fasta, random_bases
 
 CORPUS_CONTIGS = [(f"ctg{i:02d}", 1500 + 41 * i) for i in range(1, 31)] + [("long1", 80_000)]
@@ -64,7 +64,6 @@ CORPUS_CASES = [
     "bam_placed_unmapped", "cram_placed_unmapped", "cram31_placed_unmapped",
     "fastq_crlf", "fastq_crlf_multi_member", "fastq_crlf_bgzf", "fastq_crlf_bgzf_cat",
 ]
-BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
 CRAM_EOF_START = 4542278  # alignment start of CRAM's EOF container ("EOF" in ASCII)
 
 
@@ -114,14 +113,12 @@ def read_fasta(path: Path) -> dict[str, str]:
     return out
 
 
-def bgzf_blocks(data: bytes) -> list[tuple[int, int]]:
+def bgzf_sizes(data: bytes) -> list[tuple[int, int]]:
     """(offset, uncompressed size) of every BGZF block."""
-    offset, out = 0, []
-    while offset < len(data):
-        assert data[offset:offset + 4] == b"\x1f\x8b\x08\x04", f"not a BGZF block at {offset}"
-        bsize = struct.unpack_from("<H", data, offset + 16)[0] + 1
-        out.append((offset, struct.unpack_from("<I", data, offset + bsize - 4)[0]))
-        offset += bsize
+    out, offset = [], 0
+    for block in bgzf_blocks(data):
+        out.append((offset, struct.unpack_from("<I", block, len(block) - 4)[0]))
+        offset += len(block)
     return out
 
 
@@ -176,7 +173,7 @@ def trailing_cram_eofs(n: int) -> Callable[[Source], None]:
 
 
 def bgzf_eof_mid_file(src: Source) -> None:
-    blocks = bgzf_blocks(src.paths[0].read_bytes())
+    blocks = bgzf_sizes(src.paths[0].read_bytes())
     assert [size for _, size in blocks[:-1]].count(0) >= 1, f"{src.case}: no empty BGZF block before the last"
     assert blocks[-1][1] == 0, f"{src.case}: does not end with the BGZF EOF block"
 
@@ -255,7 +252,7 @@ def gzip_members(n: int) -> Callable[[Source], None]:
 
 
 def bgzf_crlf(src: Source) -> None:
-    assert len(bgzf_blocks(src.paths[0].read_bytes())) >= 3, f"{src.case}: fewer than two BGZF data blocks"
+    assert len(bgzf_sizes(src.paths[0].read_bytes())) >= 3, f"{src.case}: fewer than two BGZF data blocks"
     crlf(src)
 
 
@@ -474,7 +471,7 @@ def build_corpus(workdir: Path, reference: Path, s3) -> Corpus:
     samtools("cat", "-o", cat, part_a, part_b)
     add("bam_cat", "BAM", cat, "`samtools cat` of two BAMs (chr1 | chr2, chr3)")
     a, b = part_a.read_bytes(), part_b.read_bytes()
-    ba, bb = bgzf_blocks(a), bgzf_blocks(b)
+    ba, bb = bgzf_sizes(a), bgzf_sizes(b)
     assert ba[0][1] > 0 and ba[1][0] > 0, "htslib no longer writes the BAM header in a block of its own"
     joined = w / "eof-mid-file.bam"
     # header block, EOF, part a's records and EOF, part b's records (after its header block) and EOF

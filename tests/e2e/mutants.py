@@ -87,6 +87,14 @@ def write_ltf8(v: int) -> bytes:
 FILE_HEADER, COMPRESSION_HEADER, SLICE_HEADER, EXTERNAL_DATA, CORE_DATA = 0, 1, 2, 4, 5
 
 
+def flipped(data: bytes, rng: random.Random, count: int, lo: int = 0, hi: int | None = None) -> bytes:
+    """`data` with `count` random bits flipped at offsets in [lo, hi) (default: to the end)."""
+    b = bytearray(data)
+    for _ in range(count):
+        b[rng.randrange(lo, len(b) if hi is None else hi)] ^= 1 << rng.randrange(8)
+    return bytes(b)
+
+
 @dataclass
 class Block:
     method: int
@@ -280,20 +288,14 @@ def cram_mutants(cram: bytes, seed: int = SEED) -> dict[str, bytes]:
         cont = c.containers[rng.choice(c.data_indexes())]
         raw_blocks = [b for b in cont.blocks if b.method == 0 and b.data]
         blk = rng.choice(raw_blocks)
-        d = bytearray(blk.data)
-        for _ in range(1 + k % 3):
-            d[rng.randrange(len(d))] ^= 1 << rng.randrange(8)
-        blk.data = bytes(d)
+        blk.data = flipped(blk.data, rng, 1 + k % 3)
         out[f"cram_rawflip_{k}"] = c.encode()
     for frac in (0.05, 0.33, 0.5, 0.9):
         out[f"cram_truncated_{int(frac * 100)}pct"] = cram[: int(len(cram) * frac)]
     out["cram_truncated_no_eof"] = cram[: len(cram) - 38]
     rng = random.Random(seed)
     for k in range(6):
-        b = bytearray(cram)
-        for _ in range(1 + k % 3):
-            b[rng.randrange(26, len(b))] ^= 1 << rng.randrange(8)
-        out[f"cram_flip_{k}"] = bytes(b)
+        out[f"cram_flip_{k}"] = flipped(cram, rng, 1 + k % 3, lo=26)
     return out
 
 
@@ -429,17 +431,10 @@ def bam_mutants(bam: bytes, workdir: Path, seed: int = SEED) -> dict[str, Path]:
     # Flips in the uncompressed stream (header text, records), recompressed into valid BGZF.
     rng = random.Random(seed + 4)
     for k in range(10):
-        b = bytearray(raw)
-        lo = 8 if k < 2 else recs[0]
-        for _ in range(1 + k % 3):
-            b[rng.randrange(lo, len(b))] ^= 1 << rng.randrange(8)
-        put(f"bam_rawflip_{k}", bytes(b))
+        put(f"bam_rawflip_{k}", flipped(raw, rng, 1 + k % 3, lo=8 if k < 2 else recs[0]))
     rng = random.Random(seed + 1)
     for k in range(6):
-        b = bytearray(bam)
-        for _ in range(1 + k % 3):
-            b[rng.randrange(len(b) - 28)] ^= 1 << rng.randrange(8)
-        (workdir / f"flip{k}.bam").write_bytes(bytes(b))
+        (workdir / f"flip{k}.bam").write_bytes(flipped(bam, rng, 1 + k % 3, hi=len(bam) - 28))
         out[f"bam_flip_{k}"] = workdir / f"flip{k}.bam"
     return out
 
@@ -476,19 +471,13 @@ def fastq_mutants(fastq_gz: bytes, workdir: Path, seed: int = SEED) -> dict[str,
     text = gzip.decompress(fastq_gz)
     rng = random.Random(seed + 5)
     for k in range(6):
-        b = bytearray(text)
-        for _ in range(1 + k % 2):
-            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
         p = workdir / f"rawflip{k}.fastq.gz"
-        p.write_bytes(gzip.compress(bytes(b), mtime=0))
+        p.write_bytes(gzip.compress(flipped(text, rng, 1 + k % 2), mtime=0))
         out[f"fastq_rawflip_{k}"] = p
     rng = random.Random(seed + 2)
     for k in range(5):
-        b = bytearray(fastq_gz)
-        for _ in range(1 + k % 2):
-            b[rng.randrange(len(b))] ^= 1 << rng.randrange(8)
         p = workdir / f"flip{k}.fastq.gz"
-        p.write_bytes(bytes(b))
+        p.write_bytes(flipped(fastq_gz, rng, 1 + k % 2))
         out[f"fastq_flip_{k}"] = p
     return out
 

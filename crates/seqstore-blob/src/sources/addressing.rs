@@ -84,31 +84,19 @@ impl Service {
 
     /// The URL of `bucket` (no trailing `/`).
     pub(crate) fn bucket_url(&self, bucket: &str, path_style: bool) -> String {
-        match (self, path_style) {
-            (
-                Self::Custom {
-                    scheme,
-                    authority,
-                    path,
-                    ..
-                },
-                true,
-            ) => {
-                format!("{scheme}://{authority}{path}/{bucket}")
-            }
-            (
-                Self::Custom {
-                    scheme,
-                    authority,
-                    path,
-                    ..
-                },
-                false,
-            ) => {
-                format!("{scheme}://{bucket}.{authority}{path}")
-            }
-            (Self::Aws { region }, true) => format!("https://s3.{region}.amazonaws.com/{bucket}"),
-            (Self::Aws { region }, false) => format!("https://{bucket}.s3.{region}.amazonaws.com"),
+        let (scheme, host, path) = match self {
+            Self::Custom {
+                scheme,
+                authority,
+                path,
+                ..
+            } => (scheme.as_str(), authority.clone(), path.as_str()),
+            Self::Aws { region } => ("https", format!("s3.{region}.amazonaws.com"), ""),
+        };
+        if path_style {
+            format!("{scheme}://{host}{path}/{bucket}")
+        } else {
+            format!("{scheme}://{bucket}.{host}{path}")
         }
     }
 

@@ -173,10 +173,15 @@ fn refusal(
             configured: region.to_owned(),
         };
     }
-    let retry = matches!(
-        code,
-        Some("SlowDown" | "RequestTimeout" | "InternalError" | "ServiceUnavailable")
-    );
+    let retry = matches!(status.as_u16(), 408 | 429 | 500..=599)
+        || matches!(
+            code,
+            Some("SlowDown" | "RequestTimeout" | "InternalError" | "ServiceUnavailable")
+        );
+    let unexpected = || GetError::Status {
+        status,
+        code: code.map(str::to_owned),
+    };
     match status.as_u16() {
         404 if code == Some("NoSuchBucket") => SourceError::BucketNotFound {
             bucket: target.bucket.clone(),
@@ -192,21 +197,8 @@ fn refusal(
             code: code.map(str::to_owned),
         },
         412 => SourceError::Changed(target.uri.clone()),
-        408 | 429 | 500..=599 => target.transient(GetError::Status {
-            status,
-            code: code.map(str::to_owned),
-        }),
-        _ if retry => target.transient(GetError::Status {
-            status,
-            code: code.map(str::to_owned),
-        }),
-        _ => target.failed(
-            GetError::Status {
-                status,
-                code: code.map(str::to_owned),
-            }
-            .to_string(),
-        ),
+        _ if retry => target.transient(unexpected()),
+        _ => target.failed(unexpected().to_string()),
     }
 }
 

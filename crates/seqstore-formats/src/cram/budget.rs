@@ -75,24 +75,23 @@ impl Budget {
         }
     }
 
-    fn take(&self, container: u64, bytes: usize) {
+    /// Takes `bytes` for `container` when they fit (or it is the oldest, or the ingestion
+    /// is cancelled); otherwise waits for that if `wait`, or answers `false`.
+    fn take(&self, container: u64, bytes: usize, wait: bool) -> bool {
         let mut state = self.lock();
-        while state.oldest != container
-            && !state.cancelled
-            && state.used.saturating_add(bytes) > SHARED_LIMIT
-        {
+        loop {
+            if state.oldest == container
+                || state.cancelled
+                || state.used.saturating_add(bytes) <= SHARED_LIMIT
+            {
+                state.used += bytes;
+                return true;
+            }
+            if !wait {
+                return false;
+            }
             state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
         }
-        state.used += bytes;
-    }
-
-    fn try_take(&self, container: u64, bytes: usize) -> bool {
-        let mut state = self.lock();
-        let room = state.used.saturating_add(bytes) <= SHARED_LIMIT;
-        if room || state.oldest == container || state.cancelled {
-            state.used += bytes;
-        }
-        room || state.oldest == container || state.cancelled
     }
 
     fn give_back(&self, bytes: usize) {
@@ -116,31 +115,18 @@ impl Meter<'_> {
     /// Makes sure the container may hold `total` bytes in all, waiting for memory if it is
     /// not the oldest; refuses what would take it over [`CONTAINER_LIMIT`].
     pub(super) fn hold(&mut self, total: usize) -> Result<(), CramError> {
-        if total <= self.held {
-            return Ok(());
-        }
-        self.check(total)?;
-        let target = total.next_multiple_of(STEP).min(CONTAINER_LIMIT);
-        self.budget.take(self.container, target - self.held);
-        self.held = target;
-        Ok(())
+        self.grow(total, true).map(drop)
     }
 
     /// [`Meter::hold`] without waiting: `false` when the memory is not there now.
     pub(super) fn try_hold(&mut self, total: usize) -> Result<bool, CramError> {
+        self.grow(total, false)
+    }
+
+    fn grow(&mut self, total: usize, wait: bool) -> Result<bool, CramError> {
         if total <= self.held {
             return Ok(true);
         }
-        self.check(total)?;
-        let target = total.next_multiple_of(STEP).min(CONTAINER_LIMIT);
-        if !self.budget.try_take(self.container, target - self.held) {
-            return Ok(false);
-        }
-        self.held = target;
-        Ok(true)
-    }
-
-    fn check(&self, total: usize) -> Result<(), CramError> {
         if total > CONTAINER_LIMIT {
             return Err(CramError::Limit(format!(
                 "{} needs more than {} MiB of memory to decode",
@@ -148,7 +134,12 @@ impl Meter<'_> {
                 CONTAINER_LIMIT >> 20
             )));
         }
-        Ok(())
+        let target = total.next_multiple_of(STEP).min(CONTAINER_LIMIT);
+        let taken = self.budget.take(self.container, target - self.held, wait);
+        if taken {
+            self.held = target;
+        }
+        Ok(taken)
     }
 
     /// [`Meter::hold`] of what is held now plus `more`.

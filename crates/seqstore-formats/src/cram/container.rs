@@ -144,17 +144,8 @@ fn decode_slices(
             .map_err(|e| slice_error(e, &swhat, decoded))?;
         // the text may take what the decoded blocks and records hold
         let decoded_bytes = base + declared + decoded.heap_bytes();
-        emit(
-            ctx,
-            decoded,
-            out,
-            bam,
-            decoded_bytes - out.text.capacity() - bam.capacity(),
-        )
-        .map_err(|e| match e {
-            EmitError::Cram(e) => e,
-            EmitError::Record(e) => CramError::Corrupt(format!("{swhat}: {e}")),
-        })?;
+        let other = decoded_bytes - out.text.capacity() - bam.capacity();
+        emit(ctx, decoded, out, bam, other, &swhat)?;
         let base = CraiEntry {
             ref_id: sh.ref_id,
             start: sh.start,
@@ -177,30 +168,24 @@ fn decode_slices(
     Ok(())
 }
 
-/// Why the records of a slice could not be rendered.
-enum EmitError {
-    Cram(CramError),
-    Record(String),
-}
-
-/// SAM text and counts for the records of a decoded slice; `other` bytes are held besides
-/// the text and the record buffer.
+/// SAM text and counts for the records of a decoded slice (`what`); `other` bytes are held
+/// besides the text and the record buffer.
 fn emit(
     ctx: &Context,
     decoded: &DecodedSlice,
     out: &mut ContainerOutput<'_>,
     bam: &mut Vec<u8>,
     other: usize,
-) -> Result<(), EmitError> {
+    what: &str,
+) -> Result<(), CramError> {
+    let corrupt = |e: &dyn std::fmt::Display| CramError::Corrupt(format!("{what}: {e}"));
     for (i, r) in decoded.records.iter().enumerate() {
         bam.clear();
-        append_bam(bam, decoded, i, &ctx.header).map_err(EmitError::Record)?;
-        let record = BamRecord::parse(bam).map_err(|e| EmitError::Record(e.to_string()))?;
-        write_bam_record(&mut out.text, &record, &ctx.names)
-            .map_err(|e| EmitError::Record(e.to_string()))?;
+        append_bam(bam, decoded, i, &ctx.header).map_err(|e| corrupt(&e))?;
+        let record = BamRecord::parse(bam).map_err(|e| corrupt(&e))?;
+        write_bam_record(&mut out.text, &record, &ctx.names).map_err(|e| corrupt(&e))?;
         out.meter
-            .hold(other + out.text.capacity() + bam.capacity())
-            .map_err(EmitError::Cram)?;
+            .hold(other + out.text.capacity() + bam.capacity())?;
         if r.flags & 0x900 == 0 {
             out.reads += 1;
             out.bases += r.len as u64;
