@@ -169,3 +169,31 @@ def test_get_read_set_validation(rs_env, uploaded):
         raw.get_read_set(sequenceStoreId=u.store_id, id=u.read_set_id, partNumber=1, file="SOURCE3")
     with raises_aws("ValidationException", 400):
         raw.get_read_set_metadata(sequenceStoreId=u.store_id, id="abc")
+
+
+def test_tiny_cram_claiming_2g_records_fails_and_the_server_answers(rs_env, read_set_files, tmp_path):
+    """Issue 9's 777-byte CRAM: its container claimed 0x7fffffff records, which went straight into
+    an allocation and aborted the whole server. It is corrupt (a container's count is its
+    slices'): UPLOAD_FAILED, and the server goes on answering."""
+    from mutants import Cram
+
+    header = samtools("view", "-H", read_set_files["bam"].paths[0]).stdout
+    records = samtools("view", read_set_files["bam"].paths[0]).stdout.splitlines(keepends=True)[:2]
+    (tmp_path / "tiny.sam").write_bytes(header + b"".join(records))
+    samtools("view", "-C", "--reference", read_set_files.reference, "-o", tmp_path / "tiny.cram",
+             tmp_path / "tiny.sam")
+    cram = Cram.parse((tmp_path / "tiny.cram").read_bytes())
+    cram.containers[cram.data_indexes()[0]].n_records = 0x7FFFFFFF
+    crafted = tmp_path / "crafted.cram"
+    crafted.write_bytes(cram.encode())
+    assert crafted.stat().st_size < 4096, f"{crafted.stat().st_size} bytes: not a tiny CRAM any more"
+
+    client, store_id = rs_env.client, rs_env.stores["MD5up"]
+    upload_id, rs_id, _, _ = upload_read_set(client, store_id, "CRAM", [crafted], "crafted-777",
+                                             rs_env.refs["main"])
+    meta = wait_read_set(client, store_id, rs_id)
+    assert meta["status"] == "UPLOAD_FAILED", meta
+    assert "claims 2147483647 records" in meta["statusMessage"], meta["statusMessage"]
+    assert rs_env.server.alive(), "the server process is gone"
+    client.list_sequence_stores(maxResults=1)
+    wait_no_staging(rs_env.server, upload_id)

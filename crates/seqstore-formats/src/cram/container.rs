@@ -71,6 +71,15 @@ pub(super) fn process<'b>(
         let swhat = format!("{what}, slice {}", i + 1);
         headers.push(slice_layout(body, landmark, &swhat, &mut meter, held)?);
     }
+    // the container's count is its slices' (CRAM 3.1 §7.1): a file whose header claims
+    // otherwise is corrupt, however large the claim
+    let records: usize = headers.iter().map(|(h, ..)| h.record_count).sum();
+    if usize::try_from(raw.header.record_count) != Ok(records) {
+        return Err(CramError::Corrupt(format!(
+            "{what} claims {} records, its slices hold {records}",
+            raw.header.record_count
+        )));
+    }
 
     let mut out = ContainerOutput {
         text: Vec::new(),
