@@ -18,6 +18,7 @@ mod crai;
 mod error;
 mod framing;
 mod header;
+mod name_tokenizer;
 mod num;
 mod rans;
 mod rans_nx16;

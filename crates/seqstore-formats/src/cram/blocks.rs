@@ -1,5 +1,5 @@
-//! Decompression of a slice's blocks: raw, gzip, rANS 4x8 and rANS Nx16 here; bzip2, lzma,
-//! arithmetic coding, fqzcomp and the name tokenizer through noodles-cram.
+//! Decompression of a slice's blocks: raw, gzip, rANS 4x8, rANS Nx16 and the name tokenizer
+//! here; bzip2, lzma, arithmetic coding and fqzcomp through noodles-cram.
 //!
 //! noodles only decodes whole slices, so a block it must decode is wrapped alone in a
 //! minimal container (one slice, that block as its core block). The rANS decoders here
@@ -12,23 +12,29 @@ use noodles_cram as cram;
 
 use super::error::CramError;
 use super::framing::{self, Block, content_type, crc32};
+use super::name_tokenizer::Extra;
 use super::num::{write_itf8, write_ltf8};
-use super::{rans, rans_nx16};
+use super::{name_tokenizer, rans, rans_nx16};
+
+/// The method number of the adaptive arithmetic coder (CRAM 3.1 §8).
+const ADAPTIVE_ARITHMETIC: u8 = 6;
 
 /// A block's content ID and uncompressed bytes.
 pub(super) type DecodedBlock<'a> = (i32, Cow<'a, [u8]>);
 
-/// Decompresses every block of a slice (core block first).
+/// Decompresses every block of a slice (core block first); `extra` hears of memory a
+/// decoder holds beyond the blocks' raw sizes.
 pub(super) fn decode_all<'a>(
     blocks: &[Block<'a>],
     what: &str,
+    extra: Extra<'_>,
 ) -> Result<Vec<DecodedBlock<'a>>, CramError> {
     blocks
         .iter()
         .enumerate()
         .map(|(i, b)| {
             let bwhat = format!("{what}, block {}", i + 1);
-            let bytes = decode_one(b, &bwhat)?;
+            let bytes = decode_one(b, &bwhat, extra)?;
             if bytes.len() != b.raw_size {
                 return Err(CramError::Corrupt(format!(
                     "{bwhat} decompresses to the wrong size"
@@ -54,24 +60,18 @@ pub(super) fn decode_one_block(
         raw_size,
         data,
     };
-    if decode_memory(&block) > crate::limits::MAX_CRAM_CONTAINER_MEMORY {
-        return Err(CramError::Limit("the block needs too much memory".into()));
+    let limit = crate::limits::MAX_CRAM_CONTAINER_MEMORY;
+    let too_much = || CramError::Limit("the block needs too much memory".into());
+    if raw_size > limit {
+        return Err(too_much());
     }
-    Ok(decode_all(&[block], "block")?[0].1.len())
-}
-
-/// Bytes noodles' name tokenizer holds per name: 128 token slots of 32 bytes, and the name.
-const NOODLES_BYTES_PER_NAME: usize = 128 * 32 + 64;
-
-/// What decompressing `b` takes: its declared size, and for a name-tokenized block the
-/// token table noodles builds for every name it declares.
-pub(super) fn decode_memory(b: &Block<'_>) -> usize {
-    let names = match (b.method, tokenizer_header(b.data)) {
-        (8, Some((_, names))) => names,
-        _ => 0,
+    let mut extra = |more: usize| {
+        if raw_size + more > limit {
+            return Err(too_much());
+        }
+        Ok(())
     };
-    b.raw_size
-        .saturating_add(names.saturating_mul(NOODLES_BYTES_PER_NAME))
+    Ok(decode_all(&[block], "block", &mut extra)?[0].1.len())
 }
 
 /// The uncompressed size and name count a name tokenizer stream starts with.
@@ -81,7 +81,7 @@ fn tokenizer_header(data: &[u8]) -> Option<(usize, usize)> {
     Some((size as usize, names as usize))
 }
 
-fn decode_one<'a>(b: &Block<'a>, what: &str) -> Result<Cow<'a, [u8]>, CramError> {
+fn decode_one<'a>(b: &Block<'a>, what: &str, extra: Extra<'_>) -> Result<Cow<'a, [u8]>, CramError> {
     let corrupt = |e: &str| CramError::Corrupt(format!("{what}: {e}"));
     Ok(match b.method {
         // "blocks with a raw size of zero are empty, whatever their method" (CRAM 3.1 §8)
@@ -90,10 +90,18 @@ fn decode_one<'a>(b: &Block<'a>, what: &str) -> Result<Cow<'a, [u8]>, CramError>
         1 => Cow::Owned(framing::inflate_simple(b, what)?),
         4 => Cow::Owned(rans::decode(b.data, b.raw_size).map_err(corrupt)?),
         5 => Cow::Owned(rans_nx16::decode(b.data, b.raw_size).map_err(corrupt)?),
-        // noodles allocates for the sizes in the header before it reads the streams
         8 => match tokenizer_header(b.data) {
             Some((size, names)) if size == b.raw_size && names <= size => {
-                Cow::Owned(with_noodles(b, what)?)
+                let arith = |data: &[u8], size: usize| {
+                    let stream = Block {
+                        method: ADAPTIVE_ARITHMETIC,
+                        raw_size: size,
+                        data,
+                        ..*b
+                    };
+                    with_noodles(&stream, what)
+                };
+                Cow::Owned(name_tokenizer::decode(b.data, what, &arith, extra)?)
             }
             _ => {
                 return Err(corrupt(

@@ -118,12 +118,14 @@ fn decode_slices(
     for (i, (sh, size, blocks)) in headers.iter().enumerate() {
         let swhat = format!("{what}, slice {}", i + 1);
         // what decompressing the blocks takes, before any is decompressed
-        let declared = blocks.iter().fold(0usize, |sum, b| {
-            sum.saturating_add(blocks::decode_memory(b))
-        });
+        let declared = blocks
+            .iter()
+            .fold(0usize, |sum, b| sum.saturating_add(b.raw_size));
         let base = held + out.text.capacity() + bam.capacity();
         out.meter.hold_more(base, declared)?;
-        let mut all = blocks::decode_all(blocks, &swhat)?;
+        let meter = &mut out.meter;
+        let mut extra = |more: usize| meter.hold_more(base + declared, more);
+        let mut all = blocks::decode_all(blocks, &swhat, &mut extra)?;
         let externals = all.split_off(1);
         let core = all.pop().map(|(_, b)| b).unwrap_or_default();
         let embedded = externals
