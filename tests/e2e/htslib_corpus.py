@@ -62,6 +62,7 @@ CORPUS_CASES = [
     "bam_long_cigar", "cram_long_cigar", "cram31_long_cigar",
     "bam_b_arrays", "cram_b_arrays", "cram31_b_arrays",
     "bam_placed_unmapped", "cram_placed_unmapped", "cram31_placed_unmapped",
+    "cram31_archive_full_slices",
     "fastq_crlf", "fastq_crlf_multi_member", "fastq_crlf_bgzf", "fastq_crlf_bgzf_cat",
 ]
 CRAM_EOF_START = 4542278  # alignment start of CRAM's EOF container ("EOF" in ASCII)
@@ -196,6 +197,15 @@ def multi_ref_container(src: Source) -> None:
 def multi_slice_container(src: Source) -> None:
     slices = [c.slices for c in cram_containers(src.paths[0])[1:] if not c.is_eof]
     assert max(slices) > 1, f"{src.case}: every container has one slice ({slices})"
+
+
+def name_tokenized_slices_of(min_records: int) -> Callable[[Source], None]:
+    def check(src: Source) -> None:
+        cs = [c for c in cram_containers(src.paths[0])[1:] if not c.is_eof]
+        assert any(8 in c.methods for c in cs), f"{src.case}: no name-tokenized block"
+        most = max(c.records // c.slices for c in cs)
+        assert most >= min_records, f"{src.case}: at most {most} records per slice"
+    return check
 
 
 def no_records(src: Source) -> None:
@@ -362,6 +372,22 @@ def corpus_records(genome: dict[str, str], per_contig: int, seed: int, contigs: 
     for j in range(12):
         seq = "".join(rng.choice("ACGTN") for _ in range(90))
         out.append(f"unplaced{j:02d}\t4\t*\t0\t0\t*\t*\t0\t0\t{seq}\t{_qual(rng, 90)}")
+    return out
+
+
+def many_short_records(genome: dict[str, str], n: int, seed: int) -> list[str]:
+    """`n` 36-base reads over the corpus contigs with Illumina names (tile, x, y varying; one in
+    nine repeats the name before it, as a second record of a read does)."""
+    rng = random.Random(seed)
+    contigs = [c for c, _ in CORPUS_CONTIGS]
+    out, name = [], ""
+    for i in range(n):
+        chrom = contigs[i * len(contigs) // n]
+        pos = rng.randrange(1, len(genome[chrom]) - 40)
+        if i % 9 != 1:
+            name = f"A00123:8:H5KJ7DSXX:{1 + i % 2}:{1101 + rng.randrange(40)}:{rng.randrange(32000)}:{rng.randrange(1000, 40000)}"
+        out.append(f"{name}\t{16 if rng.random() < 0.5 else 0}\t{chrom}\t{pos}\t60\t36M\t*\t0\t0"
+                   f"\t{genome[chrom][pos - 1:pos + 35]}\t{_qual(rng, 36)}")
     return out
 
 
@@ -542,6 +568,13 @@ def build_corpus(workdir: Path, reference: Path, s3) -> Corpus:
         "unmapped reads at their mate's RNAME/POS", feature=placed_unmapped)
     add("cram31_placed_unmapped", "CRAM", to_cram(pu_bam, w / "placed-unmapped-v31.cram", ref, "version=3.1"),
         "unmapped reads at their mate's RNAME/POS, CRAM 3.1", feature=placed_unmapped)
+
+    # samtools' archive profile: slices of up to 100 000 reads, names by the name tokeniser.
+    many = sorted_bam(write_sam(w / "many.sam", corpus_header(), many_short_records(cgenome, 150_000, seed=67)),
+                      w / "many.bam")
+    add("cram31_archive_full_slices", "CRAM", to_cram(many, w / "archive.cram", cref, "version=3.1", "archive=1"),
+        "CRAM 3.1 archive profile: 150 000 reads, name-tokenized slices of up to 100 000",
+        ref_name="corpus", feature=name_tokenized_slices_of(60_000))
 
     # FASTQ with CRLF line ends: plain, gzip in two members cut between a CR and its LF,
     # BGZF, and two BGZF files joined by `cat` (an EOF block mid-file).
