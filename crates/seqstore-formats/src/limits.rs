@@ -18,7 +18,9 @@ pub const MAX_CRAM_CONTAINER_BYTES: usize = 64 << 20;
 /// and SAM text.
 pub const MAX_CRAM_CONTAINER_MEMORY: usize = 192 << 20;
 /// Most memory the CRAM containers decoded ahead of the next one may hold together.
-pub const MAX_CRAM_READ_AHEAD_MEMORY: usize = 64 << 20;
+pub const MAX_CRAM_READ_AHEAD_MEMORY: usize = 48 << 20;
+/// Memory of the linked reference's bases a CRAM ingestion keeps (its page cache).
+pub const CRAM_REFERENCE_CACHE_BYTES: usize = 16 << 20;
 /// Most sequences of a reference FASTA.
 pub const MAX_FASTA_SEQUENCES: usize = 500_000;
 /// Longest FASTA sequence name (bytes).

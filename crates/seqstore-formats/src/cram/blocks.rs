@@ -19,6 +19,16 @@ use super::{name_tokenizer, rans, rans_nx16};
 /// The method number of the adaptive arithmetic coder (CRAM 3.1 §8).
 const ADAPTIVE_ARITHMETIC: u8 = 6;
 
+/// The method numbers of fqzcomp and the name tokenizer (CRAM 3.1 §8).
+const FQZCOMP: u8 = 7;
+const NAME_TOKENIZER: u8 = 8;
+
+/// What noodles' fqzcomp decoder holds besides its output, whatever the block's size: a
+/// model for each of 65 536 quality contexts, up to 256 symbols each (about 1.4 KB).
+const FQZCOMP_MODEL_BYTES: usize = (1 << 16) * 1400;
+/// The same for noodles' arithmetic decoder: its order-1 models (about 0.4 MB).
+const ARITHMETIC_MODEL_BYTES: usize = 1 << 20;
+
 /// A block's content ID and uncompressed bytes.
 pub(super) type DecodedBlock<'a> = (i32, Cow<'a, [u8]>);
 
@@ -90,8 +100,22 @@ fn decode_one<'a>(b: &Block<'a>, what: &str, extra: Extra<'_>) -> Result<Cow<'a,
         1 => Cow::Owned(framing::inflate_simple(b, what)?),
         4 => Cow::Owned(rans::decode(b.data, b.raw_size).map_err(corrupt)?),
         5 => Cow::Owned(rans_nx16::decode(b.data, b.raw_size).map_err(corrupt)?),
-        8 => match tokenizer_header(b.data) {
+        ADAPTIVE_ARITHMETIC => {
+            extra(ARITHMETIC_MODEL_BYTES)?;
+            Cow::Owned(with_noodles(b, what)?)
+        }
+        FQZCOMP => {
+            extra(FQZCOMP_MODEL_BYTES)?;
+            Cow::Owned(with_noodles(b, what)?)
+        }
+        NAME_TOKENIZER => match tokenizer_header(b.data) {
             Some((size, names)) if size == b.raw_size && names <= size => {
+                // its streams are arithmetic-coded when the byte after the header is not 0
+                let models = match b.data.get(8) {
+                    Some(0) | None => 0,
+                    Some(_) => ARITHMETIC_MODEL_BYTES,
+                };
+                let extra = &mut |more: usize| extra(more + models);
                 let arith = |data: &[u8], size: usize| {
                     let stream = Block {
                         method: ADAPTIVE_ARITHMETIC,

@@ -5,7 +5,8 @@
 //! the declared sizes of its blocks, its decoded records and its SAM text. The oldest
 //! container (the next to be hashed) is charged up to [`CONTAINER_LIMIT`] and never waits,
 //! so decoding always progresses; younger containers wait while the others hold more than
-//! [`SHARED_LIMIT`]. An ingestion thus holds at most `SHARED_LIMIT + CONTAINER_LIMIT`.
+//! [`SHARED_LIMIT`]. An ingestion thus holds at most `SHARED_LIMIT + CONTAINER_LIMIT`, and
+//! the reference pages it reads (`CRAM_REFERENCE_CACHE_BYTES`): 256 MiB in all.
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 

@@ -2,8 +2,11 @@
 //! htslib 1.16 `cram_decode_seq` does it, including its handling of `N` in the reference,
 //! reads hanging off the reference end, and the default quality 30 in lossy modes.
 
+use std::borrow::Cow;
+
 use super::codec::{DecodeError, SliceData};
 use super::compression_header::CompressionHeader;
+use super::reference::Sequence;
 use super::slice::{Charge, Record, SliceError};
 
 /// CRAM flag: quality scores stored as an array (CRAM 3.1 §10.2).
@@ -22,29 +25,46 @@ const CIGAR_P: u32 = 6;
 /// The reference as a slice sees it: bases by 0-based position, and htslib's bounds.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct RefView<'a> {
-    /// `bases[0]` is the base at 0-based position `origin`.
-    pub(super) bases: &'a [u8],
+    /// The first base is the base at 0-based position `origin`.
+    pub(super) bases: Bases<'a>,
     pub(super) origin: i64,
     /// 1-based inclusive end of the usable reference (`s->ref_end`).
     pub(super) end: i64,
 }
 
-impl RefView<'_> {
+/// Where a slice's reference bases are.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Bases<'a> {
+    /// In the slice (an embedded reference).
+    Held(&'a [u8]),
+    /// In the linked reference, read through its page cache.
+    Paged(Sequence<'a>),
+}
+
+impl<'a> RefView<'a> {
     fn at(&self, pos0: i64) -> Result<u8, SliceError> {
-        usize::try_from(pos0 - self.origin)
-            .ok()
-            .and_then(|i| self.bases.get(i).copied())
-            .ok_or_else(|| SliceError::Message("a read feature lies outside the reference".into()))
+        Ok(self.range(pos0, 1)?[0])
     }
 
-    fn range(&self, pos0: i64, len: i64) -> Result<&[u8], SliceError> {
-        let start = usize::try_from(pos0 - self.origin).ok();
-        let len = usize::try_from(len).ok();
-        start
-            .zip(len)
-            .and_then(|(s, l)| self.bases.get(s..s.checked_add(l)?))
-            .ok_or_else(|| SliceError::Message("a read feature lies outside the reference".into()))
+    fn range(&self, pos0: i64, len: i64) -> Result<Cow<'a, [u8]>, SliceError> {
+        let start = usize::try_from(pos0 - self.origin).map_err(|_| outside())?;
+        let len = usize::try_from(len).map_err(|_| outside())?;
+        let bases = match self.bases {
+            Bases::Held(bases) => start
+                .checked_add(len)
+                .and_then(|end| bases.get(start..end))
+                .map(Cow::Borrowed),
+            Bases::Paged(seq) => seq
+                .bases(start, len)
+                .map_err(SliceError::Cram)?
+                .map(Cow::Owned),
+        };
+        bases.ok_or_else(outside)
     }
+}
+
+fn outside() -> SliceError {
+    SliceError::Message("a read feature lies outside the reference".into())
 }
 
 /// htslib's `L1` table: A, C, G, T to 0..3, anything else to 4 (N).
@@ -280,13 +300,18 @@ pub(super) fn decode_seq(
                     if ref_pos + n > r.end {
                         return Err(beyond_slice());
                     }
+                    if decode_md {
+                        // the deleted bases go into MD: charge them before reading them
+                        let growing = st.cigar.capacity() * 4 + aux.capacity() + scratch.capacity();
+                        charge.check(elsewhere + growing + n.max(0) as usize)?;
+                    }
                     if md_dist >= 0 && decode_md {
                         push_uint(aux, md_dist);
                     }
                     if ref_pos + n <= hdr_len {
                         if decode_md {
                             aux.push(b'^');
-                            aux.extend_from_slice(r.range(ref_pos, n)?);
+                            aux.extend_from_slice(&r.range(ref_pos, n)?);
                             md_dist = 0;
                         }
                         nm += n;
@@ -294,7 +319,7 @@ pub(super) fn decode_seq(
                         if hdr_len >= ref_pos {
                             if decode_md {
                                 aux.push(b'^');
-                                aux.extend_from_slice(r.range(ref_pos, hdr_len - ref_pos)?);
+                                aux.extend_from_slice(&r.range(ref_pos, hdr_len - ref_pos)?);
                                 aux.push(b'0');
                             }
                             nm += hdr_len - ref_pos;
@@ -523,9 +548,9 @@ impl Fill<'_> {
                     if ref_pos + rlen > r.end {
                         return Err(beyond_slice());
                     }
-                    put(seq, at, r.range(ref_pos, rlen)?)?;
+                    put(seq, at, &r.range(ref_pos, rlen)?)?;
                 } else if at + rlen < len {
-                    put(seq, at, r.range(ref_pos, rlen)?)?;
+                    put(seq, at, &r.range(ref_pos, rlen)?)?;
                 }
                 if n - rlen > 0 {
                     put_n(seq, at + rlen, n - rlen)?;
@@ -548,7 +573,7 @@ impl Fill<'_> {
             return Err(beyond_slice());
         }
         let bases = r.range(ref_pos, n)?;
-        if (self.decode_md || self.decode_nm) && memchr::memchr(b'N', bases).is_some() {
+        if (self.decode_md || self.decode_nm) && memchr::memchr(b'N', &bases).is_some() {
             let at = (seq_pos - 1) as usize;
             for (i, &base) in bases.iter().enumerate() {
                 if base == b'N' {
@@ -564,7 +589,7 @@ impl Fill<'_> {
                 seq[at + i] = base;
             }
         } else {
-            put(seq, seq_pos - 1, bases)?;
+            put(seq, seq_pos - 1, &bases)?;
             if self.decode_md || self.decode_nm {
                 *md_dist += n as i32;
             }

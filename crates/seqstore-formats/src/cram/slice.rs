@@ -1,16 +1,14 @@
 //! One slice: its header (CRAM 3.1 §8.5) and the decoding of its records (§10), in
 //! htslib 1.16's `cram_decode_slice` order, into flat per-slice buffers.
 
-use std::sync::Arc;
-
 use super::budget::Meter;
 use super::codec::{DecodeError, SliceData};
 use super::compression_header::CompressionHeader;
 use super::error::CramError;
 use super::header::SamHeader;
 use super::num::{read_itf8, read_ltf8};
-use super::reference::References;
-use super::seq::{self, CF_NO_SEQ, CF_QUAL_ARRAY, RefView};
+use super::reference::{References, Sequence};
+use super::seq::{self, Bases, CF_NO_SEQ, CF_QUAL_ARRAY, RefView};
 use crate::limits::MAX_CRAM_READ_LEN as MAX_READ_LEN;
 
 /// CRAM flags (CRAM 3.1 §10.2).
@@ -180,26 +178,28 @@ fn missing(series: &str) -> SliceError {
     SliceError::Message(format!("data series {series} has no encoding"))
 }
 
-/// A reference sequence held for the slice.
+/// The reference sequence of the slice (or of its current record), with htslib's bounds.
 enum Held<'a> {
     None,
-    External(Arc<[u8]>, i64, i64),
+    /// A linked reference sequence; bases from 1-based `start` to `end` are usable.
+    External(Sequence<'a>, i64, i64),
+    /// An embedded reference starting at 1-based `start`, usable to `end`.
     Embedded(&'a [u8], i64, i64),
 }
 
 impl Held<'_> {
     fn view(&self) -> Option<RefView<'_>> {
-        match self {
+        match *self {
             Held::None => None,
             Held::External(seq, _, end) => Some(RefView {
-                bases: seq,
+                bases: Bases::Paged(seq),
                 origin: 0,
-                end: *end,
+                end,
             }),
             Held::Embedded(bases, start, end) => Some(RefView {
-                bases,
+                bases: Bases::Held(bases),
                 origin: start - 1,
-                end: *end,
+                end,
             }),
         }
     }
@@ -468,18 +468,20 @@ fn check_slice_md5(input: &SliceInput<'_>, held: &Held<'_>) -> Result<(), SliceE
         return Ok(());
     }
     let digest: [u8; 16] = match held {
-        Held::External(seq, start, end) => {
-            let ref_start = *start;
+        &Held::External(seq, ref_start, end) => {
             let from = (s.start - ref_start).max(0);
             let mut len = s.span.min(end - ref_start + 1);
             if from + len > end - ref_start + 1 {
                 len = end - ref_start + 1 - from;
             }
             let lo = (ref_start - 1 + from).max(0) as usize;
-            let hi = lo + len.max(0) as usize;
-            Md5::digest(seq.get(lo..hi).unwrap_or(&[])).into()
+            // a span outside the sequence digests as nothing
+            let mut md5 = Md5::new();
+            seq.for_each_chunk(lo, len.max(0) as usize, |bases| md5.update(bases))
+                .map_err(SliceError::Cram)?;
+            md5.finalize().into()
         }
-        Held::Embedded(bases, _, _) => Md5::digest(bases).into(),
+        &Held::Embedded(bases, _, _) => Md5::digest(bases).into(),
         Held::None => return Ok(()),
     };
     if digest != s.md5 {
