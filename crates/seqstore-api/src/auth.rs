@@ -24,8 +24,7 @@ pub(crate) async fn authenticate(
     let parsed = seqstore_auth::parse(&request).map_err(|e| ApiError::from_auth(&e))?;
     let key = state
         .service
-        .catalog()
-        .access_key(parsed.access_key_id())
+        .signing_key(parsed.access_key_id())
         .await
         .map_err(|e| ApiError::internal(request_id, &e))?
         .ok_or_else(|| {
@@ -47,7 +46,7 @@ pub(crate) async fn authenticate(
     Ok(RequestContext {
         request_id: request_id.to_owned(),
         account_id: key.account_id,
-        access_key_id: key.access_key_id,
+        access_key_id: parsed.access_key_id().to_owned(),
         claimed_payload_sha256: parsed.claimed_payload_hash().map(str::to_owned),
     })
 }

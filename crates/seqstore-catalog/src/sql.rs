@@ -13,10 +13,10 @@ mod sequence_stores;
 mod tags;
 mod uploads;
 
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     AccessKeyRecord, AccessKeys, Catalog, CatalogError, Idempotency, IdempotencyRecord, Result,
 };
-use async_trait::async_trait;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row, Transaction};
 
@@ -24,6 +24,35 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How long a client token is remembered (spec E20).
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// Why the catalog could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    /// The catalog URL names no supported backend.
+    #[error("unsupported catalog url {0:?}: use sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+    /// Applying migrations failed.
+    #[error("catalog migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database failed.
+    #[error("catalog database error")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A sqlx result as a catalog result: a database error is a backend error.
+pub(crate) trait Db<T> {
+    fn db(self) -> Result<T>;
+}
+
+impl<T> Db<T> for std::result::Result<T, sqlx::Error> {
+    fn db(self) -> Result<T> {
+        self.map_err(backend)
+    }
+}
+
+pub(crate) fn backend(err: sqlx::Error) -> CatalogError {
+    CatalogError::Backend(Box::new(err))
+}
 
 /// The catalog on a SQL database.
 #[derive(Debug, Clone)]
@@ -35,7 +64,7 @@ pub struct SqlCatalog {
 impl SqlCatalog {
     /// Connects to `url` (`sqlite://FILE?mode=rwc` or `postgres://...`) and applies
     /// pending migrations.
-    pub async fn connect(url: &str) -> Result<Self> {
+    pub async fn connect(url: &str) -> Result<Self, ConnectError> {
         sqlx::any::install_default_drivers();
         let backend = backend_of(url)?;
         let pool = AnyPoolOptions::new()
@@ -76,9 +105,9 @@ impl SqlCatalog {
     /// while waiting for the lock honours the busy timeout.
     pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
         Ok(if self.is_postgres() {
-            self.pool.begin().await?
+            self.pool.begin().await.db()?
         } else {
-            self.pool.begin_with("BEGIN IMMEDIATE").await?
+            self.pool.begin_with("BEGIN IMMEDIATE").await.db()?
         })
     }
 }
@@ -115,14 +144,15 @@ impl AccessKeys for SqlCatalog {
         )
         .bind(access_key_id)
         .fetch_optional(&self.pool)
-        .await?;
+        .await
+        .db()?;
         row.map(|r| -> Result<_> {
             Ok(AccessKeyRecord {
-                access_key_id: r.try_get("access_key_id")?,
-                secret_access_key: r.try_get("secret_access_key")?,
-                account_id: r.try_get("account_id")?,
-                user_name: r.try_get("user_name")?,
-                created_at_ms: r.try_get("created_at")?,
+                access_key_id: r.try_get("access_key_id").db()?,
+                secret_access_key: r.try_get("secret_access_key").db()?,
+                account_id: r.try_get("account_id").db()?,
+                user_name: r.try_get("user_name").db()?,
+                created_at_ms: r.try_get("created_at").db()?,
             })
         })
         .transpose()
@@ -148,15 +178,16 @@ impl Idempotency for SqlCatalog {
         .bind(client_token)
         .bind(not_before_ms)
         .fetch_optional(&self.pool)
-        .await?;
+        .await
+        .db()?;
         row.map(|r| -> Result<_> {
             Ok(IdempotencyRecord {
-                account_id: r.try_get("account_id")?,
-                operation: r.try_get("operation")?,
-                client_token: r.try_get("client_token")?,
-                request_hash: r.try_get("request_hash")?,
-                response: r.try_get("response")?,
-                created_at_ms: r.try_get("created_at")?,
+                account_id: r.try_get("account_id").db()?,
+                operation: r.try_get("operation").db()?,
+                client_token: r.try_get("client_token").db()?,
+                request_hash: r.try_get("request_hash").db()?,
+                response: r.try_get("response").db()?,
+                created_at_ms: r.try_get("created_at").db()?,
             })
         })
         .transpose()
@@ -177,7 +208,8 @@ pub(crate) async fn record_idempotency(
     .bind(&record.client_token)
     .bind(record.created_at_ms - IDEMPOTENCY_WINDOW_MS)
     .execute(&mut **tx)
-    .await?;
+    .await
+    .db()?;
     sqlx::query(
         "INSERT INTO idempotency_tokens \
          (account_id, operation, client_token, request_hash, response, created_at) \
@@ -197,27 +229,26 @@ pub(crate) async fn record_idempotency(
 
 /// Maps a unique violation to `instead`, keeping every other error.
 pub(crate) fn unique_as(err: sqlx::Error, instead: CatalogError) -> CatalogError {
-    if CatalogError::is_unique_violation(&err) {
-        instead
-    } else {
-        CatalogError::Database(err)
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => instead,
+        _ => backend(err),
     }
 }
 
-fn backend_of(url: &str) -> Result<&'static str> {
+fn backend_of(url: &str) -> Result<&'static str, ConnectError> {
     if url.starts_with("sqlite:") {
         Ok("sqlite")
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok("postgres")
     } else {
-        Err(CatalogError::UnsupportedUrl(url.to_owned()))
+        Err(ConnectError::UnsupportedUrl(url.to_owned()))
     }
 }
 
 impl SqlCatalog {
     /// Runs one statement outside any transaction (administration, e.g. `CREATE DATABASE`).
     pub async fn execute_raw(&self, sql: &str) -> Result<()> {
-        self.pool.execute(sql).await?;
+        self.pool.execute(sql).await.db()?;
         Ok(())
     }
 }

@@ -2,12 +2,13 @@
 //! PostgreSQL server named by `SEQSTORE_TEST_POSTGRES_URL` (a fresh database per test).
 //! Without that variable the PostgreSQL cases are skipped locally and fail under `CI`.
 
-use seqstore_catalog::prelude::*;
-use seqstore_catalog::{
-    AccessKeyRecord, AccessPolicy, CatalogError, IdempotencyRecord, JobFilter, JobItemRecord,
-    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
-    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
-    SequenceStoreRecord, SqlCatalog, StoreKind, TagTarget, UploadRecord,
+use seqstore_catalog::SqlCatalog;
+use seqstore_core::catalog::prelude::*;
+use seqstore_core::catalog::{
+    AccessKeyRecord, AccessPolicy, CatalogError, FileEtags, IdempotencyRecord, JobFilter,
+    JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord,
+    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
+    SequenceStoreFilter, SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
 };
 use std::collections::BTreeMap;
 
@@ -1381,7 +1382,7 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
     // Backfill: files without ETags are found and their ETags recorded.
     let (missing, _) = c.files_missing_etags(10).await.unwrap();
     assert_eq!(ids(missing), ["0000000001", "0000000004"]);
-    let etags = seqstore_catalog::FileEtags {
+    let etags = FileEtags {
         source1: Some("m1".into()),
         ..Default::default()
     };

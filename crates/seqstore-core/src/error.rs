@@ -1,6 +1,6 @@
 //! Domain errors: what went wrong, in words a user can act on.
 
-use seqstore_catalog::CatalogError;
+use crate::catalog::CatalogError;
 
 /// A failed domain operation. The API layer maps each variant to one wire error.
 #[derive(Debug, thiserror::Error)]

@@ -2,10 +2,10 @@
 //! background, when the server starts. Until then the S3 endpoint asks clients to retry.
 
 use crate::Service;
+use crate::catalog::FileEtags;
 use crate::references::index_name;
 use futures::StreamExt;
 use md5::{Digest, Md5};
-use seqstore_catalog::FileEtags;
 
 /// Rows fetched per round.
 const BATCH: u32 = 50;

@@ -1,9 +1,9 @@
 //! Client tokens (spec E20): a retry with the same token and parameters gets the first
 //! answer again; the same token with other parameters is refused.
 
+use crate::catalog::IdempotencyRecord;
 use crate::error::Result;
 use crate::{CoreError, Service, time};
-use seqstore_catalog::IdempotencyRecord;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};

@@ -3,12 +3,12 @@
 //! the file to store, and the async side moves bytes to and from blob storage.
 
 use crate::bridge::{ChannelReader, ChannelWriter};
+use crate::catalog::{ReadSetRecord, ReferenceRecord};
 use crate::jobs::ItemError;
 use crate::{Service, time};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use md5::{Digest, Md5};
-use seqstore_catalog::{ReadSetRecord, ReferenceRecord};
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::read_set::{IngestOptions, SourceKind, SourceSummary, ingest};
 use std::path::PathBuf;

@@ -1,13 +1,13 @@
 //! The job engine: workers claim jobs from the catalog under a lease, renew it while they
 //! work, and resume whatever a crashed node left behind (spec D.7, E23, E24).
 
+use crate::catalog::{CatalogError, JobItemRecord, JobRecord, Lease, ReadSetRecord};
 use crate::read_sets::{READ_SET_IMPORT, READ_SET_INGEST};
 use crate::reference_import::StoredReference;
 use crate::references::REFERENCE_IMPORT;
 use crate::{Service, time};
 use futures::FutureExt;
 use seqstore_blob::SourceError;
-use seqstore_catalog::{CatalogError, JobItemRecord, JobRecord, Lease, ReadSetRecord};
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;

@@ -3,6 +3,7 @@
 
 mod arn;
 mod bridge;
+pub mod catalog;
 mod error;
 mod etag_backfill;
 mod files;
@@ -64,16 +65,16 @@ pub mod fuzzing {
 }
 
 pub use arn::{Arn, ArnResource};
+pub use catalog::StoreKind;
 pub use error::CoreError;
 pub use files::{BlobRead, PART_SIZE};
 pub use jobs::{JobRunner, JobSettings};
-pub use keys::{ROOT_KEY_PREFIX, new_access_key};
-pub use s3_objects::{AccessPoint, S3Action, S3Caller, S3Key, S3Object};
-pub use seqstore_catalog::StoreKind;
+pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};
+pub use s3_objects::{AccessPoint, S3Action, S3Caller, S3Object};
 pub use uploads::MAX_PART_BYTES;
 
+use catalog::Catalog;
 use seqstore_blob::{BlobStore, Sources};
-use seqstore_catalog::Catalog;
 use std::sync::Arc;
 use tokio::sync::Notify;
 
@@ -130,10 +131,5 @@ impl Service {
     /// The settings in force.
     pub fn settings(&self) -> &Settings {
         &self.settings
-    }
-
-    /// The catalog (for the access-key lookups of the authenticating layer).
-    pub fn catalog(&self) -> &Arc<dyn Catalog> {
-        &self.catalog
     }
 }

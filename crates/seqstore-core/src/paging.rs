@@ -1,9 +1,9 @@
 //! Opaque `nextToken`s: the keyset position of the last item, bound to one list operation.
 
 use crate::CoreError;
+use crate::catalog::ListCursor;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use seqstore_catalog::ListCursor;
 
 /// Default page size when `maxResults` is absent.
 pub(crate) const DEFAULT_PAGE: u32 = 100;
@@ -55,7 +55,7 @@ pub(crate) async fn page<T: Keyed, Fut>(
     fetch: impl FnOnce(Option<ListCursor>, u32) -> Fut,
 ) -> Result<(Vec<T>, Option<String>), CoreError>
 where
-    Fut: Future<Output = Result<Vec<T>, seqstore_catalog::CatalogError>>,
+    Fut: Future<Output = Result<Vec<T>, crate::catalog::CatalogError>>,
 {
     let after = decode(operation, next_token)?;
     let limit = limit(max_results) as usize;
@@ -83,12 +83,12 @@ macro_rules! keyed_by_creation {
 }
 
 keyed_by_creation!(
-    seqstore_catalog::SequenceStoreRecord,
-    seqstore_catalog::ReferenceStoreRecord,
-    seqstore_catalog::ReferenceRecord,
-    seqstore_catalog::ReadSetRecord,
-    seqstore_catalog::UploadRecord,
-    seqstore_catalog::JobRecord,
+    crate::catalog::SequenceStoreRecord,
+    crate::catalog::ReferenceStoreRecord,
+    crate::catalog::ReferenceRecord,
+    crate::catalog::ReadSetRecord,
+    crate::catalog::UploadRecord,
+    crate::catalog::JobRecord,
 );
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! ListReadSetImportJobs, and running one source: the user's objects go through the same
 //! ingestion as uploads, so an imported and an uploaded copy get the same ETags.
 
+use crate::catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use crate::error::Result;
 use crate::ingest::{SourceStream, StoredSource};
 use crate::jobs::ItemError;
@@ -11,7 +12,6 @@ use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::{CoreError, Service, time};
 use futures::StreamExt;
-use seqstore_catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use seqstore_model::{
     FileType, GetReadSetImportJobResponse, ImportReadSetJobItem, ImportReadSetSourceItem,
     ListReadSetImportJobsRequest, ListReadSetImportJobsResponse, ReadSetImportJobStatus,

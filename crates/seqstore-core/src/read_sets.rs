@@ -1,13 +1,13 @@
 //! Read sets (spec D.3–D.5, D.12, E8–E10, E25–E27): metadata, listing, part downloads,
 //! batch deletion.
 
+use crate::catalog::{CatalogError, ReadSetFilter, ReadSetRecord, ReferenceRecord};
 use crate::error::Result;
 use crate::files::{self, BlobRead};
 use crate::paging;
 use crate::sequence_stores::parse_enum;
 use crate::{Arn, ArnResource, CoreError, Service, time};
 use seqstore_blob::{read_set_key, read_set_prefix};
-use seqstore_catalog::{CatalogError, ReadSetFilter, ReadSetRecord, ReferenceRecord};
 use seqstore_model::{
     BatchDeleteReadSetResponse, ETag, GetReadSetMetadataResponse, GetReadSetRequest,
     ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile, ReadSetFiles,

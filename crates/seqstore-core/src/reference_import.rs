@@ -2,6 +2,7 @@
 //! byte for byte while a blocking thread validates the FASTA, hashes it and builds the
 //! `.fai`; the reference becomes visible only when all of that succeeded.
 
+use crate::catalog::{JobItemRecord, JobRecord, ReferenceRecord};
 use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce, settle};
 use crate::jobs::ItemError;
 use crate::references::index_name;
@@ -9,7 +10,6 @@ use crate::{Service, time};
 use bytes::Bytes;
 use futures::StreamExt;
 use seqstore_blob::{reference_key, reference_prefix};
-use seqstore_catalog::{JobItemRecord, JobRecord, ReferenceRecord};
 use seqstore_formats::reference::{ImportedReference, ReferenceImport};
 use seqstore_model::StartReferenceImportJobSourceItem;
 use tokio::sync::mpsc;

@@ -1,5 +1,6 @@
 //! Reference stores (spec D.13): one per account; create, get, list, delete.
 
+use crate::catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
@@ -7,7 +8,6 @@ use crate::paging;
 use crate::sequence_stores::{reshape, sse_config};
 use crate::tags::validate_tags;
 use crate::{ArnResource, CoreError, Service, s3_access, time};
-use seqstore_catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
     ListReferenceStoresRequest, ListReferenceStoresResponse, ReferenceStoreDetail,

@@ -1,5 +1,8 @@
 //! References (spec D.14): import jobs, metadata, listing, download and deletion.
 
+use crate::catalog::{
+    CatalogError, JobItemRecord, JobRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreRecord,
+};
 use crate::error::Result;
 use crate::files::{self, BlobRead};
 use crate::paging;
@@ -8,9 +11,6 @@ use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
-use seqstore_catalog::{
-    CatalogError, JobItemRecord, JobRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreRecord,
-};
 use seqstore_model::{
     GetReferenceImportJobResponse, GetReferenceMetadataResponse, GetReferenceRequest,
     ImportReferenceJobItem, ImportReferenceSourceItem, ListReferenceImportJobsRequest,

@@ -1,12 +1,12 @@
 //! S3 access points of stores (spec D.2, D.10, E17) and their access policies:
 //! PutS3AccessPolicy, GetS3AccessPolicy, DeleteS3AccessPolicy (spec E30).
 
+use crate::catalog::{AccessPolicy, StoreKind};
 use crate::error::Result;
 use crate::s3_objects::AccessPoint;
 use crate::s3_policy::{Policy, PolicyScope, default_policy};
 use crate::{CoreError, Service, Settings, time};
 use rand::Rng;
-use seqstore_catalog::{AccessPolicy, StoreKind};
 use seqstore_model::{GetS3AccessPolicyResponse, PutS3AccessPolicyResponse, StoreType};
 
 impl Service {

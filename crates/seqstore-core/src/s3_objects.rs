@@ -2,15 +2,15 @@
 //! stored files of their read sets and references as objects, object tags and the access
 //! point policy decision. Keys are the blob keys, so an object *is* the stored file.
 
+use crate::catalog::{AccessPolicy, ReadSetRecord, ReferenceRecord, StoreKind, TagTarget};
 use crate::error::Result;
 use crate::references::index_name;
 use crate::s3_access::access_point_arn;
-use crate::s3_policy::{AccessRequest, Policy, default_policy, principal_arn};
+use crate::s3_policy::{AccessRequest, Policy, default_policy};
 use crate::{CoreError, Service};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use seqstore_blob::BlobError;
-use seqstore_catalog::{AccessPolicy, ReadSetRecord, ReferenceRecord, StoreKind, TagTarget};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -76,26 +76,6 @@ pub struct S3Caller {
     pub signature_version: &'static str,
 }
 
-/// The secret of an access key and who it acts as.
-#[derive(Clone, PartialEq, Eq)]
-pub struct S3Key {
-    /// The secret that signs requests.
-    pub secret_access_key: String,
-    /// The key's account.
-    pub account_id: String,
-    /// `arn:<partition>:iam::<account>:root` or `…:user/<name>`.
-    pub principal_arn: String,
-}
-
-impl std::fmt::Debug for S3Key {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("S3Key")
-            .field("account_id", &self.account_id)
-            .field("principal_arn", &self.principal_arn)
-            .finish_non_exhaustive()
-    }
-}
-
 /// The S3 actions of this endpoint, by IAM name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum S3Action {
@@ -135,23 +115,6 @@ impl FileSlot {
 }
 
 impl Service {
-    /// The key and account behind an access key id, for S3 signatures.
-    pub async fn s3_key(&self, access_key_id: &str) -> Result<Option<S3Key>> {
-        Ok(self
-            .catalog
-            .access_key(access_key_id)
-            .await?
-            .map(|k| S3Key {
-                secret_access_key: k.secret_access_key,
-                principal_arn: principal_arn(
-                    &self.settings.partition,
-                    &k.account_id,
-                    k.user_name.as_deref(),
-                ),
-                account_id: k.account_id,
-            }))
-    }
-
     /// Resolves what a client put in the bucket position: an access point alias, an access
     /// point ARN, or `<access point name>-<service account>` (virtual-hosted ARN requests).
     pub async fn s3_access_point(&self, bucket: &str) -> Result<Option<AccessPoint>> {
@@ -367,7 +330,7 @@ impl Service {
                 if !store.propagated_set_level_tags.is_empty() {
                     let target = TagTarget {
                         account_id: r.account_id.clone(),
-                        kind: seqstore_catalog::ResourceKind::ReadSet,
+                        kind: crate::catalog::ResourceKind::ReadSet,
                         id: r.id.clone(),
                     };
                     let own = self.catalog.tags(&target).await?;

@@ -1,12 +1,12 @@
 //! Sequence stores (spec D.2): create, get, list, update, delete.
 
+use crate::catalog::{CatalogError, SequenceStoreFilter, SequenceStoreRecord};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::{ArnResource, CoreError, Service, s3_access, time};
-use seqstore_catalog::{CatalogError, SequenceStoreFilter, SequenceStoreRecord};
 use seqstore_model::{
     CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily, EncryptionType,
     GetSequenceStoreResponse, ListSequenceStoresRequest, ListSequenceStoresResponse,

@@ -1,13 +1,13 @@
 //! Submitting import jobs: one catalog transaction records the job, its items (each with
 //! the id of the resource it will create) and the client token's answer.
 
+use crate::catalog::{CatalogError, JobFilter, JobItemRecord, JobRecord};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::{CoreError, Service, time};
 use chrono::{DateTime, Utc};
-use seqstore_catalog::{CatalogError, JobFilter, JobItemRecord, JobRecord};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 

@@ -1,8 +1,8 @@
 //! Tags on storage resources (spec D.15): TagResource, UntagResource, ListTagsForResource.
 
+use crate::catalog::{CatalogError, ResourceKind, TagTarget};
 use crate::error::Result;
 use crate::{Arn, ArnResource, CoreError, Service};
-use seqstore_catalog::{CatalogError, ResourceKind, TagTarget};
 use std::collections::BTreeMap;
 
 /// Tags per resource (spec D.15).

@@ -1,12 +1,12 @@
 //! The ingest job of a completed upload: its parts are joined per source and ingested;
 //! the read set becomes ACTIVE, or UPLOAD_FAILED with a message saying what is wrong.
 
+use crate::catalog::{JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
 use crate::ingest::{IngestPlan, SourceStream, StoredSource, stored_name};
 use crate::jobs::ItemError;
 use crate::uploads::UploadIngest;
 use crate::{Service, time};
 use futures::stream::{self, StreamExt, TryStreamExt};
-use seqstore_catalog::{JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
 
 impl Service {
     /// Ingests an upload's parts into its read set; the record returned is ACTIVE.

@@ -1,6 +1,9 @@
 //! Direct multipart uploads (spec D.6, E5–E7): create, stream parts to staging, list,
 //! abort, and complete into a read set that an ingest job validates.
 
+use crate::catalog::{
+    CatalogError, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord, UploadRecord,
+};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
@@ -14,9 +17,6 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use seqstore_blob::upload_part_key;
-use seqstore_catalog::{
-    CatalogError, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord, UploadRecord,
-};
 use seqstore_model::{
     CompleteMultipartReadSetUploadRequest, CompleteMultipartReadSetUploadResponse,
     CreateMultipartReadSetUploadRequest, CreateMultipartReadSetUploadResponse, FileType,

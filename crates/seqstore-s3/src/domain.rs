@@ -96,7 +96,7 @@ impl ObjectSource for ServiceSource {
     async fn secret_for(&self, access_key_id: &str) -> Result<Option<KeySecret>, SourceError> {
         Ok(self
             .service
-            .s3_key(access_key_id)
+            .signing_key(access_key_id)
             .await
             .map_err(source_error)?
             .map(|key| KeySecret {

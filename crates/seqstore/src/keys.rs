@@ -3,8 +3,9 @@
 use crate::config::Config;
 use crate::credentials::{KeyPair, render_profile};
 use anyhow::Context;
-use seqstore_catalog::prelude::*;
-use seqstore_catalog::{AccessKeyRecord, SqlCatalog};
+use seqstore_catalog::SqlCatalog;
+use seqstore_core::catalog::AccessKeyRecord;
+use seqstore_core::catalog::prelude::*;
 
 /// Creates a key for `config.account_id` (and `user`) and prints it as
 /// `[seqstore-<account>]` (`[seqstore-<account>-<user>]`).

@@ -1,14 +1,15 @@
 //! The durable job queue: jobs, their items, leases.
 
+use super::Db;
 use super::read_sets::upsert_read_set;
 use super::rows::{self, Arg, JOB_COLUMNS, JOB_ITEM_COLUMNS, Select};
 use super::tags::{target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease, ListCursor,
     ReadSetRecord, ReferenceRecord, ResourceKind, Result,
 };
-use async_trait::async_trait;
 use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
 
@@ -25,7 +26,7 @@ impl Jobs for SqlCatalog {
             record_idempotency(&mut tx, record).await?;
         }
         insert_job(&mut tx, job, items).await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -44,7 +45,7 @@ impl Jobs for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .fetch_optional(self.pool())
-        .await?;
+        .await.db()?;
         let Some(row) = row else { return Ok(None) };
         let job = rows::job(&row)?;
         let items = self.job_items(&job.id).await?;
@@ -71,7 +72,8 @@ impl Jobs for SqlCatalog {
         let (sql, args) = q.page(JOB_COLUMNS, "jobs", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::job)
             .collect()
@@ -132,7 +134,8 @@ impl Jobs for SqlCatalog {
         }
         query
             .fetch_optional(self.pool())
-            .await?
+            .await
+            .db()?
             .as_ref()
             .map(rows::job)
             .transpose()
@@ -145,7 +148,8 @@ impl Jobs for SqlCatalog {
                 .bind(job_id)
                 .bind(&lease.owner)
                 .execute(self.pool())
-                .await?;
+                .await
+                .db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::LeaseLost(job_id.to_owned()));
         }
@@ -158,7 +162,8 @@ impl Jobs for SqlCatalog {
         )
         .bind(owner)
         .execute(self.pool())
-        .await?;
+        .await
+        .db()?;
         Ok(done.rows_affected())
     }
 
@@ -168,7 +173,8 @@ impl Jobs for SqlCatalog {
         ))
         .bind(job_id)
         .fetch_all(self.pool())
-        .await?
+        .await
+        .db()?
         .iter()
         .map(rows::job_item)
         .collect()
@@ -195,8 +201,9 @@ impl Jobs for SqlCatalog {
         .bind(job_id)
         .bind(index)
         .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .await
+        .db()?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -245,8 +252,8 @@ impl Jobs for SqlCatalog {
         .bind(job_id)
         .bind(index)
         .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .await.db()?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -278,8 +285,8 @@ impl Jobs for SqlCatalog {
             .bind(job_id)
             .bind(index)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await.db()?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -301,7 +308,8 @@ impl Jobs for SqlCatalog {
         .bind(job_id)
         .bind(owner)
         .execute(self.pool())
-        .await?;
+        .await
+        .db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::LeaseLost(job_id.to_owned()));
         }
@@ -318,7 +326,8 @@ async fn hold_lease(tx: &mut Transaction<'_, Any>, job_id: &str, owner: &str) ->
             .bind(job_id)
             .bind(owner)
             .execute(&mut **tx)
-            .await?;
+            .await
+            .db()?;
     if done.rows_affected() == 0 {
         return Err(CatalogError::LeaseLost(job_id.to_owned()));
     }
@@ -360,7 +369,8 @@ pub(crate) async fn insert_job(
         .bind(&item.result_id)
         .bind(item.attempts)
         .execute(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     }
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! Read sets: rows, listing, tombstones.
 
+use super::Db;
 use super::SqlCatalog;
 use super::rows::{self, Arg, READ_SET_COLUMNS, Select};
 use super::tags::{delete_all_tags, target};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     CatalogError, ListCursor, ReadSetFilter, ReadSetRecord, ReadSets, ResourceKind, Result,
 };
-use async_trait::async_trait;
 use sqlx::{Any, Transaction};
 
 #[async_trait]
@@ -25,7 +26,8 @@ impl ReadSets for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .fetch_optional(self.pool())
-        .await?
+        .await
+        .db()?
         .as_ref()
         .map(rows::read_set)
         .transpose()
@@ -62,7 +64,8 @@ impl ReadSets for SqlCatalog {
         let (sql, args) = q.page(READ_SET_COLUMNS, "read_sets", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::read_set)
             .collect()
@@ -83,7 +86,8 @@ impl ReadSets for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         let Some(row) = row else {
             return Err(CatalogError::NotFound("read set"));
         };
@@ -92,9 +96,10 @@ impl ReadSets for SqlCatalog {
             .bind(record.updated_at_ms.max(now_ms()))
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         delete_all_tags(&mut tx, &target(account_id, ResourceKind::ReadSet, id)).await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(record)
     }
 }
@@ -154,6 +159,7 @@ pub(crate) async fn upsert_read_set(
     .bind(&r.s3_etags.source2)
     .bind(&r.s3_etags.index)
     .execute(&mut **tx)
-    .await?;
+    .await
+    .db()?;
     Ok(())
 }

@@ -1,13 +1,14 @@
 //! Reference stores.
 
+use super::Db;
 use super::rows::{self, Arg, REFERENCE_STORE_COLUMNS, Select};
 use super::tags::{delete_all_tags, target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, ListCursor, ReferenceStoreFilter, ReferenceStoreRecord,
     ReferenceStores, ResourceKind, Result,
 };
-use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 #[async_trait]
@@ -25,7 +26,8 @@ impl ReferenceStores for SqlCatalog {
         let existing = sqlx::query("SELECT id FROM reference_stores WHERE account_id = $1")
             .bind(&s.account_id)
             .fetch_optional(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if existing.is_some() {
             return Err(CatalogError::QuotaExceeded(
                 "one reference store per account",
@@ -55,7 +57,7 @@ impl ReferenceStores for SqlCatalog {
             tags,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -70,7 +72,7 @@ impl ReferenceStores for SqlCatalog {
         .bind(account_id)
         .bind(id)
         .fetch_optional(self.pool())
-        .await?
+        .await.db()?
         .as_ref()
         .map(rows::reference_store)
         .transpose()
@@ -92,7 +94,8 @@ impl ReferenceStores for SqlCatalog {
         let (sql, args) = q.page(REFERENCE_STORE_COLUMNS, "reference_stores", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::reference_store)
             .collect()
@@ -104,7 +107,7 @@ impl ReferenceStores for SqlCatalog {
             .bind(account_id)
             .bind(id)
             .fetch_optional(&mut *tx)
-            .await?;
+            .await.db()?;
         if child.is_some() {
             return Err(CatalogError::NotEmpty("reference store"));
         }
@@ -112,7 +115,8 @@ impl ReferenceStores for SqlCatalog {
             .bind(account_id)
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("reference store"));
         }
@@ -121,7 +125,7 @@ impl ReferenceStores for SqlCatalog {
             &target(account_id, ResourceKind::ReferenceStore, id),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 }

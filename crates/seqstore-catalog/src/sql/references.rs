@@ -1,12 +1,13 @@
 //! References (genomes) of reference stores.
 
+use super::Db;
 use super::SqlCatalog;
 use super::rows::{self, Arg, REFERENCE_COLUMNS, Select};
 use super::tags::{delete_all_tags, target};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     CatalogError, ListCursor, ReferenceFilter, ReferenceRecord, References, ResourceKind, Result,
 };
-use async_trait::async_trait;
 
 #[async_trait]
 impl References for SqlCatalog {
@@ -24,7 +25,8 @@ impl References for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .fetch_optional(self.pool())
-        .await?
+        .await
+        .db()?
         .as_ref()
         .map(rows::reference)
         .transpose()
@@ -49,7 +51,8 @@ impl References for SqlCatalog {
         let (sql, args) = q.page(REFERENCE_COLUMNS, "genome_references", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::reference)
             .collect()
@@ -69,7 +72,7 @@ impl References for SqlCatalog {
         )
         .bind(arn)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await.db()?;
         if user.is_some() {
             return Err(CatalogError::NotEmpty("reference"));
         }
@@ -80,12 +83,12 @@ impl References for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .execute(&mut *tx)
-        .await?;
+        .await.db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("reference"));
         }
         delete_all_tags(&mut tx, &target(account_id, ResourceKind::Reference, id)).await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! Row decoding and a small `$n` query builder for dynamic filters.
 
-use crate::{
+use super::Db;
+use seqstore_core::catalog::{
     CatalogError, FileEtags, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord,
     ReferenceRecord, ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
 };
@@ -39,161 +40,161 @@ pub(crate) const JOB_ITEM_COLUMNS: &str =
     "job_id, item_index, status, status_message, spec, result_id, attempts";
 
 pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
-    let tags: String = row.try_get("propagated_set_level_tags")?;
+    let tags: String = row.try_get("propagated_set_level_tags").db()?;
     Ok(SequenceStoreRecord {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        sse_type: row.try_get("sse_type")?,
-        sse_key_arn: row.try_get("sse_key_arn")?,
-        fallback_location: row.try_get("fallback_location")?,
-        etag_algorithm_family: row.try_get("etag_algorithm_family")?,
-        status: row.try_get("status")?,
-        status_message: row.try_get("status_message")?,
+        id: row.try_get("id").db()?,
+        account_id: row.try_get("account_id").db()?,
+        name: row.try_get("name").db()?,
+        description: row.try_get("description").db()?,
+        sse_type: row.try_get("sse_type").db()?,
+        sse_key_arn: row.try_get("sse_key_arn").db()?,
+        fallback_location: row.try_get("fallback_location").db()?,
+        etag_algorithm_family: row.try_get("etag_algorithm_family").db()?,
+        status: row.try_get("status").db()?,
+        status_message: row.try_get("status_message").db()?,
         propagated_set_level_tags: serde_json::from_str(&tags).map_err(|e| {
             CatalogError::Corrupt {
                 column: "propagated_set_level_tags",
                 reason: e.to_string(),
             }
         })?,
-        access_log_location: row.try_get("access_log_location")?,
-        s3_access_point_alias: row.try_get("s3_access_point_alias")?,
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        access_log_location: row.try_get("access_log_location").db()?,
+        s3_access_point_alias: row.try_get("s3_access_point_alias").db()?,
+        created_at_ms: row.try_get("created_at").db()?,
+        updated_at_ms: row.try_get("updated_at").db()?,
     })
 }
 
 pub(crate) fn reference_store(row: &AnyRow) -> Result<ReferenceStoreRecord> {
     Ok(ReferenceStoreRecord {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        sse_type: row.try_get("sse_type")?,
-        sse_key_arn: row.try_get("sse_key_arn")?,
-        s3_access_point_alias: row.try_get("s3_access_point_alias")?,
-        created_at_ms: row.try_get("created_at")?,
+        id: row.try_get("id").db()?,
+        account_id: row.try_get("account_id").db()?,
+        name: row.try_get("name").db()?,
+        description: row.try_get("description").db()?,
+        sse_type: row.try_get("sse_type").db()?,
+        sse_key_arn: row.try_get("sse_key_arn").db()?,
+        s3_access_point_alias: row.try_get("s3_access_point_alias").db()?,
+        created_at_ms: row.try_get("created_at").db()?,
     })
 }
 
 pub(crate) fn reference(row: &AnyRow) -> Result<ReferenceRecord> {
     Ok(ReferenceRecord {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        reference_store_id: row.try_get("reference_store_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        md5: row.try_get("md5")?,
-        status: row.try_get("status")?,
-        source_file_name: row.try_get("source_file_name")?,
-        source_size: row.try_get("source_size")?,
-        index_size: row.try_get("index_size")?,
-        source_s3_etag: row.try_get("source_s3_etag")?,
-        index_s3_etag: row.try_get("index_s3_etag")?,
-        creation_job_id: row.try_get("creation_job_id")?,
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        id: row.try_get("id").db()?,
+        account_id: row.try_get("account_id").db()?,
+        reference_store_id: row.try_get("reference_store_id").db()?,
+        name: row.try_get("name").db()?,
+        description: row.try_get("description").db()?,
+        md5: row.try_get("md5").db()?,
+        status: row.try_get("status").db()?,
+        source_file_name: row.try_get("source_file_name").db()?,
+        source_size: row.try_get("source_size").db()?,
+        index_size: row.try_get("index_size").db()?,
+        source_s3_etag: row.try_get("source_s3_etag").db()?,
+        index_s3_etag: row.try_get("index_s3_etag").db()?,
+        creation_job_id: row.try_get("creation_job_id").db()?,
+        created_at_ms: row.try_get("created_at").db()?,
+        updated_at_ms: row.try_get("updated_at").db()?,
     })
 }
 
 pub(crate) fn read_set(row: &AnyRow) -> Result<ReadSetRecord> {
     Ok(ReadSetRecord {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        sequence_store_id: row.try_get("sequence_store_id")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        subject_id: row.try_get("subject_id")?,
-        sample_id: row.try_get("sample_id")?,
-        generated_from: row.try_get("generated_from")?,
-        reference_arn: row.try_get("reference_arn")?,
-        file_type: row.try_get("file_type")?,
-        status: row.try_get("status")?,
-        status_message: row.try_get("status_message")?,
-        creation_type: row.try_get("creation_type")?,
-        creation_job_id: row.try_get("creation_job_id")?,
-        etag_algorithm: row.try_get("etag_algorithm")?,
-        etag_source1: row.try_get("etag_source1")?,
-        etag_source2: row.try_get("etag_source2")?,
-        total_read_count: row.try_get("total_read_count")?,
-        total_base_count: row.try_get("total_base_count")?,
-        source1_name: row.try_get("source1_name")?,
-        source1_size: row.try_get("source1_size")?,
-        source2_name: row.try_get("source2_name")?,
-        source2_size: row.try_get("source2_size")?,
-        index_name: row.try_get("index_name")?,
-        index_size: row.try_get("index_size")?,
+        id: row.try_get("id").db()?,
+        account_id: row.try_get("account_id").db()?,
+        sequence_store_id: row.try_get("sequence_store_id").db()?,
+        name: row.try_get("name").db()?,
+        description: row.try_get("description").db()?,
+        subject_id: row.try_get("subject_id").db()?,
+        sample_id: row.try_get("sample_id").db()?,
+        generated_from: row.try_get("generated_from").db()?,
+        reference_arn: row.try_get("reference_arn").db()?,
+        file_type: row.try_get("file_type").db()?,
+        status: row.try_get("status").db()?,
+        status_message: row.try_get("status_message").db()?,
+        creation_type: row.try_get("creation_type").db()?,
+        creation_job_id: row.try_get("creation_job_id").db()?,
+        etag_algorithm: row.try_get("etag_algorithm").db()?,
+        etag_source1: row.try_get("etag_source1").db()?,
+        etag_source2: row.try_get("etag_source2").db()?,
+        total_read_count: row.try_get("total_read_count").db()?,
+        total_base_count: row.try_get("total_base_count").db()?,
+        source1_name: row.try_get("source1_name").db()?,
+        source1_size: row.try_get("source1_size").db()?,
+        source2_name: row.try_get("source2_name").db()?,
+        source2_size: row.try_get("source2_size").db()?,
+        index_name: row.try_get("index_name").db()?,
+        index_size: row.try_get("index_size").db()?,
         s3_etags: FileEtags {
-            source1: row.try_get("source1_s3_etag")?,
-            source2: row.try_get("source2_s3_etag")?,
-            index: row.try_get("index_s3_etag")?,
+            source1: row.try_get("source1_s3_etag").db()?,
+            source2: row.try_get("source2_s3_etag").db()?,
+            index: row.try_get("index_s3_etag").db()?,
         },
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        created_at_ms: row.try_get("created_at").db()?,
+        updated_at_ms: row.try_get("updated_at").db()?,
     })
 }
 
 pub(crate) fn upload(row: &AnyRow) -> Result<UploadRecord> {
-    let tags: String = row.try_get("tags")?;
+    let tags: String = row.try_get("tags").db()?;
     Ok(UploadRecord {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        sequence_store_id: row.try_get("sequence_store_id")?,
-        source_file_type: row.try_get("source_file_type")?,
-        subject_id: row.try_get("subject_id")?,
-        sample_id: row.try_get("sample_id")?,
-        generated_from: row.try_get("generated_from")?,
-        reference_arn: row.try_get("reference_arn")?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
+        id: row.try_get("id").db()?,
+        account_id: row.try_get("account_id").db()?,
+        sequence_store_id: row.try_get("sequence_store_id").db()?,
+        source_file_type: row.try_get("source_file_type").db()?,
+        subject_id: row.try_get("subject_id").db()?,
+        sample_id: row.try_get("sample_id").db()?,
+        generated_from: row.try_get("generated_from").db()?,
+        reference_arn: row.try_get("reference_arn").db()?,
+        name: row.try_get("name").db()?,
+        description: row.try_get("description").db()?,
         tags: serde_json::from_str(&tags).map_err(|e| CatalogError::Corrupt {
             column: "uploads.tags",
             reason: e.to_string(),
         })?,
-        status: row.try_get("status")?,
-        read_set_id: row.try_get("read_set_id")?,
-        created_at_ms: row.try_get("created_at")?,
+        status: row.try_get("status").db()?,
+        read_set_id: row.try_get("read_set_id").db()?,
+        created_at_ms: row.try_get("created_at").db()?,
     })
 }
 
 pub(crate) fn part(row: &AnyRow) -> Result<PartRecord> {
     Ok(PartRecord {
-        upload_id: row.try_get("upload_id")?,
-        part_source: row.try_get("part_source")?,
-        part_number: row.try_get("part_number")?,
-        size: row.try_get("size")?,
-        checksum: row.try_get("checksum")?,
-        blob_key: row.try_get("blob_key")?,
-        created_at_ms: row.try_get("created_at")?,
-        updated_at_ms: row.try_get("updated_at")?,
+        upload_id: row.try_get("upload_id").db()?,
+        part_source: row.try_get("part_source").db()?,
+        part_number: row.try_get("part_number").db()?,
+        size: row.try_get("size").db()?,
+        checksum: row.try_get("checksum").db()?,
+        blob_key: row.try_get("blob_key").db()?,
+        created_at_ms: row.try_get("created_at").db()?,
+        updated_at_ms: row.try_get("updated_at").db()?,
     })
 }
 
 pub(crate) fn job(row: &AnyRow) -> Result<JobRecord> {
     Ok(JobRecord {
-        id: row.try_get("id")?,
-        account_id: row.try_get("account_id")?,
-        kind: row.try_get("kind")?,
-        store_id: row.try_get("store_id")?,
-        role_arn: row.try_get("role_arn")?,
-        status: row.try_get("status")?,
-        status_message: row.try_get("status_message")?,
-        created_at_ms: row.try_get("created_at")?,
-        completed_at_ms: row.try_get("completed_at")?,
-        attempts: row.try_get("attempts")?,
+        id: row.try_get("id").db()?,
+        account_id: row.try_get("account_id").db()?,
+        kind: row.try_get("kind").db()?,
+        store_id: row.try_get("store_id").db()?,
+        role_arn: row.try_get("role_arn").db()?,
+        status: row.try_get("status").db()?,
+        status_message: row.try_get("status_message").db()?,
+        created_at_ms: row.try_get("created_at").db()?,
+        completed_at_ms: row.try_get("completed_at").db()?,
+        attempts: row.try_get("attempts").db()?,
     })
 }
 
 pub(crate) fn job_item(row: &AnyRow) -> Result<JobItemRecord> {
     Ok(JobItemRecord {
-        job_id: row.try_get("job_id")?,
-        index: row.try_get("item_index")?,
-        status: row.try_get("status")?,
-        status_message: row.try_get("status_message")?,
-        spec: row.try_get("spec")?,
-        result_id: row.try_get("result_id")?,
-        attempts: row.try_get("attempts")?,
+        job_id: row.try_get("job_id").db()?,
+        index: row.try_get("item_index").db()?,
+        status: row.try_get("status").db()?,
+        status_message: row.try_get("status_message").db()?,
+        spec: row.try_get("spec").db()?,
+        result_id: row.try_get("result_id").db()?,
+        attempts: row.try_get("attempts").db()?,
     })
 }
 

@@ -1,12 +1,13 @@
 //! What the S3 endpoint reads: stores by alias, access point policies, objects in key order.
 
+use super::Db;
 use super::SqlCatalog;
 use super::rows::{self, READ_SET_COLUMNS, REFERENCE_COLUMNS};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     AccessPolicy, CatalogError, FileEtags, ReadSetRecord, ReferenceRecord, Result, S3Access,
     StoreKind, StoreRef,
 };
-use async_trait::async_trait;
 use sqlx::Row;
 
 fn store_table(kind: StoreKind) -> &'static str {
@@ -29,17 +30,18 @@ impl S3Access for SqlCatalog {
         .bind(alias)
         .bind(alias)
         .fetch_optional(self.pool())
-        .await?;
+        .await
+        .db()?;
         row.map(|r| -> Result<_> {
-            let kind: String = r.try_get("kind")?;
+            let kind: String = r.try_get("kind").db()?;
             Ok(StoreRef {
                 kind: if kind == "S" {
                     StoreKind::Sequence
                 } else {
                     StoreKind::Reference
                 },
-                account_id: r.try_get("account_id")?,
-                id: r.try_get("id")?,
+                account_id: r.try_get("account_id").db()?,
+                id: r.try_get("id").db()?,
             })
         })
         .transpose()
@@ -59,10 +61,11 @@ impl S3Access for SqlCatalog {
         .bind(account_id)
         .bind(store_id)
         .fetch_optional(self.pool())
-        .await?;
+        .await
+        .db()?;
         row.map(|r| -> Result<_> {
-            let text: Option<String> = r.try_get("s3_access_policy")?;
-            let at: Option<i64> = r.try_get("s3_access_policy_updated_at")?;
+            let text: Option<String> = r.try_get("s3_access_policy").db()?;
+            let at: Option<i64> = r.try_get("s3_access_policy_updated_at").db()?;
             Ok(match (text, at) {
                 (None, _) => AccessPolicy::Default,
                 (Some(text), Some(at)) if text.is_empty() => {
@@ -108,7 +111,8 @@ impl S3Access for SqlCatalog {
         .bind(account_id)
         .bind(store_id)
         .execute(self.pool())
-        .await?;
+        .await
+        .db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("store"));
         }
@@ -132,7 +136,8 @@ impl S3Access for SqlCatalog {
         .bind(account_id)
         .bind(from_id)
         .fetch_all(self.pool())
-        .await?
+        .await
+        .db()?
         .iter()
         .map(rows::read_set)
         .collect()
@@ -154,7 +159,8 @@ impl S3Access for SqlCatalog {
         .bind(account_id)
         .bind(from_id)
         .fetch_all(self.pool())
-        .await?
+        .await
+        .db()?
         .iter()
         .map(rows::reference)
         .collect()
@@ -170,7 +176,8 @@ impl S3Access for SqlCatalog {
         .bind(&etags.index)
         .bind(read_set_id)
         .execute(self.pool())
-        .await?;
+        .await
+        .db()?;
         Ok(())
     }
 
@@ -187,7 +194,8 @@ impl S3Access for SqlCatalog {
         .bind(index)
         .bind(reference_id)
         .execute(self.pool())
-        .await?;
+        .await
+        .db()?;
         Ok(())
     }
 
@@ -203,7 +211,8 @@ impl S3Access for SqlCatalog {
              ORDER BY id LIMIT {limit}"
         ))
         .fetch_all(self.pool())
-        .await?
+        .await
+        .db()?
         .iter()
         .map(rows::read_set)
         .collect::<Result<_>>()?;
@@ -213,7 +222,8 @@ impl S3Access for SqlCatalog {
              ORDER BY id LIMIT {limit}"
         ))
         .fetch_all(self.pool())
-        .await?
+        .await
+        .db()?
         .iter()
         .map(rows::reference)
         .collect::<Result<_>>()?;

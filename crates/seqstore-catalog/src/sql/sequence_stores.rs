@@ -1,13 +1,14 @@
 //! Sequence stores.
 
+use super::Db;
 use super::rows::{self, Arg, SEQUENCE_STORE_COLUMNS, Select};
 use super::tags::{delete_all_tags, target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, ListCursor, ResourceKind, Result, SequenceStoreFilter,
     SequenceStoreRecord, SequenceStores,
 };
-use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 #[async_trait]
@@ -51,7 +52,7 @@ impl SequenceStores for SqlCatalog {
             tags,
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -66,7 +67,8 @@ impl SequenceStores for SqlCatalog {
         .bind(account_id)
         .bind(id)
         .fetch_optional(self.pool())
-        .await?
+        .await
+        .db()?
         .as_ref()
         .map(rows::sequence_store)
         .transpose()
@@ -91,7 +93,8 @@ impl SequenceStores for SqlCatalog {
         let (sql, args) = q.page(SEQUENCE_STORE_COLUMNS, "sequence_stores", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::sequence_store)
             .collect()
@@ -122,11 +125,12 @@ impl SequenceStores for SqlCatalog {
         .bind(&s.account_id)
         .bind(&s.id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("sequence store"));
         }
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -139,7 +143,8 @@ impl SequenceStores for SqlCatalog {
         .bind(account_id)
         .bind(id)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         if child.is_some() {
             return Err(CatalogError::NotEmpty("sequence store"));
         }
@@ -147,7 +152,8 @@ impl SequenceStores for SqlCatalog {
             .bind(account_id)
             .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("sequence store"));
         }
@@ -156,7 +162,7 @@ impl SequenceStores for SqlCatalog {
             &target(account_id, ResourceKind::SequenceStore, id),
         )
         .await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 }
@@ -176,7 +182,8 @@ pub(crate) async fn id_unused_by(
     let taken = sqlx::query(&format!("SELECT id FROM {other_table} WHERE id = $1"))
         .bind(id)
         .fetch_optional(&mut **tx)
-        .await?;
+        .await
+        .db()?;
     match taken {
         Some(_) => Err(CatalogError::AlreadyExists("store id")),
         None => Ok(()),

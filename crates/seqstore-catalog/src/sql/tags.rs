@@ -1,8 +1,9 @@
 //! Tags of any taggable resource.
 
+use super::Db;
 use super::{SqlCatalog, unique_as};
-use crate::{CatalogError, ResourceKind, Result, TagTarget, Tags};
 use async_trait::async_trait;
+use seqstore_core::catalog::{CatalogError, ResourceKind, Result, TagTarget, Tags};
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 
@@ -17,9 +18,10 @@ impl Tags for SqlCatalog {
         .bind(target.kind.as_str())
         .bind(&target.id)
         .fetch_all(self.pool())
-        .await?;
+        .await
+        .db()?;
         rows.iter()
-            .map(|r| Ok((r.try_get("tag_key")?, r.try_get("tag_value")?)))
+            .map(|r| Ok((r.try_get("tag_key").db()?, r.try_get("tag_value").db()?)))
             .collect()
     }
 
@@ -39,12 +41,14 @@ impl Tags for SqlCatalog {
         .bind(target.kind.as_str())
         .bind(&target.id)
         .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
+        .await
+        .db()?
+        .try_get("n")
+        .db()?;
         if count > max_tags as i64 {
             return Err(CatalogError::QuotaExceeded("tags per resource"));
         }
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -60,9 +64,10 @@ impl Tags for SqlCatalog {
             .bind(&target.id)
             .bind(key)
             .execute(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         }
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 }
@@ -104,7 +109,8 @@ pub(crate) async fn delete_all_tags(
     .bind(target.kind.as_str())
     .bind(&target.id)
     .execute(&mut **tx)
-    .await?;
+    .await
+    .db()?;
     Ok(())
 }
 

@@ -1,15 +1,16 @@
 //! Direct multipart uploads and their staged parts.
 
+use super::Db;
 use super::jobs::insert_job;
 use super::read_sets::upsert_read_set;
 use super::rows::{self, Arg, PART_COLUMNS, Select, UPLOAD_COLUMNS};
 use super::tags::{target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
-use crate::{
+use async_trait::async_trait;
+use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobItemRecord, JobRecord, ListCursor, PartRecord,
     ReadSetRecord, ResourceKind, Result, UploadRecord, Uploads,
 };
-use async_trait::async_trait;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -46,7 +47,7 @@ impl Uploads for SqlCatalog {
         .execute(&mut *tx)
         .await
         .map_err(|e| unique_as(e, CatalogError::AlreadyExists("upload id")))?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 
@@ -63,7 +64,7 @@ impl Uploads for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .fetch_optional(self.pool())
-        .await?
+        .await.db()?
         .as_ref()
         .map(rows::upload)
         .transpose()
@@ -84,7 +85,8 @@ impl Uploads for SqlCatalog {
         let (sql, args) = q.page(UPLOAD_COLUMNS, "uploads", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::upload)
             .collect()
@@ -99,7 +101,8 @@ impl Uploads for SqlCatalog {
         )
         .bind(&p.upload_id)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         if live.rows_affected() == 0 {
             return Err(CatalogError::NotFound("upload in progress"));
         }
@@ -111,11 +114,12 @@ impl Uploads for SqlCatalog {
         .bind(&p.part_source)
         .bind(p.part_number)
         .fetch_optional(&mut *tx)
-        .await?;
+        .await
+        .db()?;
         let (replaced, created_at) = match &previous {
             Some(row) => (
-                Some(row.try_get::<String, _>("blob_key")?),
-                row.try_get::<i64, _>("created_at")?,
+                Some(row.try_get::<String, _>("blob_key").db()?),
+                row.try_get::<i64, _>("created_at").db()?,
             ),
             None => (None, p.created_at_ms),
         };
@@ -133,8 +137,8 @@ impl Uploads for SqlCatalog {
         .bind(created_at)
         .bind(p.updated_at_ms)
         .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .await.db()?;
+        tx.commit().await.db()?;
         Ok(replaced)
     }
 
@@ -156,7 +160,8 @@ impl Uploads for SqlCatalog {
         let (sql, args) = q.ordered(PART_COLUMNS, "upload_parts", "part_number", limit);
         rows::bind_all(sqlx::query(&sql), args)
             .fetch_all(self.pool())
-            .await?
+            .await
+            .db()?
             .iter()
             .map(rows::part)
             .collect()
@@ -168,7 +173,7 @@ impl Uploads for SqlCatalog {
         ))
         .bind(upload_id)
         .fetch_all(self.pool())
-        .await?
+        .await.db()?
         .iter()
         .map(rows::part)
         .collect()
@@ -189,7 +194,7 @@ impl Uploads for SqlCatalog {
         .bind(store_id)
         .bind(id)
         .execute(&mut *tx)
-        .await?;
+        .await.db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("upload in progress"));
         }
@@ -198,15 +203,17 @@ impl Uploads for SqlCatalog {
         ))
         .bind(id)
         .fetch_all(&mut *tx)
-        .await?
+        .await
+        .db()?
         .iter()
         .map(rows::part)
         .collect::<Result<Vec<_>>>()?;
         sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
             .bind(id)
             .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+            .await
+            .db()?;
+        tx.commit().await.db()?;
         Ok(parts)
     }
 
@@ -225,14 +232,15 @@ impl Uploads for SqlCatalog {
         .bind(&read_set.id)
         .bind(upload_id)
         .execute(&mut *tx)
-        .await?;
+        .await.db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("upload in progress"));
         }
         let exists = sqlx::query("SELECT id FROM read_sets WHERE id = $1")
             .bind(&read_set.id)
             .fetch_optional(&mut *tx)
-            .await?;
+            .await
+            .db()?;
         if exists.is_some() {
             return Err(CatalogError::AlreadyExists("read set id"));
         }
@@ -244,7 +252,7 @@ impl Uploads for SqlCatalog {
         )
         .await?;
         insert_job(&mut tx, job, items).await?;
-        tx.commit().await?;
+        tx.commit().await.db()?;
         Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The catalog traits: what the domain needs to keep durably, one trait per concern.
 
-use crate::{
+use super::{
     AccessKeyRecord, AccessPolicy, FileEtags, IdempotencyRecord, JobFilter, JobItemRecord,
     JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
     ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceStoreFilter,
@@ -33,7 +33,7 @@ pub trait Catalog:
 /// Access keys that sign requests.
 #[async_trait]
 pub trait AccessKeys {
-    /// Stores a new access key; an existing id is a [`crate::CatalogError::AlreadyExists`].
+    /// Stores a new access key; an existing id is a [`super::CatalogError::AlreadyExists`].
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
     /// Looks up an access key by id.
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
@@ -57,8 +57,8 @@ pub trait Idempotency {
 #[async_trait]
 pub trait SequenceStores {
     /// Creates a store with its tags and records `idempotency` in the same transaction.
-    /// [`crate::CatalogError::AlreadyExists`] when the id or alias is taken,
-    /// [`crate::CatalogError::TokenInUse`] when the token was recorded concurrently; nothing
+    /// [`super::CatalogError::AlreadyExists`] when the id or alias is taken,
+    /// [`super::CatalogError::TokenInUse`] when the token was recorded concurrently; nothing
     /// is written then.
     async fn create_sequence_store(
         &self,
@@ -81,14 +81,14 @@ pub trait SequenceStores {
         limit: u32,
     ) -> Result<Vec<SequenceStoreRecord>>;
     /// Replaces the mutable fields (matched by account and id) and records `idempotency`
-    /// in the same transaction. [`crate::CatalogError::NotFound`] when gone.
+    /// in the same transaction. [`super::CatalogError::NotFound`] when gone.
     async fn update_sequence_store(
         &self,
         store: &SequenceStoreRecord,
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()>;
-    /// Deletes a store and its tags: [`crate::CatalogError::NotFound`] when absent,
-    /// [`crate::CatalogError::NotEmpty`] while it holds read sets that are not deleted.
+    /// Deletes a store and its tags: [`super::CatalogError::NotFound`] when absent,
+    /// [`super::CatalogError::NotEmpty`] while it holds read sets that are not deleted.
     async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()>;
 }
 
@@ -96,8 +96,8 @@ pub trait SequenceStores {
 #[async_trait]
 pub trait ReferenceStores {
     /// Creates the account's reference store with its tags; the account already having one
-    /// is [`crate::CatalogError::QuotaExceeded`]; a taken id is
-    /// [`crate::CatalogError::AlreadyExists`].
+    /// is [`super::CatalogError::QuotaExceeded`]; a taken id is
+    /// [`super::CatalogError::AlreadyExists`].
     async fn create_reference_store(
         &self,
         store: &ReferenceStoreRecord,
@@ -118,8 +118,8 @@ pub trait ReferenceStores {
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<ReferenceStoreRecord>>;
-    /// Deletes a reference store and its tags: [`crate::CatalogError::NotFound`] when
-    /// absent, [`crate::CatalogError::NotEmpty`] while it holds references.
+    /// Deletes a reference store and its tags: [`super::CatalogError::NotFound`] when
+    /// absent, [`super::CatalogError::NotEmpty`] while it holds references.
     async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()>;
 }
 
@@ -143,8 +143,8 @@ pub trait References {
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<ReferenceRecord>>;
-    /// Deletes a reference (whose ARN is `arn`) and its tags: [`crate::CatalogError::NotFound`]
-    /// when absent, [`crate::CatalogError::NotEmpty`] while read sets that are not deleted
+    /// Deletes a reference (whose ARN is `arn`) and its tags: [`super::CatalogError::NotFound`]
+    /// when absent, [`super::CatalogError::NotEmpty`] while read sets that are not deleted
     /// (or uploads in progress) link it.
     async fn delete_reference(
         &self,
@@ -176,7 +176,7 @@ pub trait ReadSets {
         limit: u32,
     ) -> Result<Vec<ReadSetRecord>>;
     /// Marks a read set DELETED (a tombstone) and drops its tags; returns the record as it
-    /// was. [`crate::CatalogError::NotFound`] when absent or already deleted.
+    /// was. [`super::CatalogError::NotFound`] when absent or already deleted.
     async fn delete_read_set(
         &self,
         account_id: &str,
@@ -211,7 +211,7 @@ pub trait Uploads {
     ) -> Result<Vec<UploadRecord>>;
     /// Records a part of an upload in progress, replacing an earlier part of the same source
     /// and number; returns the blob key of the replaced part, to delete.
-    /// [`crate::CatalogError::NotFound`] when the upload is not in progress.
+    /// [`super::CatalogError::NotFound`] when the upload is not in progress.
     async fn put_part(&self, part: &PartRecord) -> Result<Option<String>>;
     /// A page of an upload's parts of one source, by part number, after `after_number`.
     async fn list_parts(
@@ -226,7 +226,7 @@ pub trait Uploads {
     /// Every part of an upload, by source then part number.
     async fn all_parts(&self, upload_id: &str) -> Result<Vec<PartRecord>>;
     /// Ends an upload in progress: ABORTED, part rows removed (returned, to delete their
-    /// blobs). [`crate::CatalogError::NotFound`] when it is not in progress.
+    /// blobs). [`super::CatalogError::NotFound`] when it is not in progress.
     async fn abort_upload(
         &self,
         account_id: &str,
@@ -235,7 +235,7 @@ pub trait Uploads {
     ) -> Result<Vec<PartRecord>>;
     /// Completes an upload in progress in one transaction: the upload COMPLETED, the read
     /// set (PROCESSING_UPLOAD) and its tags recorded, the ingest job created.
-    /// [`crate::CatalogError::NotFound`] when it is not in progress.
+    /// [`super::CatalogError::NotFound`] when it is not in progress.
     async fn complete_upload(
         &self,
         upload_id: &str,
@@ -252,7 +252,7 @@ pub trait Tags {
     /// The tags of a resource (empty when it has none).
     async fn tags(&self, target: &TagTarget) -> Result<BTreeMap<String, String>>;
     /// Adds or replaces tags; more than `max_tags` in total afterwards is
-    /// [`crate::CatalogError::QuotaExceeded`] and changes nothing.
+    /// [`super::CatalogError::QuotaExceeded`] and changes nothing.
     async fn put_tags(
         &self,
         target: &TagTarget,
@@ -265,7 +265,7 @@ pub trait Tags {
 
 /// The durable job queue. Workers claim jobs with a lease that they renew; a lapsed lease
 /// (crashed node) lets another worker take the job over. Every change a worker makes is
-/// guarded by its lease: [`crate::CatalogError::LeaseLost`] tells it to stop.
+/// guarded by its lease: [`super::CatalogError::LeaseLost`] tells it to stop.
 #[async_trait]
 pub trait Jobs {
     /// Creates a job with its items (and records `idempotency`) in one transaction.
@@ -304,7 +304,7 @@ pub trait Jobs {
         lease: &Lease,
         now_ms: i64,
     ) -> Result<Option<JobRecord>>;
-    /// Extends a held lease; [`crate::CatalogError::LeaseLost`] when another node holds it.
+    /// Extends a held lease; [`super::CatalogError::LeaseLost`] when another node holds it.
     async fn renew_lease(&self, job_id: &str, lease: &Lease) -> Result<()>;
     /// Drops every lease of `owner` (a node that restarted holds none).
     async fn release_leases(&self, owner: &str) -> Result<u64>;
@@ -366,7 +366,7 @@ pub trait S3Access {
     ) -> Result<Option<AccessPolicy>>;
     /// Replaces the access point policy of a store ([`AccessPolicy::Default`] is not
     /// storable: it is the state of a store nobody set a policy on).
-    /// [`crate::CatalogError::NotFound`] when the store does not exist.
+    /// [`super::CatalogError::NotFound`] when the store does not exist.
     async fn set_access_policy(
         &self,
         kind: StoreKind,

@@ -1,7 +1,7 @@
 //! What can go wrong in the catalog.
 
-/// A catalog failure. Domain conditions are variants of their own; everything the
-/// database reports otherwise keeps its source.
+/// A catalog failure. Domain conditions are variants of their own; whatever else the
+/// backend reports keeps its source.
 #[derive(Debug, thiserror::Error)]
 pub enum CatalogError {
     /// The row to change does not exist.
@@ -22,9 +22,6 @@ pub enum CatalogError {
     /// A fixed quota would be exceeded.
     #[error("quota exceeded: {0}")]
     QuotaExceeded(&'static str),
-    /// The catalog URL names no supported backend.
-    #[error("unsupported catalog url {0:?}: use sqlite:// or postgres://")]
-    UnsupportedUrl(String),
     /// A stored value cannot be read back (corrupt or from a newer version).
     #[error("corrupt catalog value in {column}: {reason}")]
     Corrupt {
@@ -33,17 +30,7 @@ pub enum CatalogError {
         /// Why it could not be read.
         reason: String,
     },
-    /// Applying migrations failed.
-    #[error("catalog migration failed")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The database failed.
-    #[error("catalog database error")]
-    Database(#[from] sqlx::Error),
-}
-
-impl CatalogError {
-    /// True for a unique-constraint violation reported by the database.
-    pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
-        matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
-    }
+    /// The backend failed (the database, its connection, a migration).
+    #[error("catalog backend error")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

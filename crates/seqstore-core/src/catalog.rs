@@ -1,0 +1,32 @@
+//! The catalog port: what the domain keeps durably (stores, references, read sets, uploads,
+//! jobs, tags, access keys, idempotency tokens), in the domain's own records.
+//!
+//! [`Catalog`] is the sum of one small trait per concern; `seqstore-catalog` implements it
+//! on SQL. Bring the traits into scope with `use seqstore_core::catalog::prelude::*`.
+
+mod error;
+mod ports;
+mod records;
+
+pub use error::CatalogError;
+pub use ports::{
+    AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
+    SequenceStores, Tags, Uploads,
+};
+pub use records::{
+    AccessKeyRecord, AccessPolicy, FileEtags, IdempotencyRecord, JobFilter, JobItemRecord,
+    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
+    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
+    SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
+};
+
+/// The catalog traits, for method calls on `dyn Catalog`.
+pub mod prelude {
+    pub use super::ports::{
+        AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
+        SequenceStores, Tags, Uploads,
+    };
+}
+
+/// Result of catalog calls.
+pub type Result<T, E = CatalogError> = std::result::Result<T, E>;
