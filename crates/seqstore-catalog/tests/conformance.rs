@@ -10,6 +10,10 @@ use seqstore_core::catalog::{
     ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
     SequenceStoreFilter, SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
 };
+use seqstore_core::vocabulary::{
+    CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
+    ReferenceStatus, StoreStatus, UploadStatus,
+};
 use std::collections::BTreeMap;
 
 struct Fixture {
@@ -96,7 +100,7 @@ fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
         sse_key_arn: None,
         fallback_location: Some("s3://bucket/prefix/".into()),
         etag_algorithm_family: "SHA256up".into(),
-        status: "ACTIVE".into(),
+        status: StoreStatus::Active,
         status_message: None,
         propagated_set_level_tags: vec!["a".into(), "b".into()],
         access_log_location: None,
@@ -196,7 +200,7 @@ async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
         );
         s.updated_at_ms = at + 10;
         if i == 5 {
-            s.status = "UPDATING".into();
+            s.status = StoreStatus::Updating;
         }
         c.create_sequence_store(&s, &no_tags(), None).await.unwrap();
     }
@@ -242,7 +246,7 @@ async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
         ["0000000004", "0000000005"]
     );
     let status = SequenceStoreFilter {
-        status: Some("UPDATING".into()),
+        status: Some(StoreStatus::Updating),
         ..Default::default()
     };
     assert_eq!(
@@ -520,7 +524,7 @@ fn reference(store: &str, id: &str, name: &str, at: i64, job: &str) -> Reference
         name: name.into(),
         description: None,
         md5: format!("md5-{name}"),
-        status: "ACTIVE".into(),
+        status: ReferenceStatus::Active,
         source_file_name: format!("{name}.fa"),
         source_size: 100,
         index_size: 20,
@@ -536,10 +540,10 @@ fn job(id: &str, store: &str, at: i64) -> JobRecord {
     JobRecord {
         id: id.into(),
         account_id: "111122223333".into(),
-        kind: "REFERENCE_IMPORT".into(),
+        kind: JobKind::ReferenceImport,
         store_id: store.into(),
         role_arn: Some("arn:aws:iam::111122223333:role/r".into()),
-        status: "SUBMITTED".into(),
+        status: JobStatus::Submitted,
         status_message: None,
         created_at_ms: at,
         completed_at_ms: None,
@@ -552,7 +556,7 @@ fn items(job_id: &str, n: i64) -> Vec<JobItemRecord> {
         .map(|i| JobItemRecord {
             job_id: job_id.into(),
             index: i,
-            status: "NOT_STARTED".into(),
+            status: ItemStatus::NotStarted,
             status_message: None,
             spec: format!("{{\"n\":{i}}}"),
             result_id: format!("{job_id}{i}"),
@@ -568,7 +572,7 @@ fn lease(owner: &str, until: i64) -> Lease {
     }
 }
 
-const KINDS: &[&str] = &["REFERENCE_IMPORT"];
+const KINDS: &[JobKind] = &[JobKind::ReferenceImport];
 
 /// Imports one reference through a job, as the engine does.
 async fn import(c: &SqlCatalog, job_id: &str, store: &str, r: &ReferenceRecord) {
@@ -584,7 +588,7 @@ async fn import(c: &SqlCatalog, job_id: &str, store: &str, r: &ReferenceRecord) 
     c.finish_reference_item(job_id, 0, "n", r, &BTreeMap::new())
         .await
         .unwrap();
-    c.finish_job(job_id, "n", "COMPLETED", None, 60)
+    c.finish_job(job_id, "n", JobStatus::Completed, None, 60)
         .await
         .unwrap();
 }
@@ -695,7 +699,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
         None
     );
     assert_eq!(
-        c.claim_job(&["READ_SET_IMPORT"], &[], &lease("c", 1000), 2000)
+        c.claim_job(&[JobKind::ReadSetImport], &[], &lease("c", 1000), 2000)
             .await
             .unwrap(),
         None,
@@ -703,14 +707,14 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
     );
     // Kinds that are not serial run side by side: job 2 waits only for the serial rule.
     let mut copy = job("0000000005", "S1", 40);
-    copy.kind = "READ_SET_IMPORT".into();
+    copy.kind = JobKind::ReadSetImport;
     c.create_job(&copy, &items("0000000005", 1), None)
         .await
         .unwrap();
     c.create_job(
         &{
             let mut j = job("0000000006", "S1", 50);
-            j.kind = "READ_SET_IMPORT".into();
+            j.kind = JobKind::ReadSetImport;
             j
         },
         &items("0000000006", 1),
@@ -718,7 +722,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
     )
     .await
     .unwrap();
-    let kinds = &["READ_SET_IMPORT"];
+    let kinds = &[JobKind::ReadSetImport];
     assert_eq!(
         c.claim_job(kinds, &[], &lease("d", 1000), 100)
             .await
@@ -735,7 +739,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
             .id,
         "0000000006"
     );
-    c.finish_job("0000000001", "a", "COMPLETED", None, 150)
+    c.finish_job("0000000001", "a", JobStatus::Completed, None, 150)
         .await
         .unwrap();
     let third = c
@@ -745,7 +749,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
         .unwrap();
     assert_eq!(third.id, "0000000002");
     let (done, _) = c
-        .job("111122223333", "REFERENCE_IMPORT", "S1", "0000000001")
+        .job("111122223333", JobKind::ReferenceImport, "S1", "0000000001")
         .await
         .unwrap()
         .unwrap();
@@ -754,7 +758,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
         ("COMPLETED", Some(150))
     );
     assert_eq!(
-        c.job("111122223333", "REFERENCE_IMPORT", "S2", "0000000001")
+        c.job("111122223333", JobKind::ReferenceImport, "S2", "0000000001")
             .await
             .unwrap(),
         None,
@@ -799,12 +803,13 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
         Err(CatalogError::LeaseLost(_))
     ));
     assert!(matches!(
-        c.set_item_status("0000000001", 0, "a", "FAILED", Some("x"))
+        c.set_item_status("0000000001", 0, "a", ItemStatus::Failed, Some("x"))
             .await,
         Err(CatalogError::LeaseLost(_))
     ));
     assert!(matches!(
-        c.finish_job("0000000001", "a", "FAILED", None, 1).await,
+        c.finish_job("0000000001", "a", JobStatus::Failed, None, 1)
+            .await,
         Err(CatalogError::LeaseLost(_))
     ));
     // b restarts: its leases are dropped and the job can be claimed at once.
@@ -815,7 +820,7 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
         .unwrap()
         .unwrap();
     assert_eq!(again.attempts, 3);
-    c.set_item_status("0000000001", 0, "b2", "IN_PROGRESS", None)
+    c.set_item_status("0000000001", 0, "b2", ItemStatus::InProgress, None)
         .await
         .unwrap();
     let items = c.job_items("0000000001").await.unwrap();
@@ -884,7 +889,7 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
     let all = JobFilter::default();
     assert_eq!(
         ids(c
-            .list_jobs(a, "REFERENCE_IMPORT", "S1", &all, None, 10)
+            .list_jobs(a, JobKind::ReferenceImport, "S1", &all, None, 10)
             .await
             .unwrap()),
         ["0000000001", "0000000002", "0000000003"]
@@ -895,7 +900,7 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
     };
     assert_eq!(
         ids(c
-            .list_jobs(a, "REFERENCE_IMPORT", "S1", &all, Some(&after), 1)
+            .list_jobs(a, JobKind::ReferenceImport, "S1", &all, Some(&after), 1)
             .await
             .unwrap()),
         ["0000000002"]
@@ -907,7 +912,7 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
     };
     assert_eq!(
         ids(c
-            .list_jobs(a, "REFERENCE_IMPORT", "S1", &window, None, 10)
+            .list_jobs(a, JobKind::ReferenceImport, "S1", &window, None, 10)
             .await
             .unwrap()),
         ["0000000002", "0000000003"]
@@ -916,18 +921,18 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
         .await
         .unwrap();
     let running = JobFilter {
-        status: Some("IN_PROGRESS".into()),
+        status: Some(JobStatus::InProgress),
         ..Default::default()
     };
     assert_eq!(
         ids(c
-            .list_jobs(a, "REFERENCE_IMPORT", "S2", &running, None, 10)
+            .list_jobs(a, JobKind::ReferenceImport, "S2", &running, None, 10)
             .await
             .unwrap()),
         ["0000000004"]
     );
     assert!(
-        c.list_jobs(a, "READ_SET_IMPORT", "S1", &all, None, 10)
+        c.list_jobs(a, JobKind::ReadSetImport, "S1", &all, None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -939,21 +944,21 @@ fn upload(id: &str, at: i64) -> UploadRecord {
         id: id.into(),
         account_id: "111122223333".into(),
         sequence_store_id: "S1".into(),
-        source_file_type: "FASTQ".into(),
+        source_file_type: FileType::Fastq,
         subject_id: "subj".into(),
         sample_id: "samp".into(),
         name: "rs".into(),
         tags: BTreeMap::from([("k".to_string(), "v".to_string())]),
-        status: "IN_PROGRESS".into(),
+        status: UploadStatus::InProgress,
         created_at_ms: at,
         ..Default::default()
     }
 }
 
-fn part(upload_id: &str, source: &str, n: i64, key: &str, at: i64) -> PartRecord {
+fn part(upload_id: &str, source: PartSource, n: i64, key: &str, at: i64) -> PartRecord {
     PartRecord {
         upload_id: upload_id.into(),
-        part_source: source.into(),
+        part_source: source,
         part_number: n,
         size: 10 * n,
         checksum: format!("sum-{key}"),
@@ -963,7 +968,7 @@ fn part(upload_id: &str, source: &str, n: i64, key: &str, at: i64) -> PartRecord
     }
 }
 
-fn read_set(id: &str, at: i64, status: &str, reference: Option<&str>) -> ReadSetRecord {
+fn read_set(id: &str, at: i64, status: ReadSetStatus, reference: Option<&str>) -> ReadSetRecord {
     ReadSetRecord {
         id: id.into(),
         account_id: "111122223333".into(),
@@ -976,9 +981,9 @@ fn read_set(id: &str, at: i64, status: &str, reference: Option<&str>) -> ReadSet
             "odd".into()
         },
         reference_arn: reference.map(str::to_owned),
-        file_type: "BAM".into(),
-        status: status.into(),
-        creation_type: "UPLOAD".into(),
+        file_type: FileType::Bam,
+        status,
+        creation_type: CreationType::Upload,
         created_at_ms: at,
         updated_at_ms: at,
         ..Default::default()
@@ -1003,32 +1008,32 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         "wrong store"
     );
     assert_eq!(
-        c.put_part(&part("0000000001", "SOURCE1", 2, "k2", 10))
+        c.put_part(&part("0000000001", PartSource::Source1, 2, "k2", 10))
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        c.put_part(&part("0000000001", "SOURCE1", 1, "k1", 11))
+        c.put_part(&part("0000000001", PartSource::Source1, 1, "k1", 11))
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        c.put_part(&part("0000000001", "SOURCE2", 1, "k3", 12))
+        c.put_part(&part("0000000001", PartSource::Source2, 1, "k3", 12))
             .await
             .unwrap(),
         None
     );
     // A re-upload replaces the part, keeps its creation time and hands back the old blob.
     assert_eq!(
-        c.put_part(&part("0000000001", "SOURCE1", 2, "k2b", 20))
+        c.put_part(&part("0000000001", PartSource::Source1, 2, "k2b", 20))
             .await
             .unwrap(),
         Some("k2".into())
     );
     let s1 = c
-        .list_parts("0000000001", "SOURCE1", None, None, None, 10)
+        .list_parts("0000000001", PartSource::Source1, None, None, None, 10)
         .await
         .unwrap();
     assert_eq!(
@@ -1039,12 +1044,19 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
     );
     assert_eq!((s1[1].created_at_ms, s1[1].updated_at_ms), (10, 20));
     let after = c
-        .list_parts("0000000001", "SOURCE1", None, None, Some(1), 10)
+        .list_parts("0000000001", PartSource::Source1, None, None, Some(1), 10)
         .await
         .unwrap();
     assert_eq!(after.len(), 1);
     let window = c
-        .list_parts("0000000001", "SOURCE1", Some(11), Some(11), None, 10)
+        .list_parts(
+            "0000000001",
+            PartSource::Source1,
+            Some(11),
+            Some(11),
+            None,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1066,7 +1078,7 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         Err(CatalogError::NotFound(_))
     ));
     assert!(matches!(
-        c.put_part(&part("0000000001", "SOURCE1", 3, "k4", 30))
+        c.put_part(&part("0000000001", PartSource::Source1, 3, "k4", 30))
             .await,
         Err(CatalogError::NotFound(_))
     ));
@@ -1081,7 +1093,7 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
             .unwrap()
             .unwrap()
             .status,
-        "ABORTED"
+        UploadStatus::Aborted
     );
 }
 
@@ -1090,10 +1102,10 @@ async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog
     c.create_upload(&upload("0000000001", 1), None)
         .await
         .unwrap();
-    let rs = read_set("1000000001", 5, "PROCESSING_UPLOAD", None);
+    let rs = read_set("1000000001", 5, ReadSetStatus::ProcessingUpload, None);
     let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
     let mut ingest = job("9000000001", "S1", 5);
-    ingest.kind = "READ_SET_INGEST".into();
+    ingest.kind = JobKind::ReadSetIngest;
     c.complete_upload("0000000001", &rs, &tags, &ingest, &items("9000000001", 1))
         .await
         .unwrap();
@@ -1114,13 +1126,13 @@ async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog
     };
     assert_eq!(c.tags(&t).await.unwrap(), tags);
     assert!(
-        c.job(a, "READ_SET_INGEST", "S1", "9000000001")
+        c.job(a, JobKind::ReadSetIngest, "S1", "9000000001")
             .await
             .unwrap()
             .is_some()
     );
     // Completing twice changes nothing.
-    let rs2 = read_set("1000000002", 6, "PROCESSING_UPLOAD", None);
+    let rs2 = read_set("1000000002", 6, ReadSetStatus::ProcessingUpload, None);
     let mut ingest2 = ingest.clone();
     ingest2.id = "9000000002".into();
     assert!(matches!(
@@ -1130,26 +1142,29 @@ async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog
     ));
     assert_eq!(c.read_set(a, "S1", "1000000002").await.unwrap(), None);
     assert!(
-        c.job(a, "READ_SET_INGEST", "S1", "9000000002")
+        c.job(a, JobKind::ReadSetIngest, "S1", "9000000002")
             .await
             .unwrap()
             .is_none()
     );
 }
 
+/// The outcome of an item whose read set is stored.
+const FINISHED: (ItemStatus, Option<&str>) = (ItemStatus::Finished, None);
+
 /// Creates read sets the way import jobs do.
 async fn import_read_sets(c: &SqlCatalog, sets: &[ReadSetRecord]) {
     let mut import = job("8000000001", "S1", 1);
-    import.kind = "READ_SET_IMPORT".into();
+    import.kind = JobKind::ReadSetImport;
     c.create_job(&import, &items("8000000001", sets.len() as i64), None)
         .await
         .unwrap();
-    c.claim_job(&["READ_SET_IMPORT"], &[], &lease("n", i64::MAX), 1)
+    c.claim_job(&[JobKind::ReadSetImport], &[], &lease("n", i64::MAX), 1)
         .await
         .unwrap()
         .unwrap();
     for (i, rs) in sets.iter().enumerate() {
-        c.finish_read_set_item("8000000001", i as i64, "n", rs, &BTreeMap::new())
+        c.finish_read_set_item("8000000001", i as i64, "n", rs, &BTreeMap::new(), FINISHED)
             .await
             .unwrap();
     }
@@ -1174,8 +1189,8 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
     import_read_sets(
         c,
         &[
-            read_set("1000000001", 10, "ACTIVE", Some(arn)),
-            read_set("1000000002", 11, "ACTIVE", None),
+            read_set("1000000001", 10, ReadSetStatus::Active, Some(arn)),
+            read_set("1000000002", 11, ReadSetStatus::Active, None),
         ],
     )
     .await;
@@ -1219,7 +1234,7 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
         Err(CatalogError::NotEmpty(_))
     ));
     let was = c.delete_read_set(a, "S1", "1000000001").await.unwrap();
-    assert_eq!(was.status, "ACTIVE");
+    assert_eq!(was.status, ReadSetStatus::Active);
     assert!(matches!(
         c.delete_read_set(a, "S1", "1000000001").await,
         Err(CatalogError::NotFound(_))
@@ -1230,7 +1245,7 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
         "tombstones hidden"
     );
     let deleted = ReadSetFilter {
-        status: Some("DELETED".into()),
+        status: Some(ReadSetStatus::Deleted),
         ..Default::default()
     };
     assert_eq!(
@@ -1247,39 +1262,46 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
 async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
     let a = "111122223333";
     let mut ingest = job("9000000001", "S1", 5);
-    ingest.kind = "READ_SET_INGEST".into();
+    ingest.kind = JobKind::ReadSetIngest;
     c.create_job(&ingest, &items("9000000001", 2), None)
         .await
         .unwrap();
-    c.claim_job(&["READ_SET_INGEST"], &[], &lease("n", i64::MAX), 6)
+    c.claim_job(&[JobKind::ReadSetIngest], &[], &lease("n", i64::MAX), 6)
         .await
         .unwrap()
         .unwrap();
-    let mut ok = read_set("1000000001", 5, "ACTIVE", None);
+    let mut ok = read_set("1000000001", 5, ReadSetStatus::Active, None);
     ok.etag_source1 = Some("abc".into());
     ok.total_read_count = Some(7);
-    c.finish_read_set_item("9000000001", 0, "n", &ok, &BTreeMap::new())
+    c.finish_read_set_item("9000000001", 0, "n", &ok, &BTreeMap::new(), FINISHED)
         .await
         .unwrap();
-    let mut failed = read_set("1000000002", 5, "UPLOAD_FAILED", None);
+    let mut failed = read_set("1000000002", 5, ReadSetStatus::UploadFailed, None);
     failed.status_message = Some("record 3: bad".into());
-    c.finish_read_set_item("9000000001", 1, "n", &failed, &BTreeMap::new())
-        .await
-        .unwrap();
+    c.finish_read_set_item(
+        "9000000001",
+        1,
+        "n",
+        &failed,
+        &BTreeMap::new(),
+        (ItemStatus::Failed, Some("record 3: bad")),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         c.read_set(a, "S1", "1000000001").await.unwrap(),
         Some(ok.clone())
     );
     let items = c.job_items("9000000001").await.unwrap();
     assert_eq!(
-        (items[0].status.as_str(), items[1].status.as_str()),
-        ("FINISHED", "FAILED")
+        (items[0].status, items[1].status),
+        (ItemStatus::Finished, ItemStatus::Failed)
     );
     assert_eq!(items[1].status_message.as_deref(), Some("record 3: bad"));
     // Replacing the row (an upload's PROCESSING_UPLOAD row becoming ACTIVE) keeps one row.
     let mut again = ok.clone();
     again.status_message = Some("x".into());
-    c.finish_read_set_item("9000000001", 0, "n", &again, &BTreeMap::new())
+    c.finish_read_set_item("9000000001", 0, "n", &again, &BTreeMap::new(), FINISHED)
         .await
         .unwrap();
     let all = c
@@ -1287,7 +1309,7 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
             a,
             "S1",
             &ReadSetFilter {
-                status: Some("ACTIVE".into()),
+                status: Some(ReadSetStatus::Active),
                 ..Default::default()
             },
             None,
@@ -1297,7 +1319,7 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
         .unwrap();
     assert_eq!(all, vec![again]);
     assert!(matches!(
-        c.finish_read_set_item("9000000001", 0, "other", &ok, &BTreeMap::new())
+        c.finish_read_set_item("9000000001", 0, "other", &ok, &BTreeMap::new(), FINISHED)
             .await,
         Err(CatalogError::LeaseLost(_))
     ));
@@ -1350,10 +1372,10 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
 
     // Objects: readable read sets in id order (tombstones and failed uploads skipped).
     let mut sets = vec![
-        read_set("0000000003", 1, "ACTIVE", None),
-        read_set("0000000001", 2, "ARCHIVED", None),
-        read_set("0000000002", 3, "UPLOAD_FAILED", None),
-        read_set("0000000004", 4, "ACTIVE", None),
+        read_set("0000000003", 1, ReadSetStatus::Active, None),
+        read_set("0000000001", 2, ReadSetStatus::Archived, None),
+        read_set("0000000002", 3, ReadSetStatus::UploadFailed, None),
+        read_set("0000000004", 4, ReadSetStatus::Active, None),
     ];
     sets[0].source1_name = Some("x.bam".into());
     sets[0].s3_etags.source1 = Some("e1".into());

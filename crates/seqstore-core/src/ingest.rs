@@ -5,6 +5,7 @@
 use crate::bridge::{ChannelReader, ChannelWriter};
 use crate::catalog::{ReadSetRecord, ReferenceRecord};
 use crate::jobs::ItemError;
+use crate::vocabulary::FileType;
 use crate::{Service, time};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -126,12 +127,11 @@ impl Service {
         &self,
         read_set: &ReadSetRecord,
     ) -> Result<IngestPlan, ItemError> {
-        let kind = match read_set.file_type.as_str() {
-            "FASTQ" => SourceKind::Fastq,
-            "BAM" => SourceKind::Bam,
-            "UBAM" => SourceKind::Ubam,
-            "CRAM" => SourceKind::Cram,
-            other => return Err(ItemError::Internal(format!("unknown file type {other}"))),
+        let kind = match read_set.file_type {
+            FileType::Fastq => SourceKind::Fastq,
+            FileType::Bam => SourceKind::Bam,
+            FileType::Ubam => SourceKind::Ubam,
+            FileType::Cram => SourceKind::Cram,
         };
         let store = self
             .catalog

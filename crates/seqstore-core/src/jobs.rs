@@ -2,9 +2,8 @@
 //! work, and resume whatever a crashed node left behind (spec D.7, E23, E24).
 
 use crate::catalog::{CatalogError, JobItemRecord, JobRecord, Lease, ReadSetRecord};
-use crate::read_sets::{READ_SET_IMPORT, READ_SET_INGEST};
 use crate::reference_import::StoredReference;
-use crate::references::REFERENCE_IMPORT;
+use crate::vocabulary::{ItemStatus, JobKind, JobStatus, ReadSetStatus};
 use crate::{Service, time};
 use futures::FutureExt;
 use seqstore_blob::SourceError;
@@ -17,10 +16,14 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 /// Job kinds this engine runs.
-const KINDS: &[&str] = &[REFERENCE_IMPORT, READ_SET_INGEST, READ_SET_IMPORT];
+const KINDS: &[JobKind] = &[
+    JobKind::ReferenceImport,
+    JobKind::ReadSetIngest,
+    JobKind::ReadSetImport,
+];
 
 /// Kinds whose jobs run one at a time per store, in order (spec E23: reference imports).
-const SERIAL_KINDS: &[&str] = &[REFERENCE_IMPORT];
+const SERIAL_KINDS: &[JobKind] = &[JobKind::ReferenceImport];
 
 /// Starts of one item before it is given up (a source that crashes the process each time).
 const MAX_ITEM_ATTEMPTS: i64 = 3;
@@ -189,7 +192,7 @@ async fn run_claimed(
     };
     renewer.abort();
     match outcome {
-        Some(Ok(status)) => tracing::info!(job_id = %job.id, status, "job finished"),
+        Some(Ok(status)) => tracing::info!(job_id = %job.id, %status, "job finished"),
         Some(Err(CatalogError::LeaseLost(_))) | None => {
             tracing::info!(job_id = %job.id, "job left for the next lease holder")
         }
@@ -204,10 +207,10 @@ async fn run_job(
     service: &Service,
     settings: &JobSettings,
     job: &JobRecord,
-) -> Result<&'static str, CatalogError> {
+) -> Result<JobStatus, CatalogError> {
     let owner = settings.node_id.as_str();
     for item in service.catalog.job_items(&job.id).await? {
-        if item.status == "FINISHED" || item.status == "FAILED" {
+        if item.status.is_done() {
             continue;
         }
         if item.attempts >= MAX_ITEM_ATTEMPTS {
@@ -222,21 +225,24 @@ async fn run_job(
         }
         service
             .catalog
-            .set_item_status(&job.id, item.index, owner, "IN_PROGRESS", None)
+            .set_item_status(&job.id, item.index, owner, ItemStatus::InProgress, None)
             .await?;
         run_item(service, owner, job, &item).await?;
     }
     let items = service.catalog.job_items(&job.id).await?;
-    let failed = items.iter().filter(|i| i.status == "FAILED").count();
+    let failed = items
+        .iter()
+        .filter(|i| i.status == ItemStatus::Failed)
+        .count();
     let (status, message) = match failed {
-        0 => ("COMPLETED", None),
+        0 => (JobStatus::Completed, None),
         n if n == items.len() => (
-            "FAILED",
+            JobStatus::Failed,
             Some(format!(
                 "all {n} sources failed; see each source's statusMessage"
             )),
         ),
-        _ => ("COMPLETED_WITH_FAILURES", None),
+        _ => (JobStatus::CompletedWithFailures, None),
     };
     service
         .catalog
@@ -295,20 +301,19 @@ impl Service {
         job: &JobRecord,
         item: &JobItemRecord,
     ) -> Result<ItemDone, ItemError> {
-        match job.kind.as_str() {
-            REFERENCE_IMPORT => self
+        match job.kind {
+            JobKind::ReferenceImport => self
                 .import_reference_source(job, item)
                 .await
                 .map(|stored| ItemDone::Reference(Box::new(stored))),
-            READ_SET_INGEST => self
+            JobKind::ReadSetIngest => self
                 .ingest_upload(job, item)
                 .await
                 .map(|r| ItemDone::ReadSet(Box::new((r, BTreeMap::new())))),
-            READ_SET_IMPORT => self
+            JobKind::ReadSetImport => self
                 .import_read_set_source(job, item)
                 .await
                 .map(|done| ItemDone::ReadSet(Box::new(done))),
-            other => Err(ItemError::Internal(format!("unknown job kind {other}"))),
         }
     }
 
@@ -330,7 +335,13 @@ impl Service {
                     Err(CatalogError::AlreadyExists(_)) => {
                         let message = "internal id collision; import this source again";
                         self.catalog
-                            .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                            .set_item_status(
+                                &job.id,
+                                item.index,
+                                owner,
+                                ItemStatus::Failed,
+                                Some(message),
+                            )
                             .await
                     }
                     other => other,
@@ -339,9 +350,16 @@ impl Service {
             ItemDone::ReadSet(done) => {
                 let (read_set, tags) = *done;
                 self.catalog
-                    .finish_read_set_item(&job.id, item.index, owner, &read_set, &tags)
+                    .finish_read_set_item(
+                        &job.id,
+                        item.index,
+                        owner,
+                        &read_set,
+                        &tags,
+                        read_set_item_outcome(&read_set),
+                    )
                     .await?;
-                if job.kind == READ_SET_INGEST {
+                if job.kind == JobKind::ReadSetIngest {
                     self.discard_staging(item).await;
                 }
                 Ok(())
@@ -357,8 +375,8 @@ impl Service {
         item: &JobItemRecord,
         message: &str,
     ) -> Result<(), CatalogError> {
-        match job.kind.as_str() {
-            READ_SET_INGEST => match self.failed_upload(job, item, message).await {
+        match job.kind {
+            JobKind::ReadSetIngest => match self.failed_upload(job, item, message).await {
                 Ok(read_set) => {
                     self.catalog
                         .finish_read_set_item(
@@ -367,6 +385,7 @@ impl Service {
                             owner,
                             &read_set,
                             &BTreeMap::new(),
+                            read_set_item_outcome(&read_set),
                         )
                         .await?;
                     self.discard_staging(item).await;
@@ -375,17 +394,39 @@ impl Service {
                 Err(e) => {
                     tracing::error!(job_id = %job.id, error = ?e, "cannot mark the upload failed");
                     self.catalog
-                        .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                        .set_item_status(
+                            &job.id,
+                            item.index,
+                            owner,
+                            ItemStatus::Failed,
+                            Some(message),
+                        )
                         .await
                 }
             },
             _ => {
                 self.discard_item_output(job, item).await;
                 self.catalog
-                    .set_item_status(&job.id, item.index, owner, "FAILED", Some(message))
+                    .set_item_status(
+                        &job.id,
+                        item.index,
+                        owner,
+                        ItemStatus::Failed,
+                        Some(message),
+                    )
                     .await
             }
         }
+    }
+}
+
+/// The item of a read set that ended ACTIVE is FINISHED; otherwise it FAILED, with the
+/// read set's status message.
+fn read_set_item_outcome(read_set: &ReadSetRecord) -> (ItemStatus, Option<&str>) {
+    if read_set.status == ReadSetStatus::Active {
+        (ItemStatus::Finished, None)
+    } else {
+        (ItemStatus::Failed, read_set.status_message.as_deref())
     }
 }
 

@@ -27,6 +27,7 @@ mod tags;
 mod time;
 mod upload_ingest;
 mod uploads;
+pub mod vocabulary;
 
 /// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]

@@ -6,10 +6,10 @@ use crate::catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use crate::error::Result;
 use crate::ingest::{SourceStream, StoredSource};
 use crate::jobs::ItemError;
-use crate::read_sets::READ_SET_IMPORT;
 use crate::sequence_stores::parse_enum;
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
+use crate::vocabulary::{CreationType, ItemStatus, JobKind, ReadSetStatus};
 use crate::{CoreError, Service, time};
 use futures::StreamExt;
 use seqstore_model::{
@@ -51,7 +51,7 @@ impl Service {
         }
         let submission = Submission {
             operation: "StartReadSetImportJob",
-            kind: READ_SET_IMPORT,
+            kind: JobKind::ReadSetImport,
             store_id: &input.sequence_store_id,
             role_arn: &input.role_arn,
             request: &input,
@@ -84,7 +84,7 @@ impl Service {
         let (job, items) = self
             .job_with_items(
                 account_id,
-                READ_SET_IMPORT,
+                JobKind::ReadSetImport,
                 store_id,
                 id,
                 "read set import job",
@@ -94,7 +94,7 @@ impl Service {
             id: job.id.clone(),
             sequence_store_id: job.store_id.clone(),
             role_arn: job.role_arn.clone().unwrap_or_default(),
-            status: parse_enum(&job.status)?,
+            status: parse_enum(job.status)?,
             status_message: job.status_message.clone(),
             creation_time: time::from_ms(job.created_at_ms),
             completion_time: job.completed_at_ms.map(time::from_ms),
@@ -115,11 +115,11 @@ impl Service {
             f.status.map(|s| s.as_str()),
             f.created_after.as_ref(),
             f.created_before.as_ref(),
-        );
+        )?;
         let (rows, next_token) = self
             .job_page(
                 account_id,
-                READ_SET_IMPORT,
+                JobKind::ReadSetImport,
                 store_id,
                 filter,
                 input.next_token.as_deref(),
@@ -133,7 +133,7 @@ impl Service {
                     id: job.id.clone(),
                     sequence_store_id: job.store_id.clone(),
                     role_arn: job.role_arn.clone().unwrap_or_default(),
-                    status: parse_enum(&job.status)?,
+                    status: parse_enum(job.status)?,
                     creation_time: time::from_ms(job.created_at_ms),
                     completion_time: job.completed_at_ms.map(time::from_ms),
                 })
@@ -164,9 +164,10 @@ impl Service {
             sample_id: spec.sample_id.clone(),
             generated_from: spec.generated_from.clone(),
             reference_arn: spec.reference_arn.clone(),
-            file_type: spec.source_file_type.as_str().to_owned(),
-            status: "ACTIVE".into(),
-            creation_type: "IMPORT".into(),
+            file_type: parse_enum(spec.source_file_type.as_str())
+                .map_err(|e| ItemError::Internal(e.to_string()))?,
+            status: ReadSetStatus::Active,
+            creation_type: CreationType::Import,
             creation_job_id: Some(job.id.clone()),
             created_at_ms: now,
             updated_at_ms: now,
@@ -238,7 +239,7 @@ fn source_item(item: &JobItemRecord) -> Result<ImportReadSetSourceItem> {
     Ok(ImportReadSetSourceItem {
         source_files: spec.source_files,
         source_file_type: spec.source_file_type,
-        status: parse_enum(&item.status)?,
+        status: parse_enum(item.status)?,
         status_message: item.status_message.clone(),
         subject_id: spec.subject_id,
         sample_id: spec.sample_id,
@@ -247,7 +248,7 @@ fn source_item(item: &JobItemRecord) -> Result<ImportReadSetSourceItem> {
         name: spec.name,
         description: spec.description,
         tags: spec.tags,
-        read_set_id: (item.status == "FINISHED").then(|| item.result_id.clone()),
+        read_set_id: (item.status == ItemStatus::Finished).then(|| item.result_id.clone()),
     })
 }
 

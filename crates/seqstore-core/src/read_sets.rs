@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::files::{self, BlobRead};
 use crate::paging;
 use crate::sequence_stores::parse_enum;
+use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
 use crate::{Arn, ArnResource, CoreError, Service, time};
 use seqstore_blob::{read_set_key, read_set_prefix};
 use seqstore_model::{
@@ -13,12 +14,6 @@ use seqstore_model::{
     ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile, ReadSetFiles,
     ReadSetListItem, SequenceInformation,
 };
-
-/// Job kind that validates and stores a completed upload.
-pub(crate) const READ_SET_INGEST: &str = "READ_SET_INGEST";
-
-/// Job kind of read set imports.
-pub(crate) const READ_SET_IMPORT: &str = "READ_SET_IMPORT";
 
 impl Service {
     /// GetReadSetMetadata. A deleted read set is gone (spec E25).
@@ -75,14 +70,17 @@ impl Service {
         let f = input.filter.unwrap_or_default();
         let filter = ReadSetFilter {
             name: f.name,
-            status: f.status.map(|s| s.as_str().to_owned()),
+            status: f.status.map(|s| parse_enum(s.as_str())).transpose()?,
             reference_arn: f.reference_arn,
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
             sample_id: f.sample_id,
             subject_id: f.subject_id,
             generated_from: f.generated_from,
-            creation_type: f.creation_type.map(|c| c.as_str().to_owned()),
+            creation_type: f
+                .creation_type
+                .map(|c| parse_enum(c.as_str()))
+                .transpose()?,
         };
         let (rows, next_token) = paging::page(
             "ListReadSets",
@@ -114,7 +112,7 @@ impl Service {
         let r = self
             .live_read_set(account_id, &input.sequence_store_id, &input.id)
             .await?;
-        if r.status != "ACTIVE" {
+        if r.status != ReadSetStatus::Active {
             return Err(CoreError::Conflict(format!(
                 "read set {} is {}; only ACTIVE read sets can be downloaded",
                 r.id, r.status
@@ -185,7 +183,7 @@ impl Service {
         id: &str,
     ) -> Result<ReadSetRecord> {
         match self.catalog.read_set(account_id, store_id, id).await? {
-            Some(r) if r.status != "DELETED" => Ok(r),
+            Some(r) if r.status != ReadSetStatus::Deleted => Ok(r),
             _ => Err(CoreError::NotFound(format!(
                 "read set {id} not found in sequence store {store_id}"
             ))),
@@ -210,7 +208,7 @@ impl Service {
             return Err(not_found());
         }
         match self.catalog.reference(account_id, store_id, id).await? {
-            Some(r) if r.status == "ACTIVE" => Ok(r),
+            Some(r) if r.status == ReferenceStatus::Active => Ok(r),
             _ => Err(not_found()),
         }
     }
@@ -232,7 +230,7 @@ impl Service {
             total_base_count: r.total_base_count,
             generated_from: r.generated_from.clone(),
             alignment: Some(
-                if matches!(r.file_type.as_str(), "BAM" | "CRAM") {
+                if r.file_type.is_aligned() {
                     "ALIGNED"
                 } else {
                     "UNALIGNED"
@@ -246,15 +244,15 @@ impl Service {
             sequence_store_id: r.sequence_store_id.clone(),
             subject_id: Some(r.subject_id.clone()),
             sample_id: Some(r.sample_id.clone()),
-            status: parse_enum(&r.status)?,
+            status: parse_enum(r.status)?,
             name: Some(r.name.clone()),
             description: r.description.clone(),
             reference_arn: r.reference_arn.clone(),
-            file_type: parse_enum(&r.file_type)?,
+            file_type: parse_enum(r.file_type)?,
             sequence_information,
             creation_time: time::from_ms(r.created_at_ms),
             status_message: r.status_message.clone(),
-            creation_type: Some(parse_enum(&r.creation_type)?),
+            creation_type: Some(parse_enum(r.creation_type)?),
             etag: r
                 .etag_algorithm
                 .as_ref()

@@ -6,6 +6,7 @@ use crate::catalog::{JobItemRecord, JobRecord, ReferenceRecord};
 use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce, settle};
 use crate::jobs::ItemError;
 use crate::references::index_name;
+use crate::vocabulary::{JobKind, ReferenceStatus};
 use crate::{Service, time};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -75,7 +76,7 @@ impl Service {
             name: spec.name,
             description: spec.description,
             md5: imported.md5.clone(),
-            status: "ACTIVE".into(),
+            status: ReferenceStatus::Active,
             source_file_name: source.file_name,
             source_size: imported.size as i64,
             index_size: 0,
@@ -110,8 +111,8 @@ impl Service {
     /// Removes whatever a failed item stored (e.g. a source an earlier, interrupted attempt
     /// finished copying before this attempt found it gone).
     pub(crate) async fn discard_item_output(&self, job: &JobRecord, item: &JobItemRecord) {
-        let prefix = match job.kind.as_str() {
-            crate::references::REFERENCE_IMPORT => {
+        let prefix = match job.kind {
+            JobKind::ReferenceImport => {
                 reference_prefix(&job.account_id, &job.store_id, &item.result_id)
             }
             _ => seqstore_blob::read_set_prefix(&job.account_id, &job.store_id, &item.result_id),

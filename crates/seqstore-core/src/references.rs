@@ -9,6 +9,7 @@ use crate::paging;
 use crate::sequence_stores::{parse_enum, reshape};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
+use crate::vocabulary::{ItemStatus, JobKind};
 use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
 use seqstore_model::{
@@ -19,9 +20,6 @@ use seqstore_model::{
     ReferenceListItem, StartReferenceImportJobRequest, StartReferenceImportJobResponse,
     StartReferenceImportJobSourceItem,
 };
-
-/// Job kind of reference imports.
-pub(crate) const REFERENCE_IMPORT: &str = "REFERENCE_IMPORT";
 
 impl Service {
     /// StartReferenceImportJob: records the job; a worker runs it.
@@ -40,7 +38,7 @@ impl Service {
         }
         let submission = Submission {
             operation: "StartReferenceImportJob",
-            kind: REFERENCE_IMPORT,
+            kind: JobKind::ReferenceImport,
             store_id: &input.reference_store_id,
             role_arn: &input.role_arn,
             request: &input,
@@ -73,7 +71,7 @@ impl Service {
         let (job, items) = self
             .job_with_items(
                 account_id,
-                REFERENCE_IMPORT,
+                JobKind::ReferenceImport,
                 store_id,
                 id,
                 "reference import job",
@@ -83,7 +81,7 @@ impl Service {
             id: job.id.clone(),
             reference_store_id: job.store_id.clone(),
             role_arn: job.role_arn.clone().unwrap_or_default(),
-            status: parse_enum(&job.status)?,
+            status: parse_enum(job.status)?,
             status_message: job.status_message.clone(),
             creation_time: time::from_ms(job.created_at_ms),
             completion_time: job.completed_at_ms.map(time::from_ms),
@@ -104,11 +102,11 @@ impl Service {
             f.status.map(|s| s.as_str()),
             f.created_after.as_ref(),
             f.created_before.as_ref(),
-        );
+        )?;
         let (rows, next_token) = self
             .job_page(
                 account_id,
-                REFERENCE_IMPORT,
+                JobKind::ReferenceImport,
                 store_id,
                 filter,
                 input.next_token.as_deref(),
@@ -276,7 +274,7 @@ impl Service {
             arn: self.reference_arn(r),
             reference_store_id: r.reference_store_id.clone(),
             md5: r.md5.clone(),
-            status: Some(parse_enum(&r.status)?),
+            status: Some(parse_enum(r.status)?),
             name: Some(r.name.clone()),
             description: r.description.clone(),
             creation_time: time::from_ms(r.created_at_ms),
@@ -299,7 +297,7 @@ fn job_item(job: &JobRecord) -> Result<ImportReferenceJobItem> {
         id: job.id.clone(),
         reference_store_id: job.store_id.clone(),
         role_arn: job.role_arn.clone().unwrap_or_default(),
-        status: parse_enum(&job.status)?,
+        status: parse_enum(job.status)?,
         creation_time: time::from_ms(job.created_at_ms),
         completion_time: job.completed_at_ms.map(time::from_ms),
     })
@@ -308,10 +306,10 @@ fn job_item(job: &JobRecord) -> Result<ImportReferenceJobItem> {
 fn source_item(item: &JobItemRecord) -> Result<ImportReferenceSourceItem> {
     let spec: StartReferenceImportJobSourceItem = serde_json::from_str(&item.spec)
         .map_err(|e| CoreError::Internal(format!("job item spec: {e}")))?;
-    let finished = item.status == "FINISHED";
+    let finished = item.status == ItemStatus::Finished;
     Ok(ImportReferenceSourceItem {
         source_file: Some(spec.source_file),
-        status: parse_enum(&item.status)?,
+        status: parse_enum(item.status)?,
         status_message: item.status_message.clone(),
         name: Some(spec.name),
         description: spec.description,

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::references::index_name;
 use crate::s3_access::access_point_arn;
 use crate::s3_policy::{AccessRequest, Policy, default_policy};
+use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
 use crate::{CoreError, Service};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -325,7 +326,7 @@ impl Service {
                 let mut tags = BTreeMap::from([
                     ("omics:subjectId".to_owned(), r.subject_id.clone()),
                     ("omics:sampleId".to_owned(), r.sample_id.clone()),
-                    ("omics:readSetStatus".to_owned(), r.status.clone()),
+                    ("omics:readSetStatus".to_owned(), r.status.to_string()),
                 ]);
                 if !store.propagated_set_level_tags.is_empty() {
                     let target = TagTarget {
@@ -412,7 +413,7 @@ impl Service {
                 let Some(r) = self.catalog.read_set(a, s, id).await? else {
                     return Ok(None);
                 };
-                if !matches!(r.status.as_str(), "ACTIVE" | "ARCHIVED" | "ACTIVATING") {
+                if !r.status.is_listed() {
                     return Ok(None);
                 }
                 let slot = FileSlot::ALL
@@ -424,7 +425,7 @@ impl Service {
                 let Some(r) = self.catalog.reference(a, s, id).await? else {
                     return Ok(None);
                 };
-                if r.status != "ACTIVE" {
+                if r.status != ReferenceStatus::Active {
                     return Ok(None);
                 }
                 let slot = if file == r.source_file_name {
@@ -486,7 +487,7 @@ fn read_set_object(r: &ReadSetRecord, slot: FileSlot) -> S3Object {
         size: size as u64,
         etag: etag.unwrap_or_default().to_owned(),
         last_modified_ms: r.created_at_ms,
-        archived: r.status != "ACTIVE",
+        archived: r.status != ReadSetStatus::Active,
     }
 }
 

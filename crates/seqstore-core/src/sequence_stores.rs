@@ -6,12 +6,13 @@ use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
+use crate::vocabulary::StoreStatus;
 use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_model::{
     CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily, EncryptionType,
     GetSequenceStoreResponse, ListSequenceStoresRequest, ListSequenceStoresResponse,
-    SequenceStoreDetail, SequenceStoreS3Access, SequenceStoreStatus, SseConfig,
-    UpdateSequenceStoreRequest, UpdateSequenceStoreResponse,
+    SequenceStoreDetail, SequenceStoreS3Access, SseConfig, UpdateSequenceStoreRequest,
+    UpdateSequenceStoreResponse,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -63,7 +64,7 @@ impl Service {
                     .unwrap_or(ETagAlgorithmFamily::Md5up)
                     .as_str()
                     .to_owned(),
-                status: SequenceStoreStatus::Active.as_str().to_owned(),
+                status: StoreStatus::Active,
                 status_message: None,
                 propagated_set_level_tags: propagated.clone(),
                 access_log_location: non_empty(
@@ -116,7 +117,7 @@ impl Service {
         let f = input.filter.unwrap_or_default();
         let filter = SequenceStoreFilter {
             name: f.name,
-            status: f.status.map(|s| s.as_str().to_owned()),
+            status: f.status.map(|s| parse_enum(s.as_str())).transpose()?,
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
             updated_after_ms: f.updated_after.as_ref().map(time::to_ms),
@@ -164,7 +165,7 @@ impl Service {
             Replay::Proceed(pending) => pending,
         };
         let mut record = self.sequence_store_record(account_id, &input.id).await?;
-        if record.status == SequenceStoreStatus::Updating.as_str() {
+        if record.status == StoreStatus::Updating {
             return Err(CoreError::Conflict(format!(
                 "sequence store {} is being updated; try again later",
                 record.id
@@ -252,7 +253,7 @@ impl Service {
                 access_log_location: r.access_log_location.clone(),
             }),
             e_tag_algorithm_family: Some(parse_enum(&r.etag_algorithm_family)?),
-            status: Some(parse_enum(&r.status)?),
+            status: Some(parse_enum(r.status)?),
             status_message: r.status_message.clone(),
             propagated_set_level_tags: Some(r.propagated_set_level_tags.clone()),
             update_time: Some(time::from_ms(r.updated_at_ms)),
@@ -275,7 +276,9 @@ pub(crate) fn sse_config(
         .transpose()
 }
 
-pub(crate) fn parse_enum<T: std::str::FromStr>(text: &str) -> Result<T> {
+/// A name of one vocabulary as the same name of another (a domain enum as its wire enum).
+pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<T> {
+    let text = name.as_ref();
     text.parse()
         .map_err(|_| CoreError::Internal(format!("unknown stored value {text:?}")))
 }

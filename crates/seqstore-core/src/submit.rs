@@ -6,6 +6,8 @@ use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
+use crate::sequence_stores::parse_enum;
+use crate::vocabulary::{ItemStatus, JobKind, JobStatus};
 use crate::{CoreError, Service, time};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -16,7 +18,7 @@ pub(crate) struct Submission<'a, Req> {
     /// Operation name, for the client token.
     pub(crate) operation: &'static str,
     /// Job kind.
-    pub(crate) kind: &'static str,
+    pub(crate) kind: JobKind,
     /// Store the job works on.
     pub(crate) store_id: &'a str,
     /// The caller's role ARN.
@@ -59,10 +61,10 @@ impl Service {
             let job = JobRecord {
                 id: new_id(),
                 account_id: account_id.to_owned(),
-                kind: s.kind.to_owned(),
+                kind: s.kind,
                 store_id: s.store_id.to_owned(),
                 role_arn: Some(s.role_arn.to_owned()),
-                status: "SUBMITTED".into(),
+                status: JobStatus::Submitted,
                 status_message: None,
                 created_at_ms: now,
                 completed_at_ms: None,
@@ -75,7 +77,7 @@ impl Service {
                 .map(|(i, spec)| JobItemRecord {
                     job_id: job.id.clone(),
                     index: i as i64,
-                    status: "NOT_STARTED".into(),
+                    status: ItemStatus::NotStarted,
                     status_message: None,
                     spec: spec.clone(),
                     result_id: new_id(),
@@ -110,7 +112,7 @@ impl Service {
     pub(crate) async fn job_with_items(
         &self,
         account_id: &str,
-        kind: &str,
+        kind: JobKind,
         store_id: &str,
         id: &str,
         what: &str,
@@ -127,18 +129,23 @@ impl Service {
     pub(crate) async fn job_page(
         &self,
         account_id: &str,
-        kind: &str,
+        kind: JobKind,
         store_id: &str,
         filter: JobFilter,
         next_token: Option<&str>,
         max_results: Option<i32>,
     ) -> Result<(Vec<JobRecord>, Option<String>)> {
         // The kind names the list: a token from one job list is refused by the others.
-        paging::page(kind, next_token, max_results, |after, limit| async move {
-            self.catalog
-                .list_jobs(account_id, kind, store_id, &filter, after.as_ref(), limit)
-                .await
-        })
+        paging::page(
+            kind.as_str(),
+            next_token,
+            max_results,
+            |after, limit| async move {
+                self.catalog
+                    .list_jobs(account_id, kind, store_id, &filter, after.as_ref(), limit)
+                    .await
+            },
+        )
         .await
     }
 }
@@ -153,10 +160,10 @@ pub(crate) fn job_filter(
     status: Option<&str>,
     created_after: Option<&DateTime<Utc>>,
     created_before: Option<&DateTime<Utc>>,
-) -> JobFilter {
-    JobFilter {
-        status: status.map(str::to_owned),
+) -> Result<JobFilter> {
+    Ok(JobFilter {
+        status: status.map(parse_enum).transpose()?,
         created_after_ms: created_after.map(time::to_ms),
         created_before_ms: created_before.map(time::to_ms),
-    }
+    })
 }

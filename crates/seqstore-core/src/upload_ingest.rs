@@ -5,6 +5,7 @@ use crate::catalog::{JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
 use crate::ingest::{IngestPlan, SourceStream, StoredSource, stored_name};
 use crate::jobs::ItemError;
 use crate::uploads::UploadIngest;
+use crate::vocabulary::{PartSource, ReadSetStatus};
 use crate::{Service, time};
 use futures::stream::{self, StreamExt, TryStreamExt};
 
@@ -24,15 +25,15 @@ impl Service {
             .await
             .map_err(|e| ItemError::Transient(e.to_string()))?;
         let mut stored: Vec<StoredSource> = Vec::new();
-        for (n, source) in [(1u8, "SOURCE1"), (2, "SOURCE2")] {
+        for (n, source) in [(1u8, PartSource::Source1), (2, PartSource::Source2)] {
             let listed: Vec<PartRecord> = spec
                 .parts
                 .iter()
-                .filter(|(s, _)| s == source)
+                .filter(|(s, _)| *s == source)
                 .map(|(s, number)| {
                     parts
                         .iter()
-                        .find(|p| &p.part_source == s && p.part_number == *number)
+                        .find(|p| p.part_source == *s && p.part_number == *number)
                         .cloned()
                         .ok_or_else(|| {
                             ItemError::Internal(format!("staged part {number} of {s} is missing"))
@@ -73,7 +74,7 @@ impl Service {
             let _ = self.blobs.delete_prefix(&prefix).await;
         }
         let copied = self.copy_to_fallback(job, item, &read_set).await;
-        read_set.status = "UPLOAD_FAILED".into();
+        read_set.status = ReadSetStatus::UploadFailed;
         read_set.status_message = Some(match copied {
             Some(note) if message.chars().count() + note.chars().count() + 2 <= 255 => {
                 format!("{message}; {note}")
@@ -105,15 +106,15 @@ impl Service {
         } else {
             format!("{location}/")
         };
-        for (n, source) in [(1, "SOURCE1"), (2, "SOURCE2")] {
+        for (n, source) in [(1, PartSource::Source1), (2, PartSource::Source2)] {
             let listed: Vec<PartRecord> = spec
                 .parts
                 .iter()
-                .filter(|(s, _)| s == source)
+                .filter(|(s, _)| *s == source)
                 .filter_map(|(s, number)| {
                     parts
                         .iter()
-                        .find(|p| &p.part_source == s && p.part_number == *number)
+                        .find(|p| p.part_source == *s && p.part_number == *number)
                         .cloned()
                 })
                 .collect();
@@ -206,7 +207,7 @@ impl Service {
             read_set.index_size = Some(index.len() as i64);
             read_set.s3_etags.index = Some(crate::files::md5_hex(index));
         }
-        read_set.status = "ACTIVE".into();
+        read_set.status = ReadSetStatus::Active;
         read_set.status_message = None;
         read_set.etag_algorithm = Some(algorithm);
         read_set.etag_source1 = Some(first.summary.etag.clone());

@@ -8,9 +8,11 @@ use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
-use crate::read_sets::READ_SET_INGEST;
 use crate::sequence_stores::parse_enum;
 use crate::tags::validate_tags;
+use crate::vocabulary::{
+    self, CreationType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus, UploadStatus,
+};
 use crate::{CoreError, Service, time};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -22,8 +24,7 @@ use seqstore_model::{
     CreateMultipartReadSetUploadRequest, CreateMultipartReadSetUploadResponse, FileType,
     ListMultipartReadSetUploadsRequest, ListMultipartReadSetUploadsResponse,
     ListReadSetUploadPartsRequest, ListReadSetUploadPartsResponse, MultipartReadSetUploadListItem,
-    ReadSetPartSource, ReadSetUploadPartListItem, UploadReadSetPartRequest,
-    UploadReadSetPartResponse,
+    ReadSetUploadPartListItem, UploadReadSetPartRequest, UploadReadSetPartResponse,
 };
 use sha2::{Digest, Sha256};
 
@@ -36,7 +37,7 @@ pub(crate) struct UploadIngest {
     /// The upload whose parts are ingested.
     pub(crate) upload_id: String,
     /// `(source, part number)` in the order the parts are concatenated.
-    pub(crate) parts: Vec<(String, i64)>,
+    pub(crate) parts: Vec<(PartSource, i64)>,
 }
 
 impl Service {
@@ -77,7 +78,7 @@ impl Service {
                 id: new_id(),
                 account_id: account_id.to_owned(),
                 sequence_store_id: input.sequence_store_id.clone(),
-                source_file_type: input.source_file_type.as_str().to_owned(),
+                source_file_type: parse_enum(input.source_file_type.as_str())?,
                 subject_id: input.subject_id.clone(),
                 sample_id: input.sample_id.clone(),
                 generated_from: input.generated_from.clone(),
@@ -85,7 +86,7 @@ impl Service {
                 name: input.name.clone(),
                 description: input.description.clone(),
                 tags: tags.clone(),
-                status: "IN_PROGRESS".into(),
+                status: UploadStatus::InProgress,
                 read_set_id: None,
                 created_at_ms: now,
             };
@@ -132,17 +133,15 @@ impl Service {
         let upload = self
             .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
             .await?;
-        if input.part_source == ReadSetPartSource::Source2
-            && upload.source_file_type != FileType::Fastq.as_str()
-        {
+        let source: PartSource = parse_enum(input.part_source.as_str())?;
+        if source == PartSource::Source2 && upload.source_file_type != vocabulary::FileType::Fastq {
             return Err(CoreError::Validation(format!(
                 "SOURCE2 parts are only for paired FASTQ; this upload is {}",
                 upload.source_file_type
             )));
         }
-        let source = input.part_source.as_str();
         let number = i64::from(input.part_number);
-        let key = upload_part_key(&upload.id, source, number, &new_id())
+        let key = upload_part_key(&upload.id, source.as_str(), number, &new_id())
             .map_err(|e| CoreError::Internal(e.to_string()))?;
         let mut writer = self.blobs.writer(&key).await.map_err(internal)?;
         let mut hasher = Sha256::new();
@@ -187,7 +186,7 @@ impl Service {
         let now = time::now_ms();
         let part = PartRecord {
             upload_id: upload.id.clone(),
-            part_source: source.to_owned(),
+            part_source: source,
             part_number: number,
             size: size as i64,
             checksum: checksum.clone(),
@@ -228,7 +227,7 @@ impl Service {
             .catalog
             .list_parts(
                 &upload.id,
-                input.part_source.as_str(),
+                parse_enum(input.part_source.as_str())?,
                 f.created_after.as_ref().map(time::to_ms),
                 f.created_before.as_ref().map(time::to_ms),
                 after,
@@ -245,7 +244,7 @@ impl Service {
                 Ok(ReadSetUploadPartListItem {
                     part_number: p.part_number as i32,
                     part_size: p.size,
-                    part_source: parse_enum(&p.part_source)?,
+                    part_source: parse_enum(p.part_source)?,
                     checksum: p.checksum.clone(),
                     creation_time: Some(time::from_ms(p.created_at_ms)),
                     last_updated_time: Some(time::from_ms(p.updated_at_ms)),
@@ -322,11 +321,14 @@ impl Service {
             .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
             .await?;
         let stored = self.catalog.all_parts(&upload.id).await?;
-        let mut listed: Vec<(String, i64)> = Vec::new();
+        let mut listed: Vec<(PartSource, i64)> = Vec::new();
         for (i, item) in input.parts.iter().enumerate() {
-            let (source, number) = (item.part_source.as_str(), i64::from(item.part_number));
-            if item.part_source == ReadSetPartSource::Source2
-                && upload.source_file_type != FileType::Fastq.as_str()
+            let (source, number) = (
+                parse_enum(item.part_source.as_str())?,
+                i64::from(item.part_number),
+            );
+            if source == PartSource::Source2
+                && upload.source_file_type != vocabulary::FileType::Fastq
             {
                 return Err(CoreError::Validation(format!(
                     "parts.{i}: SOURCE2 is only for paired FASTQ uploads"
@@ -345,14 +347,14 @@ impl Service {
                     "parts.{i}: checksum of part {number} of {source} does not match the uploaded part"
                 )));
             }
-            if listed.iter().any(|(s, n)| s == source && *n == number) {
+            if listed.iter().any(|&(s, n)| s == source && n == number) {
                 return Err(CoreError::Validation(format!(
                     "parts.{i}: part {number} of {source} is listed twice"
                 )));
             }
-            listed.push((source.to_owned(), number));
+            listed.push((source, number));
         }
-        if !listed.iter().any(|(s, _)| s == "SOURCE1") {
+        if !listed.iter().any(|&(s, _)| s == PartSource::Source1) {
             return Err(CoreError::Validation("parts lists no SOURCE1 part".into()));
         }
         listed.sort();
@@ -368,9 +370,9 @@ impl Service {
                 sample_id: upload.sample_id.clone(),
                 generated_from: upload.generated_from.clone(),
                 reference_arn: upload.reference_arn.clone(),
-                file_type: upload.source_file_type.clone(),
-                status: "PROCESSING_UPLOAD".into(),
-                creation_type: "UPLOAD".into(),
+                file_type: upload.source_file_type,
+                status: ReadSetStatus::ProcessingUpload,
+                creation_type: CreationType::Upload,
                 creation_job_id: Some(upload.id.clone()),
                 created_at_ms: now,
                 updated_at_ms: now,
@@ -379,10 +381,10 @@ impl Service {
             let job = JobRecord {
                 id: new_id(),
                 account_id: account_id.to_owned(),
-                kind: READ_SET_INGEST.into(),
+                kind: JobKind::ReadSetIngest,
                 store_id: store.id.clone(),
                 role_arn: None,
-                status: "SUBMITTED".into(),
+                status: JobStatus::Submitted,
                 status_message: None,
                 created_at_ms: now,
                 completed_at_ms: None,
@@ -395,7 +397,7 @@ impl Service {
             let item = JobItemRecord {
                 job_id: job.id.clone(),
                 index: 0,
-                status: "NOT_STARTED".into(),
+                status: ItemStatus::NotStarted,
                 status_message: None,
                 spec: serde_json::to_string(&spec)
                     .map_err(|e| CoreError::Internal(e.to_string()))?,
@@ -431,7 +433,7 @@ impl Service {
     ) -> Result<UploadRecord> {
         self.sequence_store_record(account_id, store_id).await?;
         match self.catalog.upload(account_id, store_id, upload_id).await? {
-            Some(u) if u.status == "IN_PROGRESS" => Ok(u),
+            Some(u) if u.status == UploadStatus::InProgress => Ok(u),
             _ => Err(upload_not_found(upload_id)),
         }
     }
@@ -465,7 +467,7 @@ fn upload_item(u: &UploadRecord) -> Result<MultipartReadSetUploadListItem> {
     Ok(MultipartReadSetUploadListItem {
         sequence_store_id: u.sequence_store_id.clone(),
         upload_id: u.id.clone(),
-        source_file_type: parse_enum(&u.source_file_type)?,
+        source_file_type: parse_enum(u.source_file_type)?,
         subject_id: u.subject_id.clone(),
         sample_id: u.sample_id.clone(),
         generated_from: u.generated_from.clone(),

@@ -10,6 +10,7 @@ use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease, ListCursor,
     ReadSetRecord, ReferenceRecord, ResourceKind, Result,
 };
+use seqstore_core::vocabulary::{ItemStatus, JobKind, JobStatus};
 use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
 
@@ -33,7 +34,7 @@ impl Jobs for SqlCatalog {
     async fn job(
         &self,
         account_id: &str,
-        kind: &str,
+        kind: JobKind,
         store_id: &str,
         id: &str,
     ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>> {
@@ -41,7 +42,7 @@ impl Jobs for SqlCatalog {
             "SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = $1 AND kind = $2 AND store_id = $3 AND id = $4"
         ))
         .bind(account_id)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(store_id)
         .bind(id)
         .fetch_optional(self.pool())
@@ -55,7 +56,7 @@ impl Jobs for SqlCatalog {
     async fn list_jobs(
         &self,
         account_id: &str,
-        kind: &str,
+        kind: JobKind,
         store_id: &str,
         f: &JobFilter,
         after: Option<&ListCursor>,
@@ -63,9 +64,9 @@ impl Jobs for SqlCatalog {
     ) -> Result<Vec<JobRecord>> {
         let mut q = Select::default();
         q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
-        q.cmp("kind", "=", Arg::Text(kind.to_owned()));
+        q.cmp("kind", "=", Arg::from(kind.as_str()));
         q.cmp("store_id", "=", Arg::Text(store_id.to_owned()));
-        q.cmp_opt("status", "=", &f.status);
+        q.cmp_opt("status", "=", &f.status.map(|s| s.as_str()));
         q.cmp_opt("created_at", ">=", &f.created_after_ms);
         q.cmp_opt("created_at", "<=", &f.created_before_ms);
         q.after(after);
@@ -81,8 +82,8 @@ impl Jobs for SqlCatalog {
 
     async fn claim_job(
         &self,
-        kinds: &[&str],
-        serial: &[&str],
+        kinds: &[JobKind],
+        serial: &[JobKind],
         lease: &Lease,
         now_ms: i64,
     ) -> Result<Option<JobRecord>> {
@@ -130,7 +131,7 @@ impl Jobs for SqlCatalog {
             .bind(lease.until_ms)
             .bind(now_ms);
         for kind in kinds.iter().chain(serial) {
-            query = query.bind(*kind);
+            query = query.bind(kind.as_str());
         }
         query
             .fetch_optional(self.pool())
@@ -185,17 +186,17 @@ impl Jobs for SqlCatalog {
         job_id: &str,
         index: i64,
         owner: &str,
-        status: &str,
+        status: ItemStatus,
         message: Option<&str>,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
-        let started = i64::from(status == "IN_PROGRESS");
+        let started = i64::from(status == ItemStatus::InProgress);
         sqlx::query(
             "UPDATE job_items SET status = $1, status_message = $2, attempts = attempts + $3 \
              WHERE job_id = $4 AND item_index = $5",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(message)
         .bind(started)
         .bind(job_id)
@@ -228,7 +229,7 @@ impl Jobs for SqlCatalog {
         .bind(&r.name)
         .bind(&r.description)
         .bind(&r.md5)
-        .bind(&r.status)
+        .bind(r.status.as_str())
         .bind(&r.source_file_name)
         .bind(r.source_size)
         .bind(r.index_size)
@@ -264,6 +265,7 @@ impl Jobs for SqlCatalog {
         owner: &str,
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
+        (status, message): (ItemStatus, Option<&str>),
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
@@ -274,13 +276,8 @@ impl Jobs for SqlCatalog {
             tags,
         )
         .await?;
-        let (status, message) = if read_set.status == "ACTIVE" {
-            ("FINISHED", None)
-        } else {
-            ("FAILED", read_set.status_message.as_deref())
-        };
         sqlx::query("UPDATE job_items SET status = $1, status_message = $2 WHERE job_id = $3 AND item_index = $4")
-            .bind(status)
+            .bind(status.as_str())
             .bind(message)
             .bind(job_id)
             .bind(index)
@@ -294,7 +291,7 @@ impl Jobs for SqlCatalog {
         &self,
         job_id: &str,
         owner: &str,
-        status: &str,
+        status: JobStatus,
         message: Option<&str>,
         completed_at_ms: i64,
     ) -> Result<()> {
@@ -302,7 +299,7 @@ impl Jobs for SqlCatalog {
             "UPDATE jobs SET status = $1, status_message = $2, completed_at = $3, \
              lease_owner = NULL, lease_expires_at = NULL WHERE id = $4 AND lease_owner = $5",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(message)
         .bind(completed_at_ms)
         .bind(job_id)
@@ -346,10 +343,10 @@ pub(crate) async fn insert_job(
     ))
     .bind(&job.id)
     .bind(&job.account_id)
-    .bind(&job.kind)
+    .bind(job.kind.as_str())
     .bind(&job.store_id)
     .bind(&job.role_arn)
-    .bind(&job.status)
+    .bind(job.status.as_str())
     .bind(&job.status_message)
     .bind(job.created_at_ms)
     .bind(job.completed_at_ms)
@@ -363,7 +360,7 @@ pub(crate) async fn insert_job(
         ))
         .bind(&item.job_id)
         .bind(item.index)
-        .bind(&item.status)
+        .bind(item.status.as_str())
         .bind(&item.status_message)
         .bind(&item.spec)
         .bind(&item.result_id)

@@ -45,7 +45,7 @@ impl ReadSets for SqlCatalog {
         q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
         q.cmp("sequence_store_id", "=", Arg::Text(store_id.to_owned()));
         match &f.status {
-            Some(status) => q.cmp("status", "=", Arg::Text(status.clone())),
+            Some(status) => q.cmp("status", "=", Arg::from(status.as_str())),
             None => q.raw("status NOT IN ('DELETING', 'DELETED')"),
         }
         match f.reference_arn.as_deref() {
@@ -57,7 +57,7 @@ impl ReadSets for SqlCatalog {
         q.cmp_opt("sample_id", "=", &f.sample_id);
         q.cmp_opt("subject_id", "=", &f.subject_id);
         q.cmp_opt("generated_from", "=", &f.generated_from);
-        q.cmp_opt("creation_type", "=", &f.creation_type);
+        q.cmp_opt("creation_type", "=", &f.creation_type.map(|c| c.as_str()));
         q.cmp_opt("created_at", ">=", &f.created_after_ms);
         q.cmp_opt("created_at", "<=", &f.created_before_ms);
         q.after(after);
@@ -137,10 +137,10 @@ pub(crate) async fn upsert_read_set(
     .bind(&r.sample_id)
     .bind(&r.generated_from)
     .bind(&r.reference_arn)
-    .bind(&r.file_type)
-    .bind(&r.status)
+    .bind(r.file_type.as_str())
+    .bind(r.status.as_str())
     .bind(&r.status_message)
-    .bind(&r.creation_type)
+    .bind(r.creation_type.as_str())
     .bind(&r.creation_job_id)
     .bind(&r.etag_algorithm)
     .bind(&r.etag_source1)

@@ -5,9 +5,11 @@ use seqstore_core::catalog::{
     CatalogError, FileEtags, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord,
     ReferenceRecord, ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
 };
+use seqstore_core::vocabulary::UnknownName;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
+use std::str::FromStr;
 
 pub(crate) const SEQUENCE_STORE_COLUMNS: &str = "id, account_id, name, description, sse_type, \
      sse_key_arn, fallback_location, etag_algorithm_family, status, status_message, \
@@ -39,6 +41,16 @@ pub(crate) const PART_COLUMNS: &str =
 pub(crate) const JOB_ITEM_COLUMNS: &str =
     "job_id, item_index, status, status_message, spec, result_id, attempts";
 
+/// A column holding a name of the domain's vocabulary (a status, a kind).
+fn name<T: FromStr<Err = UnknownName>>(row: &AnyRow, column: &'static str) -> Result<T> {
+    let text: String = row.try_get(column).db()?;
+    text.parse()
+        .map_err(|e: UnknownName| CatalogError::Corrupt {
+            column,
+            reason: e.to_string(),
+        })
+}
+
 pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
     let tags: String = row.try_get("propagated_set_level_tags").db()?;
     Ok(SequenceStoreRecord {
@@ -50,7 +62,7 @@ pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
         sse_key_arn: row.try_get("sse_key_arn").db()?,
         fallback_location: row.try_get("fallback_location").db()?,
         etag_algorithm_family: row.try_get("etag_algorithm_family").db()?,
-        status: row.try_get("status").db()?,
+        status: name(row, "status")?,
         status_message: row.try_get("status_message").db()?,
         propagated_set_level_tags: serde_json::from_str(&tags).map_err(|e| {
             CatalogError::Corrupt {
@@ -86,7 +98,7 @@ pub(crate) fn reference(row: &AnyRow) -> Result<ReferenceRecord> {
         name: row.try_get("name").db()?,
         description: row.try_get("description").db()?,
         md5: row.try_get("md5").db()?,
-        status: row.try_get("status").db()?,
+        status: name(row, "status")?,
         source_file_name: row.try_get("source_file_name").db()?,
         source_size: row.try_get("source_size").db()?,
         index_size: row.try_get("index_size").db()?,
@@ -109,10 +121,10 @@ pub(crate) fn read_set(row: &AnyRow) -> Result<ReadSetRecord> {
         sample_id: row.try_get("sample_id").db()?,
         generated_from: row.try_get("generated_from").db()?,
         reference_arn: row.try_get("reference_arn").db()?,
-        file_type: row.try_get("file_type").db()?,
-        status: row.try_get("status").db()?,
+        file_type: name(row, "file_type")?,
+        status: name(row, "status")?,
         status_message: row.try_get("status_message").db()?,
-        creation_type: row.try_get("creation_type").db()?,
+        creation_type: name(row, "creation_type")?,
         creation_job_id: row.try_get("creation_job_id").db()?,
         etag_algorithm: row.try_get("etag_algorithm").db()?,
         etag_source1: row.try_get("etag_source1").db()?,
@@ -141,7 +153,7 @@ pub(crate) fn upload(row: &AnyRow) -> Result<UploadRecord> {
         id: row.try_get("id").db()?,
         account_id: row.try_get("account_id").db()?,
         sequence_store_id: row.try_get("sequence_store_id").db()?,
-        source_file_type: row.try_get("source_file_type").db()?,
+        source_file_type: name(row, "source_file_type")?,
         subject_id: row.try_get("subject_id").db()?,
         sample_id: row.try_get("sample_id").db()?,
         generated_from: row.try_get("generated_from").db()?,
@@ -152,7 +164,7 @@ pub(crate) fn upload(row: &AnyRow) -> Result<UploadRecord> {
             column: "uploads.tags",
             reason: e.to_string(),
         })?,
-        status: row.try_get("status").db()?,
+        status: name(row, "status")?,
         read_set_id: row.try_get("read_set_id").db()?,
         created_at_ms: row.try_get("created_at").db()?,
     })
@@ -161,7 +173,7 @@ pub(crate) fn upload(row: &AnyRow) -> Result<UploadRecord> {
 pub(crate) fn part(row: &AnyRow) -> Result<PartRecord> {
     Ok(PartRecord {
         upload_id: row.try_get("upload_id").db()?,
-        part_source: row.try_get("part_source").db()?,
+        part_source: name(row, "part_source")?,
         part_number: row.try_get("part_number").db()?,
         size: row.try_get("size").db()?,
         checksum: row.try_get("checksum").db()?,
@@ -175,10 +187,10 @@ pub(crate) fn job(row: &AnyRow) -> Result<JobRecord> {
     Ok(JobRecord {
         id: row.try_get("id").db()?,
         account_id: row.try_get("account_id").db()?,
-        kind: row.try_get("kind").db()?,
+        kind: name(row, "kind")?,
         store_id: row.try_get("store_id").db()?,
         role_arn: row.try_get("role_arn").db()?,
-        status: row.try_get("status").db()?,
+        status: name(row, "status")?,
         status_message: row.try_get("status_message").db()?,
         created_at_ms: row.try_get("created_at").db()?,
         completed_at_ms: row.try_get("completed_at").db()?,
@@ -190,7 +202,7 @@ pub(crate) fn job_item(row: &AnyRow) -> Result<JobItemRecord> {
     Ok(JobItemRecord {
         job_id: row.try_get("job_id").db()?,
         index: row.try_get("item_index").db()?,
-        status: row.try_get("status").db()?,
+        status: name(row, "status")?,
         status_message: row.try_get("status_message").db()?,
         spec: row.try_get("spec").db()?,
         result_id: row.try_get("result_id").db()?,
@@ -285,6 +297,12 @@ impl Select {
 impl From<String> for Arg {
     fn from(s: String) -> Self {
         Self::Text(s)
+    }
+}
+
+impl From<&str> for Arg {
+    fn from(s: &str) -> Self {
+        Self::Text(s.to_owned())
     }
 }
 

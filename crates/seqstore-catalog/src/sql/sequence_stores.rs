@@ -36,7 +36,7 @@ impl SequenceStores for SqlCatalog {
         .bind(&s.sse_key_arn)
         .bind(&s.fallback_location)
         .bind(&s.etag_algorithm_family)
-        .bind(&s.status)
+        .bind(s.status.as_str())
         .bind(&s.status_message)
         .bind(json_list(&s.propagated_set_level_tags))
         .bind(&s.access_log_location)
@@ -84,7 +84,7 @@ impl SequenceStores for SqlCatalog {
         let mut q = Select::default();
         q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
         q.cmp_opt("name", "=", &f.name);
-        q.cmp_opt("status", "=", &f.status);
+        q.cmp_opt("status", "=", &f.status.map(|s| s.as_str()));
         q.cmp_opt("created_at", ">=", &f.created_after_ms);
         q.cmp_opt("created_at", "<=", &f.created_before_ms);
         q.cmp_opt("updated_at", ">=", &f.updated_after_ms);
@@ -117,7 +117,7 @@ impl SequenceStores for SqlCatalog {
         .bind(&s.name)
         .bind(&s.description)
         .bind(&s.fallback_location)
-        .bind(&s.status)
+        .bind(s.status.as_str())
         .bind(&s.status_message)
         .bind(json_list(&s.propagated_set_level_tags))
         .bind(&s.access_log_location)

@@ -11,6 +11,7 @@ use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobItemRecord, JobRecord, ListCursor, PartRecord,
     ReadSetRecord, ResourceKind, Result, UploadRecord, Uploads,
 };
+use seqstore_core::vocabulary::PartSource;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
@@ -33,7 +34,7 @@ impl Uploads for SqlCatalog {
         .bind(&u.id)
         .bind(&u.account_id)
         .bind(&u.sequence_store_id)
-        .bind(&u.source_file_type)
+        .bind(u.source_file_type.as_str())
         .bind(&u.subject_id)
         .bind(&u.sample_id)
         .bind(&u.generated_from)
@@ -41,7 +42,7 @@ impl Uploads for SqlCatalog {
         .bind(&u.name)
         .bind(&u.description)
         .bind(tags)
-        .bind(&u.status)
+        .bind(u.status.as_str())
         .bind(&u.read_set_id)
         .bind(u.created_at_ms)
         .execute(&mut *tx)
@@ -111,7 +112,7 @@ impl Uploads for SqlCatalog {
              WHERE upload_id = $1 AND part_source = $2 AND part_number = $3",
         )
         .bind(&p.upload_id)
-        .bind(&p.part_source)
+        .bind(p.part_source.as_str())
         .bind(p.part_number)
         .fetch_optional(&mut *tx)
         .await
@@ -129,7 +130,7 @@ impl Uploads for SqlCatalog {
              checksum = excluded.checksum, blob_key = excluded.blob_key, updated_at = excluded.updated_at"
         ))
         .bind(&p.upload_id)
-        .bind(&p.part_source)
+        .bind(p.part_source.as_str())
         .bind(p.part_number)
         .bind(p.size)
         .bind(&p.checksum)
@@ -145,7 +146,7 @@ impl Uploads for SqlCatalog {
     async fn list_parts(
         &self,
         upload_id: &str,
-        part_source: &str,
+        part_source: PartSource,
         created_after_ms: Option<i64>,
         created_before_ms: Option<i64>,
         after_number: Option<i64>,
@@ -153,7 +154,7 @@ impl Uploads for SqlCatalog {
     ) -> Result<Vec<PartRecord>> {
         let mut q = Select::default();
         q.cmp("upload_id", "=", Arg::Text(upload_id.to_owned()));
-        q.cmp("part_source", "=", Arg::Text(part_source.to_owned()));
+        q.cmp("part_source", "=", Arg::from(part_source.as_str()));
         q.cmp_opt("created_at", ">=", &created_after_ms);
         q.cmp_opt("created_at", "<=", &created_before_ms);
         q.cmp_opt("part_number", ">", &after_number);

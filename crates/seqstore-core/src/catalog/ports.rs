@@ -9,6 +9,8 @@ use super::{
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+use crate::vocabulary::{ItemStatus, JobKind, JobStatus, PartSource};
+
 /// Everything the domain keeps. Implementations are safe to share across tasks and across
 /// server processes that use the same database.
 pub trait Catalog:
@@ -217,7 +219,7 @@ pub trait Uploads {
     async fn list_parts(
         &self,
         upload_id: &str,
-        part_source: &str,
+        part_source: PartSource,
         created_after_ms: Option<i64>,
         created_before_ms: Option<i64>,
         after_number: Option<i64>,
@@ -279,7 +281,7 @@ pub trait Jobs {
     async fn job(
         &self,
         account_id: &str,
-        kind: &str,
+        kind: JobKind,
         store_id: &str,
         id: &str,
     ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>>;
@@ -287,7 +289,7 @@ pub trait Jobs {
     async fn list_jobs(
         &self,
         account_id: &str,
-        kind: &str,
+        kind: JobKind,
         store_id: &str,
         filter: &JobFilter,
         after: Option<&ListCursor>,
@@ -299,8 +301,8 @@ pub trait Jobs {
     /// IN_PROGRESS, counts the attempt.
     async fn claim_job(
         &self,
-        kinds: &[&str],
-        serial: &[&str],
+        kinds: &[JobKind],
+        serial: &[JobKind],
         lease: &Lease,
         now_ms: i64,
     ) -> Result<Option<JobRecord>>;
@@ -316,7 +318,7 @@ pub trait Jobs {
         job_id: &str,
         index: i64,
         owner: &str,
-        status: &str,
+        status: ItemStatus,
         message: Option<&str>,
     ) -> Result<()>;
     /// Creates the reference of a finished reference-import item and marks the item
@@ -330,8 +332,7 @@ pub trait Jobs {
         tags: &BTreeMap<String, String>,
     ) -> Result<()>;
     /// Writes the outcome of a read-set item in one transaction: the read set row (inserted
-    /// for imports, replaced for uploads) with `tags`, and the item FINISHED when the read
-    /// set is ACTIVE, FAILED with the read set's status message otherwise.
+    /// for imports, replaced for uploads) with `tags`, and the item's status and message.
     async fn finish_read_set_item(
         &self,
         job_id: &str,
@@ -339,13 +340,14 @@ pub trait Jobs {
         owner: &str,
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
+        item: (ItemStatus, Option<&str>),
     ) -> Result<()>;
     /// Moves a job to a terminal status and drops its lease.
     async fn finish_job(
         &self,
         job_id: &str,
         owner: &str,
-        status: &str,
+        status: JobStatus,
         message: Option<&str>,
         completed_at_ms: i64,
     ) -> Result<()>;

@@ -2,6 +2,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::vocabulary::{
+    CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
+    ReferenceStatus, StoreStatus, UploadStatus,
+};
+
 /// An access key that can sign requests for one account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessKeyRecord {
@@ -37,8 +42,8 @@ pub struct SequenceStoreRecord {
     pub fallback_location: Option<String>,
     /// `MD5up`, `SHA256up` or `SHA512up`.
     pub etag_algorithm_family: String,
-    /// Store status (`ACTIVE`, ...).
-    pub status: String,
+    /// Store status.
+    pub status: StoreStatus,
     /// Status message.
     pub status_message: Option<String>,
     /// Tag keys propagated to S3 objects.
@@ -89,8 +94,8 @@ pub struct ReferenceRecord {
     pub description: Option<String>,
     /// MD5 of the source bytes as imported.
     pub md5: String,
-    /// `ACTIVE`, `DELETING`, `DELETED`.
-    pub status: String,
+    /// Its status.
+    pub status: ReferenceStatus,
     /// File name of the stored source (the imported object's name).
     pub source_file_name: String,
     /// Size of the stored source, bytes.
@@ -129,14 +134,14 @@ pub struct JobRecord {
     pub id: String,
     /// Owning account.
     pub account_id: String,
-    /// What the job does, e.g. `REFERENCE_IMPORT`.
-    pub kind: String,
+    /// What the job does.
+    pub kind: JobKind,
     /// The store it works on.
     pub store_id: String,
     /// The IAM role the caller named (recorded, not assumed).
     pub role_arn: Option<String>,
-    /// `SUBMITTED`, `IN_PROGRESS`, `COMPLETED`, `COMPLETED_WITH_FAILURES`, `FAILED`.
-    pub status: String,
+    /// Its status.
+    pub status: JobStatus,
     /// Why the job failed as a whole.
     pub status_message: Option<String>,
     /// Creation time, ms.
@@ -154,8 +159,8 @@ pub struct JobItemRecord {
     pub job_id: String,
     /// Position in the request, from 0.
     pub index: i64,
-    /// `NOT_STARTED`, `IN_PROGRESS`, `FINISHED`, `FAILED`.
-    pub status: String,
+    /// Its status.
+    pub status: ItemStatus,
     /// Why it failed.
     pub status_message: Option<String>,
     /// The source as requested (JSON).
@@ -170,7 +175,7 @@ pub struct JobItemRecord {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
     /// Exact status.
-    pub status: Option<String>,
+    pub status: Option<JobStatus>,
     /// Created at or after.
     pub created_after_ms: Option<i64>,
     /// Created at or before.
@@ -207,14 +212,14 @@ pub struct ReadSetRecord {
     pub generated_from: Option<String>,
     /// The linked reference (BAM, CRAM).
     pub reference_arn: Option<String>,
-    /// `FASTQ`, `BAM`, `UBAM`, `CRAM`.
-    pub file_type: String,
-    /// `PROCESSING_UPLOAD`, `ACTIVE`, `UPLOAD_FAILED`, `DELETED`, ...
-    pub status: String,
+    /// Its format.
+    pub file_type: FileType,
+    /// Its status.
+    pub status: ReadSetStatus,
     /// Why ingestion failed.
     pub status_message: Option<String>,
-    /// `IMPORT` or `UPLOAD`.
-    pub creation_type: String,
+    /// How it was created.
+    pub creation_type: CreationType,
     /// The import job or upload that created it.
     pub creation_job_id: Option<String>,
     /// ETag algorithm, e.g. `FASTQ_MD5up`.
@@ -303,7 +308,7 @@ pub struct ReadSetFilter {
     /// Exact name.
     pub name: Option<String>,
     /// Exact status; without it DELETING and DELETED read sets are hidden.
-    pub status: Option<String>,
+    pub status: Option<ReadSetStatus>,
     /// Exact reference ARN; `""` matches read sets without a reference.
     pub reference_arn: Option<String>,
     /// Created at or after.
@@ -316,8 +321,8 @@ pub struct ReadSetFilter {
     pub subject_id: Option<String>,
     /// Exact generatedFrom.
     pub generated_from: Option<String>,
-    /// `IMPORT` or `UPLOAD`.
-    pub creation_type: Option<String>,
+    /// How they were created.
+    pub creation_type: Option<CreationType>,
 }
 
 /// A direct multipart upload.
@@ -329,8 +334,8 @@ pub struct UploadRecord {
     pub account_id: String,
     /// The sequence store.
     pub sequence_store_id: String,
-    /// `FASTQ`, `BAM`, `UBAM`, `CRAM`.
-    pub source_file_type: String,
+    /// The format of its files.
+    pub source_file_type: FileType,
     /// Subject id.
     pub subject_id: String,
     /// Sample id.
@@ -345,8 +350,8 @@ pub struct UploadRecord {
     pub description: Option<String>,
     /// Tags for the read set.
     pub tags: BTreeMap<String, String>,
-    /// `IN_PROGRESS`, `COMPLETED`, `ABORTED`.
-    pub status: String,
+    /// Its status.
+    pub status: UploadStatus,
     /// The read set made by CompleteMultipartReadSetUpload.
     pub read_set_id: Option<String>,
     /// Creation time, ms.
@@ -358,8 +363,8 @@ pub struct UploadRecord {
 pub struct PartRecord {
     /// The upload.
     pub upload_id: String,
-    /// `SOURCE1` or `SOURCE2`.
-    pub part_source: String,
+    /// Which file it belongs to.
+    pub part_source: PartSource,
     /// 1..10000.
     pub part_number: i64,
     /// Bytes.
@@ -406,7 +411,7 @@ pub struct SequenceStoreFilter {
     /// Exact name.
     pub name: Option<String>,
     /// Exact status.
-    pub status: Option<String>,
+    pub status: Option<StoreStatus>,
     /// Created at or after.
     pub created_after_ms: Option<i64>,
     /// Created at or before.
