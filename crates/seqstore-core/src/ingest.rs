@@ -4,7 +4,7 @@
 
 use crate::bridge::{ChannelReader, ChannelWriter};
 use crate::catalog::{ReadSetRecord, ReferenceRecord};
-use crate::jobs::ItemError;
+use crate::jobs::kind::ItemError;
 use crate::vocabulary::FileType;
 use crate::{Service, time};
 use bytes::Bytes;

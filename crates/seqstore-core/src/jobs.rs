@@ -1,19 +1,31 @@
 //! The job engine: workers claim jobs from the catalog under a lease, renew it while they
 //! work, and resume whatever a crashed node left behind (spec D.7, E23, E24).
 
-use crate::catalog::{CatalogError, JobItemRecord, JobRecord, Lease, ReadSetRecord};
-use crate::reference_import::StoredReference;
-use crate::vocabulary::{ItemStatus, JobKind, JobStatus, ReadSetStatus};
+pub(crate) mod kind;
+
+use crate::catalog::{CatalogError, JobItemRecord, JobRecord, Lease};
+use crate::read_set_import::ImportReadSets;
+use crate::reference_import::ImportReferences;
+use crate::upload_ingest::IngestUpload;
+use crate::vocabulary::{ItemStatus, JobKind, JobStatus};
 use crate::{Service, time};
 use futures::FutureExt;
-use seqstore_blob::SourceError;
-use std::collections::BTreeMap;
+use kind::{ItemError, Kind};
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 use tokio::task::JoinSet;
 use tokio::time::sleep;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+
+/// The implementation of each kind of job.
+fn kind(kind: JobKind) -> &'static dyn Kind {
+    match kind {
+        JobKind::ReferenceImport => &ImportReferences,
+        JobKind::ReadSetIngest => &IngestUpload,
+        JobKind::ReadSetImport => &ImportReadSets,
+    }
+}
 
 /// Job kinds this engine runs.
 const KINDS: &[JobKind] = &[
@@ -45,30 +57,6 @@ pub struct JobSettings {
     pub lease: Duration,
     /// How often idle workers look for work (they are also woken on submission).
     pub poll: Duration,
-}
-
-/// Why one item did not produce its resource.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum ItemError {
-    /// The input is bad: the item fails with this message.
-    #[error("{0}")]
-    Failed(String),
-    /// Worth another try (network, throttling).
-    #[error("{0}")]
-    Transient(String),
-    /// Our side failed; the item fails with a generic message, the details are logged.
-    #[error("internal error: {0}")]
-    Internal(String),
-}
-
-impl ItemError {
-    pub(crate) fn from_source(e: SourceError) -> Self {
-        if e.is_transient() {
-            Self::Transient(e.to_string())
-        } else {
-            Self::Failed(e.to_string())
-        }
-    }
 }
 
 /// The running engine of one node.
@@ -220,7 +208,9 @@ async fn run_job(
                 "gave up after {} attempts that did not complete",
                 item.attempts
             );
-            service.fail_item(owner, job, &item, &message).await?;
+            kind(job.kind)
+                .fail(service, owner, job, &item, &message)
+                .await?;
             continue;
         }
         service
@@ -257,11 +247,12 @@ async fn run_item(
     job: &JobRecord,
     item: &JobItemRecord,
 ) -> Result<(), CatalogError> {
+    let kind = kind(job.kind);
     let mut delay = Duration::from_secs(1);
     let mut tries = 0;
     let failure = loop {
         // a bug met by one source ends that source, not the server or the other jobs
-        let attempt = AssertUnwindSafe(service.run_item_once(job, item)).catch_unwind();
+        let attempt = AssertUnwindSafe(kind.run(service, owner, job, item)).catch_unwind();
         let result = attempt.await.unwrap_or_else(|panic| {
             Err(ItemError::Internal(format!(
                 "panicked: {}",
@@ -269,7 +260,8 @@ async fn run_item(
             )))
         });
         match result {
-            Ok(done) => return service.record_item(owner, job, item, done).await,
+            Ok(()) => return Ok(()),
+            Err(ItemError::Record(e)) => return Err(e),
             Err(ItemError::Transient(message)) if tries < TRANSIENT_RETRIES => {
                 tries += 1;
                 tracing::warn!(job_id = %job.id, item = item.index, message, "transient failure; retrying");
@@ -283,151 +275,8 @@ async fn run_item(
             }
         }
     };
-    service
-        .fail_item(owner, job, item, &truncate(&failure, MAX_STATUS_MESSAGE))
-        .await
-}
-
-/// What a finished item produced.
-enum ItemDone {
-    Reference(Box<StoredReference>),
-    /// A read set with the tags to record (an upload's tags were recorded at completion).
-    ReadSet(Box<(ReadSetRecord, BTreeMap<String, String>)>),
-}
-
-impl Service {
-    async fn run_item_once(
-        &self,
-        job: &JobRecord,
-        item: &JobItemRecord,
-    ) -> Result<ItemDone, ItemError> {
-        match job.kind {
-            JobKind::ReferenceImport => self
-                .import_reference_source(job, item)
-                .await
-                .map(|stored| ItemDone::Reference(Box::new(stored))),
-            JobKind::ReadSetIngest => self
-                .ingest_upload(job, item)
-                .await
-                .map(|r| ItemDone::ReadSet(Box::new((r, BTreeMap::new())))),
-            JobKind::ReadSetImport => self
-                .import_read_set_source(job, item)
-                .await
-                .map(|done| ItemDone::ReadSet(Box::new(done))),
-        }
-    }
-
-    /// Commits a finished item: its resource and FINISHED, in one transaction.
-    async fn record_item(
-        &self,
-        owner: &str,
-        job: &JobRecord,
-        item: &JobItemRecord,
-        done: ItemDone,
-    ) -> Result<(), CatalogError> {
-        match done {
-            ItemDone::Reference(stored) => {
-                match self
-                    .catalog
-                    .finish_reference_item(&job.id, item.index, owner, &stored.record, &stored.tags)
-                    .await
-                {
-                    Err(CatalogError::AlreadyExists(_)) => {
-                        let message = "internal id collision; import this source again";
-                        self.catalog
-                            .set_item_status(
-                                &job.id,
-                                item.index,
-                                owner,
-                                ItemStatus::Failed,
-                                Some(message),
-                            )
-                            .await
-                    }
-                    other => other,
-                }
-            }
-            ItemDone::ReadSet(done) => {
-                let (read_set, tags) = *done;
-                self.catalog
-                    .finish_read_set_item(
-                        &job.id,
-                        item.index,
-                        owner,
-                        &read_set,
-                        &tags,
-                        read_set_item_outcome(&read_set),
-                    )
-                    .await?;
-                if job.kind == JobKind::ReadSetIngest {
-                    self.discard_staging(item).await;
-                }
-                Ok(())
-            }
-        }
-    }
-
-    /// Records a failed item (and, for an upload, its read set as UPLOAD_FAILED).
-    async fn fail_item(
-        &self,
-        owner: &str,
-        job: &JobRecord,
-        item: &JobItemRecord,
-        message: &str,
-    ) -> Result<(), CatalogError> {
-        match job.kind {
-            JobKind::ReadSetIngest => match self.failed_upload(job, item, message).await {
-                Ok(read_set) => {
-                    self.catalog
-                        .finish_read_set_item(
-                            &job.id,
-                            item.index,
-                            owner,
-                            &read_set,
-                            &BTreeMap::new(),
-                            read_set_item_outcome(&read_set),
-                        )
-                        .await?;
-                    self.discard_staging(item).await;
-                    Ok(())
-                }
-                Err(e) => {
-                    tracing::error!(job_id = %job.id, error = ?e, "cannot mark the upload failed");
-                    self.catalog
-                        .set_item_status(
-                            &job.id,
-                            item.index,
-                            owner,
-                            ItemStatus::Failed,
-                            Some(message),
-                        )
-                        .await
-                }
-            },
-            _ => {
-                self.discard_item_output(job, item).await;
-                self.catalog
-                    .set_item_status(
-                        &job.id,
-                        item.index,
-                        owner,
-                        ItemStatus::Failed,
-                        Some(message),
-                    )
-                    .await
-            }
-        }
-    }
-}
-
-/// The item of a read set that ended ACTIVE is FINISHED; otherwise it FAILED, with the
-/// read set's status message.
-fn read_set_item_outcome(read_set: &ReadSetRecord) -> (ItemStatus, Option<&str>) {
-    if read_set.status == ReadSetStatus::Active {
-        (ItemStatus::Finished, None)
-    } else {
-        (ItemStatus::Failed, read_set.status_message.as_deref())
-    }
+    let message = truncate(&failure, MAX_STATUS_MESSAGE);
+    kind.fail(service, owner, job, item, &message).await
 }
 
 /// The text a panic was raised with.

@@ -28,6 +28,7 @@ mod time;
 mod upload_ingest;
 mod uploads;
 pub mod vocabulary;
+mod wire;
 
 /// Entry points for the fuzz targets in `fuzz/` (feature `fuzzing`).
 #[cfg(feature = "fuzzing")]
@@ -71,7 +72,8 @@ pub use error::CoreError;
 pub use files::{BlobRead, PART_SIZE};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};
-pub use s3_objects::{AccessPoint, S3Action, S3Caller, S3Object};
+pub use s3_access::AccessPoint;
+pub use s3_objects::{S3Action, S3Caller, S3Object};
 pub use uploads::MAX_PART_BYTES;
 
 use catalog::Catalog;

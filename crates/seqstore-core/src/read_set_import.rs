@@ -2,22 +2,59 @@
 //! ListReadSetImportJobs, and running one source: the user's objects go through the same
 //! ingestion as uploads, so an imported and an uploaded copy get the same ETags.
 
+use crate::catalog::CatalogError;
 use crate::catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use crate::error::Result;
 use crate::ingest::{SourceStream, StoredSource};
-use crate::jobs::ItemError;
-use crate::sequence_stores::parse_enum;
+use crate::jobs::kind::ItemError;
+use crate::jobs::kind::{Kind, mark_failed, record_read_set};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{CreationType, ItemStatus, JobKind, ReadSetStatus};
+use crate::wire::parse_enum;
 use crate::{CoreError, Service, time};
+use async_trait::async_trait;
 use futures::StreamExt;
+use seqstore_blob::read_set_prefix;
 use seqstore_model::{
     FileType, GetReadSetImportJobResponse, ImportReadSetJobItem, ImportReadSetSourceItem,
     ListReadSetImportJobsRequest, ListReadSetImportJobsResponse, ReadSetImportJobStatus,
     StartReadSetImportJobRequest, StartReadSetImportJobResponse, StartReadSetImportJobSourceItem,
 };
 use std::collections::BTreeMap;
+
+/// The read set import job: one read set per source.
+pub(crate) struct ImportReadSets;
+
+#[async_trait]
+impl Kind for ImportReadSets {
+    async fn run(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<(), ItemError> {
+        let (read_set, tags) = service.import_read_set_source(job, item).await?;
+        record_read_set(service, owner, job, item, &read_set, &tags)
+            .await
+            .map_err(ItemError::Record)
+    }
+
+    async fn fail(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        message: &str,
+    ) -> Result<(), CatalogError> {
+        // what an earlier, interrupted attempt stored before this one failed
+        let prefix = read_set_prefix(&job.account_id, &job.store_id, &item.result_id);
+        service.discard_prefix(job, prefix).await;
+        mark_failed(service, owner, job, item, message).await
+    }
+}
 
 impl Service {
     /// StartReadSetImportJob.

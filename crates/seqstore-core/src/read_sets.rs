@@ -5,8 +5,8 @@ use crate::catalog::{CatalogError, ReadSetFilter, ReadSetRecord, ReferenceRecord
 use crate::error::Result;
 use crate::files::{self, BlobRead};
 use crate::paging;
-use crate::sequence_stores::parse_enum;
 use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
+use crate::wire::parse_enum;
 use crate::{Arn, ArnResource, CoreError, Service, time};
 use seqstore_blob::{read_set_key, read_set_prefix};
 use seqstore_model::{

@@ -2,12 +2,13 @@
 //! byte for byte while a blocking thread validates the FASTA, hashes it and builds the
 //! `.fai`; the reference becomes visible only when all of that succeeded.
 
-use crate::catalog::{JobItemRecord, JobRecord, ReferenceRecord};
+use crate::catalog::{CatalogError, JobItemRecord, JobRecord, ReferenceRecord};
 use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce, settle};
-use crate::jobs::ItemError;
+use crate::jobs::kind::{ItemError, Kind, mark_failed};
 use crate::references::index_name;
-use crate::vocabulary::{JobKind, ReferenceStatus};
+use crate::vocabulary::ReferenceStatus;
 use crate::{Service, time};
+use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
 use seqstore_blob::{reference_key, reference_prefix};
@@ -107,16 +108,55 @@ impl Service {
     }
 }
 
-impl Service {
-    /// Removes whatever a failed item stored (e.g. a source an earlier, interrupted attempt
-    /// finished copying before this attempt found it gone).
-    pub(crate) async fn discard_item_output(&self, job: &JobRecord, item: &JobItemRecord) {
-        let prefix = match job.kind {
-            JobKind::ReferenceImport => {
-                reference_prefix(&job.account_id, &job.store_id, &item.result_id)
+/// The reference import job (spec D.7): one reference per source.
+pub(crate) struct ImportReferences;
+
+#[async_trait]
+impl Kind for ImportReferences {
+    async fn run(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<(), ItemError> {
+        let stored = service.import_reference_source(job, item).await?;
+        let recorded = service
+            .catalog
+            .finish_reference_item(&job.id, item.index, owner, &stored.record, &stored.tags)
+            .await;
+        match recorded {
+            Err(CatalogError::AlreadyExists(_)) => {
+                let message = "internal id collision; import this source again";
+                mark_failed(service, owner, job, item, message).await
             }
-            _ => seqstore_blob::read_set_prefix(&job.account_id, &job.store_id, &item.result_id),
-        };
+            other => other,
+        }
+        .map_err(ItemError::Record)
+    }
+
+    async fn fail(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        message: &str,
+    ) -> Result<(), CatalogError> {
+        // what an earlier, interrupted attempt stored before this one failed
+        let prefix = reference_prefix(&job.account_id, &job.store_id, &item.result_id);
+        service.discard_prefix(job, prefix).await;
+        mark_failed(service, owner, job, item, message).await
+    }
+}
+
+impl Service {
+    /// Removes what a failed item stored under `prefix`.
+    pub(crate) async fn discard_prefix(
+        &self,
+        job: &JobRecord,
+        prefix: Result<String, seqstore_blob::KeyError>,
+    ) {
         let Ok(prefix) = prefix else { return };
         if let Err(e) = self.blobs.delete_prefix(&prefix).await {
             tracing::warn!(job_id = %job.id, prefix, error = %e, "cannot remove a failed item's files");

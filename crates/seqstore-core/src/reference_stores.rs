@@ -5,8 +5,8 @@ use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
-use crate::sequence_stores::{reshape, sse_config};
 use crate::tags::validate_tags;
+use crate::wire::{reshape, sse_config};
 use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,

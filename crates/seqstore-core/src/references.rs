@@ -6,10 +6,10 @@ use crate::catalog::{
 use crate::error::Result;
 use crate::files::{self, BlobRead};
 use crate::paging;
-use crate::sequence_stores::{parse_enum, reshape};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{ItemStatus, JobKind};
+use crate::wire::{parse_enum, reshape};
 use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::reference_key;
 use seqstore_model::{

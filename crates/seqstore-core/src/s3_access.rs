@@ -3,11 +3,43 @@
 
 use crate::catalog::{AccessPolicy, StoreKind};
 use crate::error::Result;
-use crate::s3_objects::AccessPoint;
 use crate::s3_policy::{Policy, PolicyScope, default_policy};
 use crate::{CoreError, Service, Settings, time};
 use rand::Rng;
 use seqstore_model::{GetS3AccessPolicyResponse, PutS3AccessPolicyResponse, StoreType};
+
+/// The store behind an S3 access point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessPoint {
+    /// Sequence or reference store.
+    pub kind: StoreKind,
+    /// The owning account.
+    pub account_id: String,
+    /// The store id.
+    pub store_id: String,
+    /// `arn:<partition>:s3:<region>:<service account>:accesspoint/<owner>-<storeId>`.
+    pub arn: String,
+}
+
+impl AccessPoint {
+    /// `<owner>/sequenceStore/<id>/` or `<owner>/referenceStore/<id>/`: every key starts so.
+    pub fn key_prefix(&self) -> String {
+        let word = match self.kind {
+            StoreKind::Sequence => "sequenceStore",
+            StoreKind::Reference => "referenceStore",
+        };
+        format!("{}/{word}/{}/", self.account_id, self.store_id)
+    }
+
+    /// The prefix of the per-item folders: `…/readSet/` or `…/reference/`.
+    pub(crate) fn items_prefix(&self) -> String {
+        let word = match self.kind {
+            StoreKind::Sequence => "readSet",
+            StoreKind::Reference => "reference",
+        };
+        format!("{}{word}/", self.key_prefix())
+    }
+}
 
 impl Service {
     /// PutS3AccessPolicy: validates the policy against the store's access point and stores it.

@@ -5,7 +5,7 @@
 use crate::catalog::{AccessPolicy, ReadSetRecord, ReferenceRecord, StoreKind, TagTarget};
 use crate::error::Result;
 use crate::references::index_name;
-use crate::s3_access::access_point_arn;
+use crate::s3_access::{AccessPoint, access_point_arn};
 use crate::s3_policy::{AccessRequest, Policy, default_policy};
 use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
 use crate::{CoreError, Service};
@@ -17,39 +17,6 @@ use std::ops::Range;
 
 /// Read sets (or references) fetched per catalog query while listing.
 const LIST_BATCH: u32 = 100;
-
-/// The store behind an S3 access point.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessPoint {
-    /// Sequence or reference store.
-    pub kind: StoreKind,
-    /// The owning account.
-    pub account_id: String,
-    /// The store id.
-    pub store_id: String,
-    /// `arn:<partition>:s3:<region>:<service account>:accesspoint/<owner>-<storeId>`.
-    pub arn: String,
-}
-
-impl AccessPoint {
-    /// `<owner>/sequenceStore/<id>/` or `<owner>/referenceStore/<id>/`: every key starts so.
-    pub fn key_prefix(&self) -> String {
-        let word = match self.kind {
-            StoreKind::Sequence => "sequenceStore",
-            StoreKind::Reference => "referenceStore",
-        };
-        format!("{}/{word}/{}/", self.account_id, self.store_id)
-    }
-
-    /// The prefix of the per-item folders: `…/readSet/` or `…/reference/`.
-    fn items_prefix(&self) -> String {
-        let word = match self.kind {
-            StoreKind::Sequence => "readSet",
-            StoreKind::Reference => "reference",
-        };
-        format!("{}{word}/", self.key_prefix())
-    }
-}
 
 /// One stored file seen as an S3 object.
 #[derive(Debug, Clone, PartialEq, Eq)]

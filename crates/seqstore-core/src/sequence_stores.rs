@@ -7,15 +7,14 @@ use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::vocabulary::StoreStatus;
+use crate::wire::{parse_enum, reshape, sse_config};
 use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_model::{
-    CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily, EncryptionType,
+    CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily,
     GetSequenceStoreResponse, ListSequenceStoresRequest, ListSequenceStoresResponse,
-    SequenceStoreDetail, SequenceStoreS3Access, SseConfig, UpdateSequenceStoreRequest,
+    SequenceStoreDetail, SequenceStoreS3Access, UpdateSequenceStoreRequest,
     UpdateSequenceStoreResponse,
 };
-use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 /// Fixed quota: tag keys propagated to S3 objects per store (spec D.17).
 const MAX_PROPAGATED_TAGS: usize = 5;
@@ -259,35 +258,6 @@ impl Service {
             update_time: Some(time::from_ms(r.updated_at_ms)),
         })
     }
-}
-
-/// The `sseConfig` echo: only when the user supplied one (spec E29).
-pub(crate) fn sse_config(
-    sse_type: Option<&str>,
-    key_arn: Option<String>,
-) -> Result<Option<SseConfig>> {
-    sse_type
-        .map(|t| {
-            Ok(SseConfig {
-                r#type: parse_enum::<EncryptionType>(t)?,
-                key_arn,
-            })
-        })
-        .transpose()
-}
-
-/// A name of one vocabulary as the same name of another (a domain enum as its wire enum).
-pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<T> {
-    let text = name.as_ref();
-    text.parse()
-        .map_err(|_| CoreError::Internal(format!("unknown stored value {text:?}")))
-}
-
-/// Moves a shape into another with the same member names (Create/Get/Update/Detail views).
-pub(crate) fn reshape<T: DeserializeOwned>(from: &impl Serialize) -> Result<T> {
-    serde_json::to_value(from)
-        .and_then(serde_json::from_value)
-        .map_err(|e| CoreError::Internal(format!("reshape: {e}")))
 }
 
 fn propagated_tags(keys: Option<Vec<String>>) -> Result<Vec<String>> {

@@ -1,13 +1,59 @@
 //! The ingest job of a completed upload: its parts are joined per source and ingested;
 //! the read set becomes ACTIVE, or UPLOAD_FAILED with a message saying what is wrong.
 
-use crate::catalog::{JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
+use crate::catalog::{CatalogError, JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
 use crate::ingest::{IngestPlan, SourceStream, StoredSource, stored_name};
-use crate::jobs::ItemError;
+use crate::jobs::kind::{ItemError, Kind, mark_failed, record_read_set};
 use crate::uploads::UploadIngest;
 use crate::vocabulary::{PartSource, ReadSetStatus};
 use crate::{Service, time};
+use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use std::collections::BTreeMap;
+
+/// The ingest job of a completed upload: one item, the upload's read set.
+pub(crate) struct IngestUpload;
+
+#[async_trait]
+impl Kind for IngestUpload {
+    async fn run(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<(), ItemError> {
+        let read_set = service.ingest_upload(job, item).await?;
+        // the upload's tags were recorded at completion
+        record_read_set(service, owner, job, item, &read_set, &BTreeMap::new())
+            .await
+            .map_err(ItemError::Record)?;
+        service.discard_staging(item).await;
+        Ok(())
+    }
+
+    /// The read set ends UPLOAD_FAILED and the staged parts go.
+    async fn fail(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        message: &str,
+    ) -> Result<(), CatalogError> {
+        match service.failed_upload(job, item, message).await {
+            Ok(read_set) => {
+                record_read_set(service, owner, job, item, &read_set, &BTreeMap::new()).await?;
+                service.discard_staging(item).await;
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!(job_id = %job.id, error = ?e, "cannot mark the upload failed");
+                mark_failed(service, owner, job, item, message).await
+            }
+        }
+    }
+}
 
 impl Service {
     /// Ingests an upload's parts into its read set; the record returned is ACTIVE.

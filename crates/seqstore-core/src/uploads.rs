@@ -8,11 +8,11 @@ use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
-use crate::sequence_stores::parse_enum;
 use crate::tags::validate_tags;
 use crate::vocabulary::{
     self, CreationType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus, UploadStatus,
 };
+use crate::wire::parse_enum;
 use crate::{CoreError, Service, time};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

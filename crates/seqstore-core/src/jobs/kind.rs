@@ -1,0 +1,104 @@
+//! What the job engine needs of each kind of job, and how an item's work fails. Each kind
+//! implements [`Kind`] in its own module; the engine picks the implementation by
+//! [`crate::vocabulary::JobKind`].
+
+use async_trait::async_trait;
+use seqstore_blob::SourceError;
+
+use crate::Service;
+use std::collections::BTreeMap;
+
+use crate::catalog::{CatalogError, JobItemRecord, JobRecord, ReadSetRecord};
+use crate::vocabulary::{ItemStatus, ReadSetStatus};
+
+/// One kind of job: how an item runs and how it fails.
+#[async_trait]
+pub(crate) trait Kind: Sync {
+    /// Processes one item and records its resource with the item FINISHED, in one
+    /// transaction.
+    async fn run(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<(), ItemError>;
+
+    /// Records that an item failed with `message`, removing what it left behind.
+    async fn fail(
+        &self,
+        service: &Service,
+        owner: &str,
+        job: &JobRecord,
+        item: &JobItemRecord,
+        message: &str,
+    ) -> Result<(), CatalogError>;
+}
+
+/// Why one item did not produce its resource.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ItemError {
+    /// The input is bad: the item fails with this message.
+    #[error("{0}")]
+    Failed(String),
+    /// Worth another try (network, throttling).
+    #[error("{0}")]
+    Transient(String),
+    /// Our side failed; the item fails with a generic message, the details are logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Recording the outcome failed: the job stops here and is resumed later.
+    #[error("recording the item failed")]
+    Record(#[source] CatalogError),
+}
+
+impl ItemError {
+    pub(crate) fn from_source(e: SourceError) -> Self {
+        if e.is_transient() {
+            Self::Transient(e.to_string())
+        } else {
+            Self::Failed(e.to_string())
+        }
+    }
+}
+
+/// Marks an item FAILED with `message` (what most kinds do when an item fails).
+pub(crate) async fn mark_failed(
+    service: &Service,
+    owner: &str,
+    job: &JobRecord,
+    item: &JobItemRecord,
+    message: &str,
+) -> Result<(), CatalogError> {
+    service
+        .catalog
+        .set_item_status(
+            &job.id,
+            item.index,
+            owner,
+            ItemStatus::Failed,
+            Some(message),
+        )
+        .await
+}
+
+/// Records the read set an item produced, with `tags`: the item is FINISHED when the read
+/// set ended ACTIVE, FAILED with the read set's status message otherwise.
+pub(crate) async fn record_read_set(
+    service: &Service,
+    owner: &str,
+    job: &JobRecord,
+    item: &JobItemRecord,
+    read_set: &ReadSetRecord,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), CatalogError> {
+    let outcome = if read_set.status == ReadSetStatus::Active {
+        (ItemStatus::Finished, None)
+    } else {
+        (ItemStatus::Failed, read_set.status_message.as_deref())
+    };
+    service
+        .catalog
+        .finish_read_set_item(&job.id, item.index, owner, read_set, tags, outcome)
+        .await
+}
