@@ -48,7 +48,9 @@ impl ApiError {
             }
             // Modeled as retryable (botocore retries ThrottlingException).
             CoreError::Unavailable(m) => Self::shape(ErrorShape::ThrottlingException, m),
-            e @ (CoreError::Catalog(_) | CoreError::Internal(_)) => Self::internal(request_id, &e),
+            e @ (CoreError::Catalog(_) | CoreError::Key(_) | CoreError::Internal(_)) => {
+                Self::internal(request_id, &e)
+            }
         }
     }
 

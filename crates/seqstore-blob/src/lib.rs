@@ -5,10 +5,7 @@ mod layout;
 mod sources;
 mod sweep;
 
-pub use layout::{
-    KeyError, read_set_key, read_set_prefix, reference_key, reference_prefix,
-    sequence_store_prefix, upload_part_key,
-};
+pub use layout::{BlobKey, BlobPrefix, KeyError};
 pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources};
 
 use bytes::Bytes;
@@ -174,36 +171,36 @@ impl BlobStore {
     }
 
     /// Writes a whole object atomically (temp file + rename locally, one PUT on S3).
-    pub async fn put(&self, key: &str, data: Bytes) -> Result<(), BlobError> {
-        self.inner
-            .put(&Path::from(key), PutPayload::from(data))
-            .await?;
+    pub async fn put(&self, key: &BlobKey, data: Bytes) -> Result<(), BlobError> {
+        self.inner.put(&path(key), PutPayload::from(data)).await?;
         Ok(())
     }
 
     /// Reads `range` of an object.
-    pub async fn get_range(&self, key: &str, range: Range<u64>) -> Result<Bytes, BlobError> {
-        Ok(self.inner.get_range(&Path::from(key), range).await?)
+    pub async fn get_range(&self, key: &BlobKey, range: Range<u64>) -> Result<Bytes, BlobError> {
+        Ok(self.inner.get_range(&path(key), range).await?)
     }
 
     /// The size of an object.
-    pub async fn size(&self, key: &str) -> Result<u64, BlobError> {
-        Ok(self.inner.head(&Path::from(key)).await?.size)
+    pub async fn size(&self, key: &BlobKey) -> Result<u64, BlobError> {
+        Ok(self.inner.head(&path(key)).await?.size)
     }
 
     /// Streams `range` of an object without holding it in memory.
     pub async fn read_range(
         &self,
-        key: &str,
+        key: &BlobKey,
         range: Range<u64>,
     ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
         let options = GetOptions {
             range: Some(GetRange::Bounded(range)),
             ..GetOptions::default()
         };
-        let result = self.inner.get_opts(&Path::from(key), options).await?;
+        let result = self.inner.get_opts(&path(key), options).await?;
         Ok(match result.payload {
-            GetResultPayload::File(file, _) => local_chunks(file, result.range, key.to_owned()),
+            GetResultPayload::File(file, _) => {
+                local_chunks(file, result.range, key.as_str().to_owned())
+            }
             GetResultPayload::Stream(stream) => {
                 stream.map(|chunk| chunk.map_err(BlobError::from)).boxed()
             }
@@ -212,8 +209,8 @@ impl BlobStore {
 
     /// Starts a streamed write; nothing is visible under `key` until
     /// [`BlobWriter::finish`] (temp file + rename locally, multipart commit on S3).
-    pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
-        let upload = self.inner.put_multipart(&Path::from(key)).await?;
+    pub async fn writer(&self, key: &BlobKey) -> Result<BlobWriter, BlobError> {
+        let upload = self.inner.put_multipart(&path(key)).await?;
         Ok(BlobWriter {
             inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
         })
@@ -221,15 +218,15 @@ impl BlobStore {
 
     /// The file behind `key` when the store is a local directory (CRAM decoding needs
     /// random access to the reference).
-    pub fn local_path(&self, key: &str) -> Option<std::path::PathBuf> {
-        self.local_root.as_ref().map(|root| root.join(key))
+    pub fn local_path(&self, key: &BlobKey) -> Option<std::path::PathBuf> {
+        self.local_root.as_ref().map(|root| root.join(key.as_str()))
     }
 
-    /// Deletes every object under `prefix` (a key prefix ending in `/`).
-    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), BlobError> {
-        let mut listing = self.inner.list(Some(&Path::from(prefix)));
+    /// Deletes every object under `prefix`.
+    pub async fn delete_prefix(&self, prefix: &BlobPrefix) -> Result<(), BlobError> {
+        let mut listing = self.inner.list(Some(&Path::from(prefix.as_str())));
         while let Some(meta) = listing.next().await {
-            self.delete(meta?.location.as_ref()).await?;
+            self.delete_path(&meta?.location).await?;
         }
         Ok(())
     }
@@ -245,12 +242,20 @@ impl BlobStore {
     }
 
     /// Deletes an object; deleting a missing key is not an error.
-    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
-        match self.inner.delete(&Path::from(key)).await {
+    pub async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
+        self.delete_path(&path(key)).await
+    }
+
+    async fn delete_path(&self, path: &Path) -> Result<(), BlobError> {
+        match self.inner.delete(path).await {
             Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
             Err(e) => Err(e.into()),
         }
     }
+}
+
+fn path(key: &BlobKey) -> Path {
+    Path::from(key.as_str())
 }
 
 /// Streams `range` of a local file in [`READ_CHUNK`] reads on the blocking pool, one at a
@@ -305,13 +310,16 @@ mod tests {
             root: dir.path().join("blobs"),
         })
         .unwrap();
-        let key = reference_key("111122223333", "0000000001", "0000000002", "ref.fa").unwrap();
+        let key = BlobPrefix::reference("111122223333", "0000000001", "0000000002")
+            .unwrap()
+            .file("ref.fa")
+            .unwrap();
         store
             .put(&key, Bytes::from_static(b">chr1\nACGT\n"))
             .await
             .unwrap();
         assert!(
-            dir.path().join("blobs").join(&key).is_file(),
+            dir.path().join("blobs").join(key.as_str()).is_file(),
             "stored under the layout key"
         );
         assert_eq!(store.size(&key).await.unwrap(), 11);
@@ -331,52 +339,48 @@ mod tests {
             root: dir.path().to_owned(),
         })
         .unwrap();
+        let (ab, ac) = (
+            BlobKey::recorded("a/b").unwrap(),
+            BlobKey::recorded("a/c").unwrap(),
+        );
         let data: Vec<u8> = (0..20_000_000u32).map(|i| (i % 251) as u8).collect();
-        let mut w = store.writer("a/b").await.unwrap();
+        let mut w = store.writer(&ab).await.unwrap();
         for chunk in data.chunks(1_000_003) {
             w.write(chunk).await.unwrap();
         }
-        assert!(matches!(
-            store.size("a/b").await,
-            Err(BlobError::NotFound(_))
-        ));
+        assert!(matches!(store.size(&ab).await, Err(BlobError::NotFound(_))));
         w.finish().await.unwrap();
-        assert_eq!(store.size("a/b").await.unwrap(), data.len() as u64);
+        assert_eq!(store.size(&ab).await.unwrap(), data.len() as u64);
         let mut got = Vec::new();
-        let mut s = store.read_range("a/b", 5..9_000_005).await.unwrap();
+        let mut s = store.read_range(&ab, 5..9_000_005).await.unwrap();
         while let Some(chunk) = s.next().await {
             got.extend_from_slice(&chunk.unwrap());
         }
         assert_eq!(got, &data[5..9_000_005]);
 
-        let mut s = store
-            .read_range("a/b", 19_999_990..20_000_000)
-            .await
-            .unwrap();
+        let mut s = store.read_range(&ab, 19_999_990..20_000_000).await.unwrap();
         assert_eq!(&s.next().await.unwrap().unwrap()[..], &data[19_999_990..]);
         assert!(s.next().await.is_none());
 
-        let mut w = store.writer("a/c").await.unwrap();
+        let mut w = store.writer(&ac).await.unwrap();
         w.write(b"partial").await.unwrap();
         w.abort().await.unwrap();
-        assert!(matches!(
-            store.size("a/c").await,
-            Err(BlobError::NotFound(_))
-        ));
+        assert!(matches!(store.size(&ac).await, Err(BlobError::NotFound(_))));
     }
 
     #[tokio::test]
     async fn a_blob_truncated_while_streamed_ends_in_an_error() {
         let dir = tempfile::tempdir().unwrap();
+        let ab = BlobKey::recorded("a/b").unwrap();
         let store = BlobStore::open(&BlobConfig::Local {
             root: dir.path().to_owned(),
         })
         .unwrap();
         store
-            .put("a/b", Bytes::from(vec![7u8; 3 * 1024 * 1024]))
+            .put(&ab, Bytes::from(vec![7u8; 3 * 1024 * 1024]))
             .await
             .unwrap();
-        let mut s = store.read_range("a/b", 0..3 * 1024 * 1024).await.unwrap();
+        let mut s = store.read_range(&ab, 0..3 * 1024 * 1024).await.unwrap();
         assert_eq!(s.next().await.unwrap().unwrap().len(), 1024 * 1024);
         std::fs::File::options()
             .write(true)

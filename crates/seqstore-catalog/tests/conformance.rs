@@ -2,6 +2,7 @@
 //! PostgreSQL server named by `SEQSTORE_TEST_POSTGRES_URL` (a fresh database per test).
 //! Without that variable the PostgreSQL cases are skipped locally and fail under `CI`.
 
+use seqstore_blob::BlobKey;
 use seqstore_catalog::SqlCatalog;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{
@@ -962,7 +963,7 @@ fn part(upload_id: &str, source: PartSource, n: i64, key: &str, at: i64) -> Part
         part_number: n,
         size: 10 * n,
         checksum: format!("sum-{key}"),
-        blob_key: key.into(),
+        blob_key: BlobKey::recorded(key).unwrap(),
         created_at_ms: at,
         updated_at_ms: at,
     }
@@ -1030,7 +1031,7 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         c.put_part(&part("0000000001", PartSource::Source1, 2, "k2b", 20))
             .await
             .unwrap(),
-        Some("k2".into())
+        Some(BlobKey::recorded("k2").unwrap())
     );
     let s1 = c
         .list_parts("0000000001", PartSource::Source1, None, None, None, 10)

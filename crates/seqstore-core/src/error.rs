@@ -26,6 +26,9 @@ pub enum CoreError {
     /// Not ready yet (e.g. a file's S3 ETag is still being backfilled): retry shortly.
     #[error("{0}")]
     Unavailable(String),
+    /// A blob key could not be formed (a stored name that would escape the layout).
+    #[error("internal error")]
+    Key(#[from] seqstore_blob::KeyError),
     /// The catalog failed unexpectedly.
     #[error("internal error")]
     Catalog(#[from] CatalogError),

@@ -6,6 +6,7 @@ use crate::catalog::FileEtags;
 use crate::references::index_name;
 use futures::StreamExt;
 use md5::{Digest, Md5};
+use seqstore_blob::{BlobKey, KeyError};
 
 /// Rows fetched per round.
 const BATCH: u32 = 50;
@@ -41,7 +42,7 @@ impl Service {
                 let mut complete = true;
                 for (slot, f) in files.iter().enumerate() {
                     if let Some((key, size)) = f {
-                        etags[slot] = self.hash_blob(key, *size as u64).await;
+                        etags[slot] = self.hash_blob(key.as_ref(), *size as u64).await;
                         complete &= etags[slot].is_some();
                     }
                 }
@@ -65,8 +66,8 @@ impl Service {
                 let source = self.reference_blob_key(&r, &r.source_file_name);
                 let index = self.reference_blob_key(&r, &index_name(&r));
                 let (Some(source), Some(index)) = (
-                    self.hash_blob(&source, r.source_size as u64).await,
-                    self.hash_blob(&index, r.index_size as u64).await,
+                    self.hash_blob(source.as_ref(), r.source_size as u64).await,
+                    self.hash_blob(index.as_ref(), r.index_size as u64).await,
                 ) else {
                     continue;
                 };
@@ -88,14 +89,21 @@ impl Service {
     }
 
     /// MD5 (hex) of a stored file, or `None` (logged) when it cannot be read whole.
-    async fn hash_blob(&self, key: &str, size: u64) -> Option<String> {
+    async fn hash_blob(&self, key: Result<&BlobKey, &KeyError>, size: u64) -> Option<String> {
+        let key = match key {
+            Ok(key) => key,
+            Err(e) => {
+                tracing::warn!(error = %e, "S3 ETag backfill: no key for a file");
+                return None;
+            }
+        };
         let mut md5 = Md5::new();
         let mut read = 0u64;
         if size > 0 {
             let mut stream = match self.blobs.read_range(key, 0..size).await {
                 Ok(s) => s,
                 Err(e) => {
-                    tracing::warn!(key, error = %e, "S3 ETag backfill: cannot read");
+                    tracing::warn!(%key, error = %e, "S3 ETag backfill: cannot read");
                     return None;
                 }
             };
@@ -106,7 +114,7 @@ impl Service {
                         md5.update(&chunk);
                     }
                     Err(e) => {
-                        tracing::warn!(key, error = %e, "S3 ETag backfill: read failed");
+                        tracing::warn!(%key, error = %e, "S3 ETag backfill: read failed");
                         return None;
                     }
                 }
@@ -114,7 +122,7 @@ impl Service {
         }
         if read != size {
             tracing::warn!(
-                key,
+                %key,
                 read,
                 size,
                 "S3 ETag backfill: file is not the recorded size"

@@ -5,6 +5,7 @@ use crate::CoreError;
 use bytes::Bytes;
 use futures::stream::BoxStream;
 use seqstore_blob::BlobError;
+use seqstore_blob::BlobKey;
 use seqstore_model::{FileInformation, ReadSetS3Access};
 use std::ops::Range;
 
@@ -29,7 +30,7 @@ impl std::fmt::Debug for BlobRead {
 
 /// `files.<file>` of read set and reference metadata: parts, size and the S3 URI of the
 /// object behind the store's access point `alias`.
-pub(crate) fn file_information(alias: &str, key: &str, size: i64) -> FileInformation {
+pub(crate) fn file_information(alias: &str, key: &BlobKey, size: i64) -> FileInformation {
     FileInformation {
         total_parts: Some(total_parts(size as u64)),
         part_size: Some(PART_SIZE as i64),

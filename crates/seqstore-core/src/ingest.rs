@@ -55,7 +55,7 @@ impl Service {
         source: SourceStream,
     ) -> Result<StoredSource, ItemError> {
         let mut source = coalesce(source, INPUT_CHUNK);
-        let key = self.read_set_blob_key(read_set, file_name);
+        let key = self.read_set_blob_key(read_set, file_name)?;
         let mut writer = self
             .blobs
             .writer(&key)
@@ -176,7 +176,7 @@ impl Service {
         &self,
         r: &ReferenceRecord,
     ) -> Result<(PathBuf, Option<tempfile::TempDir>), ItemError> {
-        let source_key = self.reference_blob_key(r, &r.source_file_name);
+        let source_key = self.reference_blob_key(r, &r.source_file_name)?;
         let gzipped = r.source_file_name.ends_with(".gz") || r.source_file_name.ends_with(".bgz");
         if let (Some(path), false) = (self.blobs.local_path(&source_key), gzipped) {
             return Ok((path, None));
@@ -215,7 +215,7 @@ impl Service {
             .await
             .map_err(|e| internal(&e))?
             .map_err(|e| internal(&e))?;
-        let fai_key = self.reference_blob_key(r, &crate::references::index_name(r));
+        let fai_key = self.reference_blob_key(r, &crate::references::index_name(r))?;
         let mut fai = Vec::new();
         let mut s = self
             .blobs

@@ -15,7 +15,7 @@ use crate::wire::parse_enum;
 use crate::{CoreError, Service, time};
 use async_trait::async_trait;
 use futures::StreamExt;
-use seqstore_blob::read_set_prefix;
+use seqstore_blob::BlobPrefix;
 use seqstore_model::{
     FileType, GetReadSetImportJobResponse, ImportReadSetJobItem, ImportReadSetSourceItem,
     ListReadSetImportJobsRequest, ListReadSetImportJobsResponse, ReadSetImportJobStatus,
@@ -50,7 +50,7 @@ impl Kind for ImportReadSets {
         message: &str,
     ) -> Result<(), CatalogError> {
         // what an earlier, interrupted attempt stored before this one failed
-        let prefix = read_set_prefix(&job.account_id, &job.store_id, &item.result_id);
+        let prefix = BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id);
         service.discard_prefix(job, prefix).await;
         mark_failed(service, owner, job, item, message).await
     }

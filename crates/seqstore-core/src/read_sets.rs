@@ -8,7 +8,7 @@ use crate::paging;
 use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
 use crate::wire::parse_enum;
 use crate::{Arn, ArnResource, CoreError, Service, time};
-use seqstore_blob::{read_set_key, read_set_prefix};
+use seqstore_blob::{BlobKey, BlobPrefix, KeyError};
 use seqstore_model::{
     BatchDeleteReadSetResponse, ETag, GetReadSetMetadataResponse, GetReadSetRequest,
     ListReadSetsRequest, ListReadSetsResponse, ReadSetBatchError, ReadSetFile, ReadSetFiles,
@@ -28,16 +28,21 @@ impl Service {
         let item = self.read_set_item(&r)?;
         // Files appear once ingestion stored them (not while PROCESSING_UPLOAD).
         let alias = &store.s3_access_point_alias;
-        let file = |name: &Option<String>, size: Option<i64>| {
-            name.as_ref().zip(size).map(|(name, size)| {
-                files::file_information(alias, &self.read_set_blob_key(&r, name), size)
-            })
+        let file = |name: &Option<String>, size: Option<i64>| -> Result<_> {
+            let Some((name, size)) = name.as_ref().zip(size) else {
+                return Ok(None);
+            };
+            let key = self.read_set_blob_key(&r, name)?;
+            Ok(Some(files::file_information(alias, &key, size)))
         };
-        let files = (r.source1_name.is_some()).then(|| ReadSetFiles {
-            source1: file(&r.source1_name, r.source1_size),
-            source2: file(&r.source2_name, r.source2_size),
-            index: file(&r.index_name, r.index_size),
-        });
+        let files = match r.source1_name {
+            Some(_) => Some(ReadSetFiles {
+                source1: file(&r.source1_name, r.source1_size)?,
+                source2: file(&r.source2_name, r.source2_size)?,
+                index: file(&r.index_name, r.index_size)?,
+            }),
+            None => None,
+        };
         Ok(GetReadSetMetadataResponse {
             id: item.id,
             arn: item.arn,
@@ -134,7 +139,7 @@ impl Service {
         let range = files::part_range(size as u64, input.part_number, None)?;
         let stream = self
             .blobs
-            .read_range(&self.read_set_blob_key(&r, name), range.clone())
+            .read_range(&self.read_set_blob_key(&r, name)?, range.clone())
             .await
             .map_err(|e| CoreError::Internal(format!("reading read set {}: {e}", r.id)))?;
         Ok(BlobRead {
@@ -156,7 +161,7 @@ impl Service {
             match self.catalog.delete_read_set(account_id, store_id, id).await {
                 Ok(was) => {
                     if let Ok(prefix) =
-                        read_set_prefix(&was.account_id, &was.sequence_store_id, &was.id)
+                        BlobPrefix::read_set(&was.account_id, &was.sequence_store_id, &was.id)
                         && let Err(e) = self.blobs.delete_prefix(&prefix).await
                     {
                         tracing::warn!(read_set_id = %id, error = %e, "could not remove a deleted read set's files");
@@ -213,8 +218,12 @@ impl Service {
         }
     }
 
-    pub(crate) fn read_set_blob_key(&self, r: &ReadSetRecord, file_name: &str) -> String {
-        read_set_key(&r.account_id, &r.sequence_store_id, &r.id, file_name).unwrap_or_default()
+    pub(crate) fn read_set_blob_key(
+        &self,
+        r: &ReadSetRecord,
+        file_name: &str,
+    ) -> Result<BlobKey, KeyError> {
+        BlobPrefix::read_set(&r.account_id, &r.sequence_store_id, &r.id)?.file(file_name)
     }
 
     pub(crate) fn read_set_arn(&self, r: &ReadSetRecord) -> String {

@@ -11,7 +11,7 @@ use crate::{Service, time};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use seqstore_blob::{reference_key, reference_prefix};
+use seqstore_blob::{BlobPrefix, KeyError};
 use seqstore_formats::reference::{ImportedReference, ReferenceImport};
 use seqstore_model::StartReferenceImportJobSourceItem;
 use tokio::sync::mpsc;
@@ -44,13 +44,9 @@ impl Service {
             .open(uri)
             .await
             .map_err(ItemError::from_source)?;
-        let key = reference_key(
-            &job.account_id,
-            &job.store_id,
-            &item.result_id,
-            &source.file_name,
-        )
-        .map_err(|e| ItemError::Failed(format!("{uri}: unusable file name ({e})")))?;
+        let key = BlobPrefix::reference(&job.account_id, &job.store_id, &item.result_id)
+            .and_then(|prefix| prefix.file(&source.file_name))
+            .map_err(|e| ItemError::Failed(format!("{uri}: unusable file name ({e})")))?;
 
         let mut writer = self
             .blobs
@@ -96,7 +92,7 @@ impl Service {
         };
         self.blobs
             .put(
-                &self.reference_blob_key(&record, &index_name(&record)),
+                &self.reference_blob_key(&record, &index_name(&record))?,
                 Bytes::from(fai),
             )
             .await
@@ -144,7 +140,7 @@ impl Kind for ImportReferences {
         message: &str,
     ) -> Result<(), CatalogError> {
         // what an earlier, interrupted attempt stored before this one failed
-        let prefix = reference_prefix(&job.account_id, &job.store_id, &item.result_id);
+        let prefix = BlobPrefix::reference(&job.account_id, &job.store_id, &item.result_id);
         service.discard_prefix(job, prefix).await;
         mark_failed(service, owner, job, item, message).await
     }
@@ -155,11 +151,14 @@ impl Service {
     pub(crate) async fn discard_prefix(
         &self,
         job: &JobRecord,
-        prefix: Result<String, seqstore_blob::KeyError>,
+        prefix: Result<BlobPrefix, KeyError>,
     ) {
-        let Ok(prefix) = prefix else { return };
-        if let Err(e) = self.blobs.delete_prefix(&prefix).await {
-            tracing::warn!(job_id = %job.id, prefix, error = %e, "cannot remove a failed item's files");
+        let deleted = match prefix {
+            Ok(prefix) => self.blobs.delete_prefix(&prefix).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = deleted {
+            tracing::warn!(job_id = %job.id, error = %e, "cannot remove a failed item's files");
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::tags::validate_tags;
 use crate::vocabulary::{ItemStatus, JobKind};
 use crate::wire::{parse_enum, reshape};
 use crate::{ArnResource, CoreError, Service, time};
-use seqstore_blob::reference_key;
+use seqstore_blob::{BlobKey, BlobPrefix, KeyError};
 use seqstore_model::{
     GetReferenceImportJobResponse, GetReferenceMetadataResponse, GetReferenceRequest,
     ImportReferenceJobItem, ImportReferenceSourceItem, ListReferenceImportJobsRequest,
@@ -130,13 +130,14 @@ impl Service {
         let store = self.reference_store_record(account_id, store_id).await?;
         let r = self.reference_record(account_id, store_id, id).await?;
         let alias = &store.s3_access_point_alias;
-        let file = |name: &str, size: i64| {
-            files::file_information(alias, &self.reference_blob_key(&r, name), size)
+        let file = |name: &str, size: i64| -> Result<_> {
+            let key = self.reference_blob_key(&r, name)?;
+            Ok(Some(files::file_information(alias, &key, size)))
         };
         Ok(GetReferenceMetadataResponse {
             files: Some(ReferenceFiles {
-                source: Some(file(&r.source_file_name, r.source_size)),
-                index: Some(file(&index_name(&r), r.index_size)),
+                source: file(&r.source_file_name, r.source_size)?,
+                index: file(&index_name(&r), r.index_size)?,
             }),
             creation_type: Some(ReferenceCreationType::Import),
             creation_job_id: r.creation_job_id.clone(),
@@ -199,9 +200,12 @@ impl Service {
             other => other?,
         }
         for name in [r.source_file_name.clone(), index_name(&r)] {
-            let key = self.reference_blob_key(&r, &name);
-            if let Err(e) = self.blobs.delete(&key).await {
-                tracing::warn!(reference_id = id, key, error = %e, "could not delete a deleted reference's file");
+            let deleted = match self.reference_blob_key(&r, &name) {
+                Ok(key) => self.blobs.delete(&key).await,
+                Err(e) => Err(e.into()),
+            };
+            if let Err(e) = deleted {
+                tracing::warn!(reference_id = id, name, error = %e, "could not delete a deleted reference's file");
             }
         }
         Ok(())
@@ -223,7 +227,7 @@ impl Service {
         let range = files::part_range(size as u64, input.part_number, input.range.as_deref())?;
         let stream = self
             .blobs
-            .read_range(&self.reference_blob_key(&r, &name), range.clone())
+            .read_range(&self.reference_blob_key(&r, &name)?, range.clone())
             .await
             .map_err(|e| CoreError::Internal(format!("reading reference {}: {e}", r.id)))?;
         Ok(BlobRead {
@@ -256,9 +260,12 @@ impl Service {
     }
 
     /// The blob key of one of a reference's files.
-    pub(crate) fn reference_blob_key(&self, r: &ReferenceRecord, file_name: &str) -> String {
-        // Parts were checked when the reference was imported.
-        reference_key(&r.account_id, &r.reference_store_id, &r.id, file_name).unwrap_or_default()
+    pub(crate) fn reference_blob_key(
+        &self,
+        r: &ReferenceRecord,
+        file_name: &str,
+    ) -> Result<BlobKey, KeyError> {
+        BlobPrefix::reference(&r.account_id, &r.reference_store_id, &r.id)?.file(file_name)
     }
 
     fn reference_arn(&self, r: &ReferenceRecord) -> String {

@@ -6,6 +6,7 @@ use crate::error::Result;
 use crate::s3_policy::{Policy, PolicyScope, default_policy};
 use crate::{CoreError, Service, Settings, time};
 use rand::Rng;
+use seqstore_blob::{BlobPrefix, KeyError};
 use seqstore_model::{GetS3AccessPolicyResponse, PutS3AccessPolicyResponse, StoreType};
 
 /// The store behind an S3 access point.
@@ -23,21 +24,19 @@ pub struct AccessPoint {
 
 impl AccessPoint {
     /// `<owner>/sequenceStore/<id>/` or `<owner>/referenceStore/<id>/`: every key starts so.
-    pub fn key_prefix(&self) -> String {
-        let word = match self.kind {
-            StoreKind::Sequence => "sequenceStore",
-            StoreKind::Reference => "referenceStore",
-        };
-        format!("{}/{word}/{}/", self.account_id, self.store_id)
+    pub fn key_prefix(&self) -> Result<BlobPrefix, KeyError> {
+        match self.kind {
+            StoreKind::Sequence => BlobPrefix::sequence_store(&self.account_id, &self.store_id),
+            StoreKind::Reference => BlobPrefix::reference_store(&self.account_id, &self.store_id),
+        }
     }
 
     /// The prefix of the per-item folders: `…/readSet/` or `…/reference/`.
-    pub(crate) fn items_prefix(&self) -> String {
-        let word = match self.kind {
-            StoreKind::Sequence => "readSet",
-            StoreKind::Reference => "reference",
-        };
-        format!("{}{word}/", self.key_prefix())
+    pub(crate) fn items_prefix(&self) -> Result<BlobPrefix, KeyError> {
+        match self.kind {
+            StoreKind::Sequence => BlobPrefix::read_sets(&self.account_id, &self.store_id),
+            StoreKind::Reference => BlobPrefix::references(&self.account_id, &self.store_id),
+        }
     }
 }
 
@@ -52,7 +51,7 @@ impl Service {
         let ap = self
             .owned_access_point(account_id, access_point_arn)
             .await?;
-        Policy::parse(policy, &self.policy_scope(&ap))
+        Policy::parse(policy, &self.policy_scope(&ap)?)
             .map_err(|e| CoreError::Validation(format!("s3AccessPolicy: {e}")))?;
         let stored = AccessPolicy::Document {
             text: policy.to_owned(),
@@ -89,7 +88,7 @@ impl Service {
                 updated_at_ms,
             } => (text, updated_at_ms),
             AccessPolicy::Default => {
-                let text = default_policy(&self.policy_scope(&ap));
+                let text = default_policy(&self.policy_scope(&ap)?);
                 (text, self.store_creation_ms(&ap).await?)
             }
             AccessPolicy::Removed { .. } => {
@@ -140,13 +139,13 @@ impl Service {
     }
 
     /// What the access point's policy may name: its ARN and its store's objects.
-    pub(crate) fn policy_scope<'a>(&'a self, ap: &'a AccessPoint) -> PolicyScope<'a> {
-        PolicyScope {
+    pub(crate) fn policy_scope<'a>(&'a self, ap: &'a AccessPoint) -> Result<PolicyScope<'a>> {
+        Ok(PolicyScope {
             access_point_arn: &ap.arn,
-            store_prefix: ap.key_prefix(),
+            store_prefix: ap.key_prefix()?.as_str().to_owned(),
             partition: &self.settings.partition,
             owner_account: &ap.account_id,
-        }
+        })
     }
 
     async fn store_creation_ms(&self, ap: &AccessPoint) -> Result<i64> {
@@ -225,8 +224,9 @@ fn short_region(region: &str) -> String {
 }
 
 /// `s3://<alias>/<owner>/sequenceStore/<storeId>/`.
-pub(crate) fn store_uri(alias: &str, account_id: &str, store_id: &str) -> String {
-    format!("s3://{alias}/{account_id}/sequenceStore/{store_id}/")
+pub(crate) fn store_uri(alias: &str, account_id: &str, store_id: &str) -> Result<String> {
+    let prefix = BlobPrefix::sequence_store(account_id, store_id)?;
+    Ok(format!("s3://{alias}/{prefix}"))
 }
 
 #[cfg(test)]
@@ -262,7 +262,7 @@ mod tests {
             "arn:aws:s3:us-east-1:222222222222:accesspoint/111122223333-0123456789"
         );
         assert_eq!(
-            store_uri("a-s3alias", "111122223333", "1"),
+            store_uri("a-s3alias", "111122223333", "1").unwrap(),
             "s3://a-s3alias/111122223333/sequenceStore/1/"
         );
         assert_eq!(short_region("ap-southeast-2"), "aps2");

@@ -11,7 +11,7 @@ use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
 use crate::{CoreError, Service};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
-use seqstore_blob::BlobError;
+use seqstore_blob::{BlobError, BlobKey, BlobPrefix, KeyError};
 use std::collections::BTreeMap;
 use std::ops::Range;
 
@@ -178,13 +178,14 @@ impl Service {
         key: &str,
         range: Range<u64>,
     ) -> Result<Option<BoxStream<'static, std::io::Result<Bytes>>>> {
-        if !key.starts_with(&ap.items_prefix()) {
-            return Ok(None);
-        }
+        let key = match BlobKey::recorded(key) {
+            Ok(key) if key.as_str().starts_with(ap.items_prefix()?.as_str()) => key,
+            _ => return Ok(None),
+        };
         if range.is_empty() {
             return Ok(Some(futures::stream::empty().boxed()));
         }
-        match self.blobs.read_range(key, range).await {
+        match self.blobs.read_range(&key, range).await {
             Ok(stream) => Ok(Some(
                 stream
                     .map(|chunk| chunk.map_err(std::io::Error::other))
@@ -204,8 +205,8 @@ impl Service {
         start_after: Option<&str>,
         max: usize,
     ) -> Result<Vec<S3Object>> {
-        let items = ap.items_prefix();
-        let Some(mut from_id) = first_item(&items, prefix, start_after) else {
+        let items = ap.items_prefix()?;
+        let Some(mut from_id) = first_item(items.as_str(), prefix, start_after) else {
             return Ok(Vec::new());
         };
         let mut out = Vec::new();
@@ -246,10 +247,10 @@ impl Service {
                     .readable_read_sets(a, s, from_id, LIST_BATCH)
                     .await?;
                 for r in &sets {
-                    let mut files: Vec<S3Object> = FileSlot::ALL
+                    let mut files = FileSlot::ALL
                         .into_iter()
                         .filter_map(|slot| read_set_file(r, slot).map(|_| read_set_object(r, slot)))
-                        .collect();
+                        .collect::<Result<Vec<S3Object>, _>>()?;
                     files.sort_by(|x, y| x.key.cmp(&y.key));
                     objects.extend(files);
                 }
@@ -262,8 +263,8 @@ impl Service {
                     .await?;
                 for r in &refs {
                     // `<name>` sorts before `<name>.fai`.
-                    objects.push(reference_object(r, FileSlot::Source1));
-                    objects.push(reference_object(r, FileSlot::Index));
+                    objects.push(reference_object(r, FileSlot::Source1)?);
+                    objects.push(reference_object(r, FileSlot::Index)?);
                 }
                 (refs.last().map(|r| r.id.clone()), refs.len())
             }
@@ -322,7 +323,7 @@ impl Service {
         action: S3Action,
         key_or_prefix: Option<&str>,
     ) -> Result<bool> {
-        let scope = self.policy_scope(ap);
+        let scope = self.policy_scope(ap)?;
         let stored = self
             .catalog
             .access_policy(ap.kind, &ap.account_id, &ap.store_id)
@@ -366,7 +367,7 @@ impl Service {
     /// The readable stored file under `key` in the access point's store.
     async fn find(&self, ap: &AccessPoint, key: &str) -> Result<Option<Found>> {
         let Some((id, file)) = key
-            .strip_prefix(ap.items_prefix().as_str())
+            .strip_prefix(ap.items_prefix()?.as_str())
             .and_then(|rest| rest.split_once('/'))
         else {
             return Ok(None);
@@ -427,7 +428,7 @@ fn read_set_file(r: &ReadSetRecord, slot: FileSlot) -> Option<(&str, i64, Option
 /// The object of a found file, refused while the startup backfill has not yet recorded
 /// the ETag of a file stored before ETags were.
 fn checked_object(found: &Found) -> Result<S3Object> {
-    let object = object_of(found);
+    let object = object_of(found)?;
     if object.etag.is_empty() {
         return Err(CoreError::Unavailable(format!(
             "{} is being indexed for S3 access; retry shortly",
@@ -437,42 +438,38 @@ fn checked_object(found: &Found) -> Result<S3Object> {
     Ok(object)
 }
 
-fn object_of(found: &Found) -> S3Object {
+fn object_of(found: &Found) -> Result<S3Object, KeyError> {
     match found {
         Found::ReadSet(r, slot) => read_set_object(r, *slot),
         Found::Reference(r, slot) => reference_object(r, *slot),
     }
 }
 
-fn read_set_object(r: &ReadSetRecord, slot: FileSlot) -> S3Object {
+fn read_set_object(r: &ReadSetRecord, slot: FileSlot) -> Result<S3Object, KeyError> {
     let (name, size, etag) = read_set_file(r, slot).unwrap_or(("", 0, None));
-    S3Object {
-        key: format!(
-            "{}/sequenceStore/{}/readSet/{}/{name}",
-            r.account_id, r.sequence_store_id, r.id
-        ),
+    let key = BlobPrefix::read_set(&r.account_id, &r.sequence_store_id, &r.id)?.file(name)?;
+    Ok(S3Object {
+        key: key.as_str().to_owned(),
         size: size as u64,
         etag: etag.unwrap_or_default().to_owned(),
         last_modified_ms: r.created_at_ms,
         archived: r.status != ReadSetStatus::Active,
-    }
+    })
 }
 
-fn reference_object(r: &ReferenceRecord, slot: FileSlot) -> S3Object {
+fn reference_object(r: &ReferenceRecord, slot: FileSlot) -> Result<S3Object, KeyError> {
     let (name, size, etag) = match slot {
         FileSlot::Index => (index_name(r), r.index_size, &r.index_s3_etag),
         _ => (r.source_file_name.clone(), r.source_size, &r.source_s3_etag),
     };
-    S3Object {
-        key: format!(
-            "{}/referenceStore/{}/reference/{}/{name}",
-            r.account_id, r.reference_store_id, r.id
-        ),
+    let key = BlobPrefix::reference(&r.account_id, &r.reference_store_id, &r.id)?.file(&name)?;
+    Ok(S3Object {
+        key: key.as_str().to_owned(),
         size: size as u64,
         etag: etag.clone().unwrap_or_default(),
         last_modified_ms: r.created_at_ms,
         archived: false,
-    }
+    })
 }
 
 /// The smallest item id a listing of `prefix` after `start_after` can reach, or `None`

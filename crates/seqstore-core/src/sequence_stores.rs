@@ -243,7 +243,7 @@ impl Service {
                     &r.s3_access_point_alias,
                     &r.account_id,
                     &r.id,
-                )),
+                )?),
                 s3_access_point_arn: Some(s3_access::access_point_arn(
                     &self.settings,
                     &r.account_id,

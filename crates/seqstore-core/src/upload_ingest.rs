@@ -9,6 +9,7 @@ use crate::vocabulary::{PartSource, ReadSetStatus};
 use crate::{Service, time};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
+use seqstore_blob::BlobPrefix;
 use std::collections::BTreeMap;
 
 /// The ingest job of a completed upload: one item, the upload's read set.
@@ -112,7 +113,7 @@ impl Service {
         message: &str,
     ) -> Result<ReadSetRecord, ItemError> {
         let mut read_set = self.ingested_read_set(job, item).await?;
-        if let Ok(prefix) = seqstore_blob::read_set_prefix(
+        if let Ok(prefix) = BlobPrefix::read_set(
             &read_set.account_id,
             &read_set.sequence_store_id,
             &read_set.id,
@@ -179,11 +180,11 @@ impl Service {
     /// Removes the staged parts of an upload whose read set is settled.
     pub(crate) async fn discard_staging(&self, item: &JobItemRecord) {
         let Ok(spec) = upload_spec(item) else { return };
-        if let Err(e) = self
-            .blobs
-            .delete_prefix(&format!("staging/uploads/{}/", spec.upload_id))
-            .await
-        {
+        let deleted = match BlobPrefix::upload(&spec.upload_id) {
+            Ok(prefix) => self.blobs.delete_prefix(&prefix).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = deleted {
             tracing::warn!(upload_id = spec.upload_id, error = %e, "could not remove staged parts");
         }
     }
@@ -244,7 +245,7 @@ impl Service {
             let name = format!("{}.{ext}", first.file_name);
             self.blobs
                 .put(
-                    &self.read_set_blob_key(read_set, &name),
+                    &self.read_set_blob_key(read_set, &name)?,
                     bytes::Bytes::from(index.clone()),
                 )
                 .await

@@ -18,7 +18,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
-use seqstore_blob::upload_part_key;
+use seqstore_blob::BlobKey;
 use seqstore_model::{
     CompleteMultipartReadSetUploadRequest, CompleteMultipartReadSetUploadResponse,
     CreateMultipartReadSetUploadRequest, CreateMultipartReadSetUploadResponse, FileType,
@@ -141,8 +141,7 @@ impl Service {
             )));
         }
         let number = i64::from(input.part_number);
-        let key = upload_part_key(&upload.id, source.as_str(), number, &new_id())
-            .map_err(|e| CoreError::Internal(e.to_string()))?;
+        let key = BlobKey::upload_part(&upload.id, source.as_str(), number, &new_id())?;
         let mut writer = self.blobs.writer(&key).await.map_err(internal)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
@@ -456,9 +455,9 @@ impl Service {
         }
     }
 
-    pub(crate) async fn delete_blob(&self, key: &str) {
+    pub(crate) async fn delete_blob(&self, key: &BlobKey) {
         if let Err(e) = self.blobs.delete(key).await {
-            tracing::warn!(key, error = %e, "could not delete a blob");
+            tracing::warn!(%key, error = %e, "could not delete a blob");
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Row decoding and a small `$n` query builder for dynamic filters.
 
 use super::Db;
+use seqstore_blob::BlobKey;
 use seqstore_core::catalog::{
     CatalogError, FileEtags, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord,
     ReferenceRecord, ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
@@ -49,6 +50,15 @@ fn name<T: FromStr<Err = UnknownName>>(row: &AnyRow, column: &'static str) -> Re
             column,
             reason: e.to_string(),
         })
+}
+
+/// The `blob_key` column: a key the blob layout wrote.
+pub(crate) fn blob_key(row: &AnyRow) -> Result<BlobKey> {
+    let text: String = row.try_get("blob_key").db()?;
+    BlobKey::recorded(&text).map_err(|e| CatalogError::Corrupt {
+        column: "blob_key",
+        reason: e.to_string(),
+    })
 }
 
 pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
@@ -177,7 +187,7 @@ pub(crate) fn part(row: &AnyRow) -> Result<PartRecord> {
         part_number: row.try_get("part_number").db()?,
         size: row.try_get("size").db()?,
         checksum: row.try_get("checksum").db()?,
-        blob_key: row.try_get("blob_key").db()?,
+        blob_key: blob_key(row)?,
         created_at_ms: row.try_get("created_at").db()?,
         updated_at_ms: row.try_get("updated_at").db()?,
     })

@@ -7,6 +7,7 @@ use super::rows::{self, Arg, PART_COLUMNS, Select, UPLOAD_COLUMNS};
 use super::tags::{target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use async_trait::async_trait;
+use seqstore_blob::BlobKey;
 use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobItemRecord, JobRecord, ListCursor, PartRecord,
     ReadSetRecord, ResourceKind, Result, UploadRecord, Uploads,
@@ -93,7 +94,7 @@ impl Uploads for SqlCatalog {
             .collect()
     }
 
-    async fn put_part(&self, p: &PartRecord) -> Result<Option<String>> {
+    async fn put_part(&self, p: &PartRecord) -> Result<Option<BlobKey>> {
         let mut tx = self.write_tx().await?;
         // Locks the upload row (PostgreSQL) / the database (SQLite) against a concurrent
         // Complete or Abort while the part is recorded.
@@ -119,7 +120,7 @@ impl Uploads for SqlCatalog {
         .db()?;
         let (replaced, created_at) = match &previous {
             Some(row) => (
-                Some(row.try_get::<String, _>("blob_key").db()?),
+                Some(rows::blob_key(row)?),
                 row.try_get::<i64, _>("created_at").db()?,
             ),
             None => (None, p.created_at_ms),
@@ -134,7 +135,7 @@ impl Uploads for SqlCatalog {
         .bind(p.part_number)
         .bind(p.size)
         .bind(&p.checksum)
-        .bind(&p.blob_key)
+        .bind(p.blob_key.as_str())
         .bind(created_at)
         .bind(p.updated_at_ms)
         .execute(&mut *tx)

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use crate::vocabulary::{ItemStatus, JobKind, JobStatus, PartSource};
+use seqstore_blob::BlobKey;
 
 /// Everything the domain keeps. Implementations are safe to share across tasks and across
 /// server processes that use the same database.
@@ -214,7 +215,7 @@ pub trait Uploads {
     /// Records a part of an upload in progress, replacing an earlier part of the same source
     /// and number; returns the blob key of the replaced part, to delete.
     /// [`super::CatalogError::NotFound`] when the upload is not in progress.
-    async fn put_part(&self, part: &PartRecord) -> Result<Option<String>>;
+    async fn put_part(&self, part: &PartRecord) -> Result<Option<BlobKey>>;
     /// A page of an upload's parts of one source, by part number, after `after_number`.
     async fn list_parts(
         &self,

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use seqstore_blob::BlobKey;
+
 use crate::vocabulary::{
     CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
     ReferenceStatus, StoreStatus, UploadStatus,
@@ -372,7 +374,7 @@ pub struct PartRecord {
     /// SHA-256 of the part, base64.
     pub checksum: String,
     /// Where the bytes are staged.
-    pub blob_key: String,
+    pub blob_key: BlobKey,
     /// First upload of this part number, ms.
     pub created_at_ms: i64,
     /// Last (re-)upload, ms.

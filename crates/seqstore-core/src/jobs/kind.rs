@@ -52,6 +52,12 @@ pub(crate) enum ItemError {
     Record(#[source] CatalogError),
 }
 
+impl From<seqstore_blob::KeyError> for ItemError {
+    fn from(e: seqstore_blob::KeyError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 impl ItemError {
     pub(crate) fn from_source(e: SourceError) -> Self {
         if e.is_transient() {
