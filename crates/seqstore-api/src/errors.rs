@@ -17,13 +17,7 @@ impl ApiError {
 
     /// The answer for an unexpected failure; the details go to the log, not the client.
     pub fn internal(request_id: &str, err: &(dyn std::error::Error + 'static)) -> Self {
-        let mut chain = err.to_string();
-        let mut source = err.source();
-        while let Some(s) = source {
-            chain.push_str(": ");
-            chain.push_str(&s.to_string());
-            source = s.source();
-        }
+        let chain = seqstore_core::error_chain(err);
         tracing::error!(request_id, error = %chain, "internal error");
         Self::shape(
             ErrorShape::InternalServerException,
@@ -34,7 +28,9 @@ impl ApiError {
     /// Maps a domain error.
     pub fn from_core(request_id: &str, err: CoreError) -> Self {
         match err {
-            CoreError::Validation(m) => Self::shape(ErrorShape::ValidationException, m),
+            CoreError::Validation { message, .. } => {
+                Self::shape(ErrorShape::ValidationException, message)
+            }
             CoreError::NotFound(m) => Self::shape(ErrorShape::ResourceNotFoundException, m),
             CoreError::Conflict(m) => Self::shape(ErrorShape::ConflictException, m),
             CoreError::QuotaExceeded(m) => {
@@ -48,9 +44,13 @@ impl ApiError {
             }
             // Modeled as retryable (botocore retries ThrottlingException).
             CoreError::Unavailable(m) => Self::shape(ErrorShape::ThrottlingException, m),
-            e @ (CoreError::Catalog(_) | CoreError::Key(_) | CoreError::Internal(_)) => {
-                Self::internal(request_id, &e)
-            }
+            e @ (CoreError::Catalog(_)
+            | CoreError::Key(_)
+            | CoreError::Storage { .. }
+            | CoreError::Json { .. }
+            | CoreError::Unmapped(_)
+            | CoreError::NoFreeId(_)
+            | CoreError::ReplayLost(_)) => Self::internal(request_id, &e),
         }
     }
 

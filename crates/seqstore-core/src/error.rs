@@ -6,8 +6,13 @@ use crate::catalog::CatalogError;
 #[derive(Debug, thiserror::Error)]
 pub enum CoreError {
     /// The input breaks a rule beyond the model's constraints.
-    #[error("{0}")]
-    Validation(String),
+    #[error("{message}")]
+    Validation {
+        /// The input member at fault (`parts.3`, `sources.0.tags`, `nextToken`).
+        field: String,
+        /// What is wrong, in full.
+        message: String,
+    },
     /// The resource does not exist (or belongs to another account).
     #[error("{0}")]
     NotFound(String),
@@ -32,9 +37,70 @@ pub enum CoreError {
     /// The catalog failed unexpectedly.
     #[error("internal error")]
     Catalog(#[from] CatalogError),
-    /// Something else failed unexpectedly.
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// Reading or writing stored bytes failed.
+    #[error("internal error {doing}")]
+    Storage {
+        /// What was being done (`reading read set 1234`).
+        doing: String,
+        /// The blob layer's error.
+        #[source]
+        source: seqstore_blob::BlobError,
+    },
+    /// A value the domain keeps as JSON (a job item spec, a remembered answer) could not be
+    /// written or read back.
+    #[error("internal error with the JSON of {what}")]
+    Json {
+        /// Which value.
+        what: &'static str,
+        /// The serializer's error.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// A domain name has no counterpart on the wire (the vocabulary and the model
+    /// disagree).
+    #[error("internal error: {0:?} has no wire name")]
+    Unmapped(String),
+    /// Every fresh random id collided with a taken one.
+    #[error("internal error: could not allocate a unique {0} id")]
+    NoFreeId(&'static str),
+    /// A client token's recorded answer vanished between recording and replay.
+    #[error("internal error: the recorded answer of {0} vanished")]
+    ReplayLost(&'static str),
+}
+
+impl CoreError {
+    /// A [`CoreError::Validation`] of `field`.
+    pub(crate) fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+
+    /// A [`CoreError::Storage`] failure while `doing` something.
+    pub(crate) fn storage(
+        doing: impl Into<String>,
+    ) -> impl FnOnce(seqstore_blob::BlobError) -> Self {
+        let doing = doing.into();
+        move |source| Self::Storage { doing, source }
+    }
+
+    /// A [`CoreError::Json`] failure of `what`.
+    pub(crate) fn json(what: &'static str) -> impl FnOnce(serde_json::Error) -> Self {
+        move |source| Self::Json { what, source }
+    }
+}
+
+/// An error with its sources, `outer: inner: innermost`, for logs.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
 }
 
 /// Result of domain calls.

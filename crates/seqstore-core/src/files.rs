@@ -71,9 +71,10 @@ pub(crate) fn part_range(
 /// `[a, b)` within a part of `len` bytes.
 fn parse_range(spec: &str, len: u64) -> Result<(u64, u64), CoreError> {
     let bad = || {
-        CoreError::Validation(format!(
-            "range '{spec}' is not bytes=a-b, bytes=a- or bytes=-n"
-        ))
+        CoreError::invalid(
+            "range",
+            format!("range '{spec}' is not bytes=a-b, bytes=a- or bytes=-n"),
+        )
     };
     let unsatisfiable = || {
         CoreError::RangeNotSatisfiable(format!(
@@ -158,11 +159,11 @@ mod tests {
         ));
         assert!(matches!(
             part_range(size, 1, Some("bytes=9-3")),
-            Err(CoreError::Validation(_))
+            Err(CoreError::Validation { .. })
         ));
         assert!(matches!(
             part_range(size, 1, Some("items=1-2")),
-            Err(CoreError::Validation(_))
+            Err(CoreError::Validation { .. })
         ));
     }
 }

@@ -35,7 +35,7 @@ impl Pending {
             client_token: self.client_token.clone(),
             request_hash: self.request_hash.clone(),
             response: serde_json::to_string(response)
-                .map_err(|e| CoreError::Internal(e.to_string()))?,
+                .map_err(CoreError::json("a remembered answer"))?,
             created_at_ms: time::now_ms(),
         })
     }
@@ -70,7 +70,7 @@ impl Service {
         {
             Some(record) if record.request_hash == request_hash => {
                 let answer = serde_json::from_str(&record.response)
-                    .map_err(|e| CoreError::Internal(e.to_string()))?;
+                    .map_err(CoreError::json("a remembered answer"))?;
                 Ok(Replay::Done(answer))
             }
             Some(_) => {
@@ -78,7 +78,7 @@ impl Service {
                     "clientToken '{token}' was already used for a {operation} request with different parameters"
                 );
                 Err(match on_mismatch {
-                    OnMismatch::Validation => CoreError::Validation(message),
+                    OnMismatch::Validation => CoreError::invalid("clientToken", message),
                     OnMismatch::Conflict => CoreError::Conflict(message),
                 })
             }
@@ -110,17 +110,14 @@ impl Service {
             .await?
         {
             Replay::Done(answer) => Ok(answer),
-            Replay::Proceed(_) => Err(CoreError::Internal(format!(
-                "{operation}: recorded client token vanished"
-            ))),
+            Replay::Proceed(_) => Err(CoreError::ReplayLost(operation)),
         }
     }
 }
 
 /// SHA-256 of the request's JSON form without its `clientToken` (keys are sorted).
 fn request_hash(request: &impl Serialize) -> Result<String> {
-    let mut value =
-        serde_json::to_value(request).map_err(|e| CoreError::Internal(e.to_string()))?;
+    let mut value = serde_json::to_value(request).map_err(CoreError::json("a request"))?;
     if let Some(map) = value.as_object_mut() {
         map.remove("clientToken");
     }

@@ -68,7 +68,7 @@ pub mod fuzzing {
 
 pub use arn::{Arn, ArnResource};
 pub use catalog::StoreKind;
-pub use error::CoreError;
+pub use error::{CoreError, error_chain};
 pub use files::{BlobRead, PART_SIZE};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};

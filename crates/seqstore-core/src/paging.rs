@@ -22,7 +22,7 @@ pub(crate) fn decode(
     token: Option<&str>,
 ) -> Result<Option<ListCursor>, CoreError> {
     let Some(token) = token else { return Ok(None) };
-    let invalid = || CoreError::Validation(format!("invalid nextToken for {operation}"));
+    let invalid = || CoreError::invalid("nextToken", format!("invalid nextToken for {operation}"));
     let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
     let mut parts = text.splitn(4, ':');

@@ -71,9 +71,10 @@ impl Service {
                 &format!("sources.{i}.tags"),
             )?;
             if source.source_files.source2.is_some() && source.source_file_type != FileType::Fastq {
-                return Err(CoreError::Validation(format!(
-                    "sources.{i}.sourceFiles.source2 is only for paired FASTQ"
-                )));
+                return Err(CoreError::invalid(
+                    format!("sources.{i}.sourceFiles.source2"),
+                    format!("sources.{i}.sourceFiles.source2 is only for paired FASTQ"),
+                ));
             }
             self.check_reference_link(
                 account_id,
@@ -82,7 +83,10 @@ impl Service {
             )
             .await
             .map_err(|e| match e {
-                CoreError::Validation(m) => CoreError::Validation(format!("sources.{i}: {m}")),
+                CoreError::Validation { field, message } => CoreError::Validation {
+                    field: format!("sources.{i}.{field}"),
+                    message: format!("sources.{i}: {message}"),
+                },
                 other => other,
             })?;
         }
@@ -271,8 +275,8 @@ fn imported_name(
 }
 
 fn source_item(item: &JobItemRecord) -> Result<ImportReadSetSourceItem> {
-    let spec: StartReadSetImportJobSourceItem = serde_json::from_str(&item.spec)
-        .map_err(|e| CoreError::Internal(format!("job item spec: {e}")))?;
+    let spec: StartReadSetImportJobSourceItem =
+        serde_json::from_str(&item.spec).map_err(CoreError::json("a job item spec"))?;
     Ok(ImportReadSetSourceItem {
         source_files: spec.source_files,
         source_file_type: spec.source_file_type,

@@ -141,7 +141,7 @@ impl Service {
             .blobs
             .read_range(&self.read_set_blob_key(&r, name)?, range.clone())
             .await
-            .map_err(|e| CoreError::Internal(format!("reading read set {}: {e}", r.id)))?;
+            .map_err(CoreError::storage(format!("reading read set {}", r.id)))?;
         Ok(BlobRead {
             length: range.end - range.start,
             stream,
@@ -201,13 +201,14 @@ impl Service {
         account_id: &str,
         arn: &str,
     ) -> Result<ReferenceRecord> {
-        let parsed =
-            Arn::parse(arn).map_err(|e| CoreError::Validation(format!("referenceArn: {e}")))?;
+        let parsed = Arn::parse(arn)
+            .map_err(|e| CoreError::invalid("referenceArn", format!("referenceArn: {e}")))?;
         let not_found = || CoreError::NotFound(format!("reference {arn} not found"));
         let ArnResource::Reference(store_id, id) = &parsed.resource else {
-            return Err(CoreError::Validation(format!(
-                "referenceArn {arn} does not name a reference"
-            )));
+            return Err(CoreError::invalid(
+                "referenceArn",
+                format!("referenceArn {arn} does not name a reference"),
+            ));
         };
         if parsed.account_id != account_id || parsed.region != self.settings.region {
             return Err(not_found());

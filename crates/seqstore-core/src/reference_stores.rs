@@ -77,9 +77,7 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CoreError::Internal(
-            "could not allocate a unique reference store id".into(),
-        ))
+        Err(CoreError::NoFreeId("reference store"))
     }
 
     /// GetReferenceStore.

@@ -229,7 +229,7 @@ impl Service {
             .blobs
             .read_range(&self.reference_blob_key(&r, &name)?, range.clone())
             .await
-            .map_err(|e| CoreError::Internal(format!("reading reference {}: {e}", r.id)))?;
+            .map_err(CoreError::storage(format!("reading reference {}", r.id)))?;
         Ok(BlobRead {
             length: range.end - range.start,
             stream,
@@ -311,8 +311,8 @@ fn job_item(job: &JobRecord) -> Result<ImportReferenceJobItem> {
 }
 
 fn source_item(item: &JobItemRecord) -> Result<ImportReferenceSourceItem> {
-    let spec: StartReferenceImportJobSourceItem = serde_json::from_str(&item.spec)
-        .map_err(|e| CoreError::Internal(format!("job item spec: {e}")))?;
+    let spec: StartReferenceImportJobSourceItem =
+        serde_json::from_str(&item.spec).map_err(CoreError::json("a job item spec"))?;
     let finished = item.status == ItemStatus::Finished;
     Ok(ImportReferenceSourceItem {
         source_file: Some(spec.source_file),

@@ -52,7 +52,7 @@ impl Service {
             .owned_access_point(account_id, access_point_arn)
             .await?;
         Policy::parse(policy, &self.policy_scope(&ap)?)
-            .map_err(|e| CoreError::Validation(format!("s3AccessPolicy: {e}")))?;
+            .map_err(|e| CoreError::invalid("s3AccessPolicy", format!("s3AccessPolicy: {e}")))?;
         let stored = AccessPolicy::Document {
             text: policy.to_owned(),
             updated_at_ms: time::now_ms(),

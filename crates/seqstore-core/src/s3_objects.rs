@@ -192,7 +192,7 @@ impl Service {
                     .boxed(),
             )),
             Err(BlobError::NotFound(_)) => Ok(None),
-            Err(e) => Err(CoreError::Internal(format!("reading {key}: {e}"))),
+            Err(e) => Err(CoreError::storage(format!("reading {key}"))(e)),
         }
     }
 

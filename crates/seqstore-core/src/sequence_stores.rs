@@ -93,9 +93,7 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CoreError::Internal(
-            "could not allocate a unique sequence store id".into(),
-        ))
+        Err(CoreError::NoFreeId("sequence store"))
     }
 
     /// GetSequenceStore.
@@ -265,10 +263,13 @@ fn propagated_tags(keys: Option<Vec<String>>) -> Result<Vec<String>> {
     let mut seen = std::collections::HashSet::new();
     keys.retain(|k| seen.insert(k.clone()));
     if keys.len() > MAX_PROPAGATED_TAGS {
-        return Err(CoreError::Validation(format!(
-            "propagatedSetLevelTags has {} keys; a store propagates at most {MAX_PROPAGATED_TAGS}",
-            keys.len()
-        )));
+        return Err(CoreError::invalid(
+            "propagatedSetLevelTags",
+            format!(
+                "propagatedSetLevelTags has {} keys; a store propagates at most {MAX_PROPAGATED_TAGS}",
+                keys.len()
+            ),
+        ));
     }
     Ok(keys)
 }

@@ -100,9 +100,7 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CoreError::Internal(
-            "could not allocate a unique job id".into(),
-        ))
+        Err(CoreError::NoFreeId("job"))
     }
 }
 
@@ -152,7 +150,7 @@ impl Service {
 
 /// The JSON spec of one source.
 pub(crate) fn spec(source: &impl Serialize) -> Result<String> {
-    serde_json::to_string(source).map_err(|e| CoreError::Internal(e.to_string()))
+    serde_json::to_string(source).map_err(CoreError::json("a job item spec"))
 }
 
 /// The catalog filter of a List*Jobs request's `filter` (status and inclusive creation bounds).

@@ -40,7 +40,7 @@ impl Service {
 
     /// Resolves a tagged ARN to an existing resource of the caller's account.
     async fn tag_target(&self, account_id: &str, text: &str) -> Result<TagTarget> {
-        let arn = Arn::parse(text).map_err(CoreError::Validation)?;
+        let arn = Arn::parse(text).map_err(|e| CoreError::invalid("resourceArn", e))?;
         let not_found = || CoreError::NotFound(format!("resource {text} not found"));
         if arn.partition != self.settings.partition
             || arn.region != self.settings.region
@@ -94,10 +94,13 @@ impl Service {
 /// only letters, digits, whitespace and `_ . : / = + - @` in keys and values.
 pub(crate) fn validate_tags(tags: &BTreeMap<String, String>, field: &str) -> Result<()> {
     if tags.len() > MAX_TAGS {
-        return Err(CoreError::Validation(format!(
-            "{field} has {} entries; at most {MAX_TAGS} are allowed",
-            tags.len()
-        )));
+        return Err(CoreError::invalid(
+            field,
+            format!(
+                "{field} has {} entries; at most {MAX_TAGS} are allowed",
+                tags.len()
+            ),
+        ));
     }
     let allowed = |s: &str| {
         s.chars()
@@ -105,19 +108,26 @@ pub(crate) fn validate_tags(tags: &BTreeMap<String, String>, field: &str) -> Res
     };
     for (key, value) in tags {
         if key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(CoreError::Validation(format!(
-                "tag key '{key}' in {field}: the aws: prefix is reserved"
-            )));
+            return Err(CoreError::invalid(
+                field,
+                format!("tag key '{key}' in {field}: the aws: prefix is reserved"),
+            ));
         }
         if !allowed(key) {
-            return Err(CoreError::Validation(format!(
-                "tag key '{key}' in {field} may contain only letters, digits, whitespace and _ . : / = + - @"
-            )));
+            return Err(CoreError::invalid(
+                field,
+                format!(
+                    "tag key '{key}' in {field} may contain only letters, digits, whitespace and _ . : / = + - @"
+                ),
+            ));
         }
         if !allowed(value) {
-            return Err(CoreError::Validation(format!(
-                "tag value of '{key}' in {field} may contain only letters, digits, whitespace and _ . : / = + - @"
-            )));
+            return Err(CoreError::invalid(
+                field,
+                format!(
+                    "tag value of '{key}' in {field} may contain only letters, digits, whitespace and _ . : / = + - @"
+                ),
+            ));
         }
     }
     Ok(())

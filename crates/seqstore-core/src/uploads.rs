@@ -116,9 +116,7 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CoreError::Internal(
-            "could not allocate a unique upload id".into(),
-        ))
+        Err(CoreError::NoFreeId("upload"))
     }
 
     /// UploadReadSetPart: streams the body to staging while hashing it. `claimed_sha256`
@@ -135,10 +133,13 @@ impl Service {
             .await?;
         let source: PartSource = parse_enum(input.part_source.as_str())?;
         if source == PartSource::Source2 && upload.source_file_type != vocabulary::FileType::Fastq {
-            return Err(CoreError::Validation(format!(
-                "SOURCE2 parts are only for paired FASTQ; this upload is {}",
-                upload.source_file_type
-            )));
+            return Err(CoreError::invalid(
+                "partSource",
+                format!(
+                    "SOURCE2 parts are only for paired FASTQ; this upload is {}",
+                    upload.source_file_type
+                ),
+            ));
         }
         let number = i64::from(input.part_number);
         let key = BlobKey::upload_part(&upload.id, source.as_str(), number, &new_id())?;
@@ -148,21 +149,23 @@ impl Service {
         let streamed: Result<()> = async {
             while let Some(chunk) = body.next().await {
                 let chunk = chunk.map_err(|e| {
-                    CoreError::Validation(format!("reading the part body failed: {e}"))
+                    CoreError::invalid("body", format!("reading the part body failed: {e}"))
                 })?;
                 size += chunk.len() as u64;
                 if size > MAX_PART_BYTES {
-                    return Err(CoreError::Validation(format!(
-                        "part {number} of {source} is larger than {MAX_PART_BYTES} bytes"
-                    )));
+                    return Err(CoreError::invalid(
+                        "body",
+                        format!("part {number} of {source} is larger than {MAX_PART_BYTES} bytes"),
+                    ));
                 }
                 hasher.update(&chunk);
                 writer.write(&chunk).await.map_err(internal)?;
             }
             if size == 0 {
-                return Err(CoreError::Validation(format!(
-                    "part {number} of {source} is empty"
-                )));
+                return Err(CoreError::invalid(
+                    "body",
+                    format!("part {number} of {source} is empty"),
+                ));
             }
             Ok(())
         }
@@ -176,8 +179,9 @@ impl Service {
         }
         if mismatch {
             let _ = writer.abort().await;
-            return Err(CoreError::Validation(
-                "the part body does not match its x-amz-content-sha256".into(),
+            return Err(CoreError::invalid(
+                "body",
+                "the part body does not match its x-amz-content-sha256",
             ));
         }
         writer.finish().await.map_err(internal)?;
@@ -329,32 +333,38 @@ impl Service {
             if source == PartSource::Source2
                 && upload.source_file_type != vocabulary::FileType::Fastq
             {
-                return Err(CoreError::Validation(format!(
-                    "parts.{i}: SOURCE2 is only for paired FASTQ uploads"
-                )));
+                return Err(CoreError::invalid(
+                    format!("parts.{i}"),
+                    format!("parts.{i}: SOURCE2 is only for paired FASTQ uploads"),
+                ));
             }
             let Some(part) = stored
                 .iter()
                 .find(|p| p.part_source == source && p.part_number == number)
             else {
-                return Err(CoreError::Validation(format!(
-                    "parts.{i}: part {number} of {source} was not uploaded"
-                )));
+                return Err(CoreError::invalid(
+                    format!("parts.{i}"),
+                    format!("parts.{i}: part {number} of {source} was not uploaded"),
+                ));
             };
             if !checksum_matches(&item.checksum, &part.checksum) {
-                return Err(CoreError::Validation(format!(
-                    "parts.{i}: checksum of part {number} of {source} does not match the uploaded part"
-                )));
+                return Err(CoreError::invalid(
+                    format!("parts.{i}"),
+                    format!(
+                        "parts.{i}: checksum of part {number} of {source} does not match the uploaded part"
+                    ),
+                ));
             }
             if listed.iter().any(|&(s, n)| s == source && n == number) {
-                return Err(CoreError::Validation(format!(
-                    "parts.{i}: part {number} of {source} is listed twice"
-                )));
+                return Err(CoreError::invalid(
+                    format!("parts.{i}"),
+                    format!("parts.{i}: part {number} of {source} is listed twice"),
+                ));
             }
             listed.push((source, number));
         }
         if !listed.iter().any(|&(s, _)| s == PartSource::Source1) {
-            return Err(CoreError::Validation("parts lists no SOURCE1 part".into()));
+            return Err(CoreError::invalid("parts", "parts lists no SOURCE1 part"));
         }
         listed.sort();
         let now = time::now_ms();
@@ -398,8 +408,7 @@ impl Service {
                 index: 0,
                 status: ItemStatus::NotStarted,
                 status_message: None,
-                spec: serde_json::to_string(&spec)
-                    .map_err(|e| CoreError::Internal(e.to_string()))?,
+                spec: serde_json::to_string(&spec).map_err(CoreError::json("a job item spec"))?,
                 result_id: read_set.id.clone(),
                 attempts: 0,
             };
@@ -419,9 +428,7 @@ impl Service {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(CoreError::Internal(
-            "could not allocate a unique read set id".into(),
-        ))
+        Err(CoreError::NoFreeId("read set"))
     }
 
     async fn upload_in_progress(
@@ -446,10 +453,13 @@ impl Service {
         arn: Option<&str>,
     ) -> Result<()> {
         match (file_type, arn) {
-            (FileType::Bam | FileType::Cram, None) => Err(CoreError::Validation(format!(
-                "referenceArn is required for {} read sets",
-                file_type.as_str()
-            ))),
+            (FileType::Bam | FileType::Cram, None) => Err(CoreError::invalid(
+                "referenceArn",
+                format!(
+                    "referenceArn is required for {} read sets",
+                    file_type.as_str()
+                ),
+            )),
             (_, None) => Ok(()),
             (_, Some(arn)) => self.reference_by_arn(account_id, arn).await.map(|_| ()),
         }
@@ -506,7 +516,7 @@ fn upload_not_found(id: &str) -> CoreError {
 }
 
 fn internal(e: seqstore_blob::BlobError) -> CoreError {
-    CoreError::Internal(e.to_string())
+    CoreError::storage("staging an upload part")(e)
 }
 
 #[cfg(test)]

@@ -12,14 +12,14 @@ use crate::error::Result;
 pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<T> {
     let text = name.as_ref();
     text.parse()
-        .map_err(|_| CoreError::Internal(format!("unknown stored value {text:?}")))
+        .map_err(|_| CoreError::Unmapped(text.to_owned()))
 }
 
 /// Moves a shape into another with the same member names (Create/Get/Update/Detail views).
 pub(crate) fn reshape<T: DeserializeOwned>(from: &impl Serialize) -> Result<T> {
     serde_json::to_value(from)
         .and_then(serde_json::from_value)
-        .map_err(|e| CoreError::Internal(format!("reshape: {e}")))
+        .map_err(CoreError::json("a response shape"))
 }
 
 /// The `sseConfig` echo: only when the user supplied one (spec E29).

@@ -6,7 +6,7 @@ use crate::source::SourceError;
 
 /// Maps a domain failure to the wire, logging it with its cause chain.
 pub(crate) fn from_source(err: SourceError) -> S3Error {
-    let chain = chain(&err);
+    let chain = seqstore_core::error_chain(&err);
     match err {
         SourceError::Unavailable(cause) => {
             tracing::warn!(error = %chain, "object source unavailable");
@@ -27,18 +27,6 @@ pub(crate) fn from_source(err: SourceError) -> S3Error {
             e
         }
     }
-}
-
-/// `outer: inner: innermost`.
-fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut next = err.source();
-    while let Some(cause) = next {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        next = cause.source();
-    }
-    text
 }
 
 pub(crate) fn no_such_bucket(bucket: &str) -> S3Error {
@@ -115,6 +103,9 @@ mod tests {
     #[test]
     fn chain_joins_causes() {
         let e = SourceError::internal(Disk);
-        assert_eq!(chain(&e), "object source failed: disk full");
+        assert_eq!(
+            seqstore_core::error_chain(&e),
+            "object source failed: disk full"
+        );
     }
 }
