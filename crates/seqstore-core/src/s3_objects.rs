@@ -33,6 +33,19 @@ pub struct S3Object {
     pub archived: bool,
 }
 
+impl S3Object {
+    /// When the read set or reference was created.
+    pub fn last_modified(&self) -> chrono::DateTime<chrono::Utc> {
+        crate::time::from_ms(self.last_modified_ms)
+    }
+}
+
+impl std::fmt::Display for S3Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.iam_name())
+    }
+}
+
 /// Who signed an S3 request, and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Caller {
@@ -56,7 +69,8 @@ pub enum S3Action {
 }
 
 impl S3Action {
-    fn iam_name(self) -> &'static str {
+    /// The IAM action name, e.g. `s3:GetObject`.
+    pub fn iam_name(self) -> &'static str {
         match self {
             S3Action::GetObject => "s3:GetObject",
             S3Action::GetObjectTagging => "s3:GetObjectTagging",

@@ -11,7 +11,7 @@ use s3s::auth::{S3Auth, SecretKey};
 use s3s::{S3Error, S3ErrorCode, S3Result};
 
 use crate::error;
-use crate::source::{KeySecret, ObjectSource, Principal};
+use crate::source::{ObjectSource, S3Caller, SigningKey};
 
 /// The operations this endpoint serves; every other one (all writes) is refused.
 const READ_OPERATIONS: &[&str] = &[
@@ -30,7 +30,7 @@ const KEY_TTL: Duration = Duration::from_secs(60);
 
 /// The keys the source knew lately: one lookup serves a key's requests for [`KEY_TTL`].
 #[derive(Default)]
-pub(crate) struct KeyCache(Mutex<HashMap<String, (Instant, KeySecret)>>);
+pub(crate) struct KeyCache(Mutex<HashMap<String, (Instant, SigningKey)>>);
 
 impl KeyCache {
     /// The key, from the cache while fresh, else from the source (`None`: unknown key).
@@ -38,7 +38,7 @@ impl KeyCache {
         &self,
         source: &dyn ObjectSource,
         access_key_id: &str,
-    ) -> S3Result<Option<KeySecret>> {
+    ) -> S3Result<Option<SigningKey>> {
         if let Some(key) = self.fresh(access_key_id) {
             return Ok(Some(key));
         }
@@ -52,12 +52,12 @@ impl KeyCache {
         Ok(found)
     }
 
-    fn remember(&self, access_key_id: &str, key: KeySecret, at: Instant) {
+    fn remember(&self, access_key_id: &str, key: SigningKey, at: Instant) {
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.insert(access_key_id.to_owned(), (at, key));
     }
 
-    fn fresh(&self, access_key_id: &str) -> Option<KeySecret> {
+    fn fresh(&self, access_key_id: &str) -> Option<SigningKey> {
         let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         map.get(access_key_id)
             .filter(|(at, _)| at.elapsed() < KEY_TTL)
@@ -85,7 +85,7 @@ impl S3Auth for SourceAuth {
 }
 
 /// Runs after the signature is verified and the operation is known, before any body is read:
-/// refuses anonymous requests and writes, and records the signer's [`Principal`] in the
+/// refuses anonymous requests and writes, and records the signer's [`S3Caller`] in the
 /// request extensions for the handlers' policy decision.
 pub(crate) struct ReadOnlyAccess {
     pub(crate) source: Arc<dyn ObjectSource>,
@@ -111,10 +111,9 @@ impl S3Access for ReadOnlyAccess {
             .await?
             .ok_or_else(error::access_denied)?;
         let signature_version = signature_version(cx.headers(), cx.uri());
-        cx.extensions_mut().insert(Principal {
-            access_key_id,
-            account: key.account,
-            arn: key.principal_arn,
+        cx.extensions_mut().insert(S3Caller {
+            account_id: key.account_id,
+            principal_arn: key.principal_arn,
             signature_version,
         });
         Ok(())
@@ -183,9 +182,9 @@ mod tests {
     #[test]
     fn keys_are_reused_while_fresh() {
         let keys = KeyCache::default();
-        let key = |account: &str| KeySecret {
+        let key = |account: &str| SigningKey {
             secret_access_key: "secret".into(),
-            account: account.into(),
+            account_id: account.into(),
             principal_arn: format!("arn:aws:iam::{account}:root"),
         };
         assert_eq!(keys.fresh("AKID"), None);

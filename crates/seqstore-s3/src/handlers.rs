@@ -18,7 +18,7 @@ use s3s::{S3, S3Error, S3ErrorCode, S3Request, S3Response, S3Result};
 use crate::body::ExactBody;
 use crate::conditions::{Conditions, Verdict};
 use crate::error;
-use crate::source::{AccessPoint, Action, ObjectInfo, ObjectSource, Principal};
+use crate::source::{AccessPoint, ObjectSource, S3Action, S3Caller, S3Object};
 
 mod list;
 
@@ -54,7 +54,7 @@ macro_rules! read_request {
 /// A read that passed every check: the object and the byte range to send.
 struct Read {
     ap: AccessPoint,
-    info: ObjectInfo,
+    info: S3Object,
     range: Option<Range<u64>>,
 }
 
@@ -73,7 +73,7 @@ impl ReadOnly {
         &self,
         req: &S3Request<T>,
         bucket: &str,
-        action: Action,
+        action: S3Action,
         resource: &str,
     ) -> S3Result<AccessPoint> {
         if let Some(region) = &req.region
@@ -84,7 +84,7 @@ impl ReadOnly {
         // Set by `ReadOnlyAccess`, which runs before every operation that reaches here.
         let principal = req
             .extensions
-            .get::<Principal>()
+            .get::<S3Caller>()
             .ok_or_else(error::access_denied)?;
         let ap = self
             .source
@@ -99,7 +99,7 @@ impl ReadOnly {
             .map_err(error::from_source)?;
         if !allowed {
             tracing::debug!(
-                account = %principal.account,
+                account = %principal.account_id,
                 access_point = %ap.arn,
                 %action,
                 resource,
@@ -118,7 +118,7 @@ impl ReadOnly {
         key: &str,
         ask: ReadRequest<'_>,
     ) -> S3Result<Read> {
-        let ap = self.open(req, bucket, Action::GetObject, key).await?;
+        let ap = self.open(req, bucket, S3Action::GetObject, key).await?;
         let info = self
             .source
             .head(&ap, key)
@@ -127,7 +127,7 @@ impl ReadOnly {
             .ok_or_else(error::no_such_key)?;
         match ask
             .conditions
-            .evaluate(&info.etag, info.last_modified.timestamp())
+            .evaluate(&info.etag, info.last_modified().timestamp())
         {
             Verdict::Proceed => {}
             Verdict::PreconditionFailed => {
@@ -178,8 +178,8 @@ fn quoted(etag: &str) -> String {
     format!("\"{etag}\"")
 }
 
-fn http_date(info: &ObjectInfo) -> String {
-    info.last_modified
+fn http_date(info: &S3Object) -> String {
+    info.last_modified()
         .format("%a, %d %b %Y %H:%M:%S GMT")
         .to_string()
 }
@@ -188,16 +188,16 @@ fn header_value(text: &str) -> S3Result<HeaderValue> {
     HeaderValue::try_from(text).map_err(S3Error::internal_error)
 }
 
-fn etag(info: &ObjectInfo) -> ETag {
+fn etag(info: &S3Object) -> ETag {
     ETag::Strong(info.etag.clone())
 }
 
-fn timestamp(info: &ObjectInfo) -> Timestamp {
-    Timestamp::from(std::time::SystemTime::from(info.last_modified))
+fn timestamp(info: &S3Object) -> Timestamp {
+    Timestamp::from(std::time::SystemTime::from(info.last_modified()))
 }
 
 /// `GLACIER` for archived objects; nothing (S3's way of saying `STANDARD`) otherwise.
-fn storage_class(info: &ObjectInfo) -> Option<StorageClass> {
+fn storage_class(info: &S3Object) -> Option<StorageClass> {
     info.archived
         .then(|| StorageClass::from_static(StorageClass::GLACIER))
 }
@@ -286,7 +286,7 @@ impl S3 for ReadOnly {
     ) -> S3Result<S3Response<GetObjectTaggingOutput>> {
         let (bucket, key) = rejoin_arn(req.input.bucket.clone(), req.input.key.clone());
         let ap = self
-            .open(&req, &bucket, Action::GetObjectTagging, &key)
+            .open(&req, &bucket, S3Action::GetObjectTagging, &key)
             .await?;
         let tags = self
             .source
@@ -312,7 +312,7 @@ impl S3 for ReadOnly {
         req: S3Request<HeadBucketInput>,
     ) -> S3Result<S3Response<HeadBucketOutput>> {
         let bucket = req.input.bucket.clone();
-        self.open(&req, &bucket, Action::ListBucket, "").await?;
+        self.open(&req, &bucket, S3Action::ListBucket, "").await?;
         Ok(S3Response::new(HeadBucketOutput {
             bucket_region: Some(self.region.clone()),
             access_point_alias: Some(bucket.ends_with("-s3alias")),
@@ -363,11 +363,14 @@ mod tests {
     #[test]
     fn http_dates_are_imf_fixdate() {
         use chrono::TimeZone;
-        let info = ObjectInfo {
+        let info = S3Object {
             key: "k".into(),
             size: 0,
             etag: "e".into(),
-            last_modified: chrono::Utc.with_ymd_and_hms(2024, 3, 5, 7, 8, 9).unwrap(),
+            last_modified_ms: chrono::Utc
+                .with_ymd_and_hms(2024, 3, 5, 7, 8, 9)
+                .unwrap()
+                .timestamp_millis(),
             archived: false,
         };
         assert_eq!(http_date(&info), "Tue, 05 Mar 2024 07:08:09 GMT");

@@ -33,7 +33,7 @@ pub use crate::domain::ServiceSource;
 pub use crate::endpoint::S3Endpoint;
 pub use crate::server::serve;
 pub use crate::source::{
-    AccessPoint, Action, BoxError, ByteStream, KeySecret, ObjectInfo, ObjectSource, Principal,
+    AccessPoint, BoxError, ByteStream, ObjectSource, S3Action, S3Caller, S3Object, SigningKey,
     SourceError,
 };
 

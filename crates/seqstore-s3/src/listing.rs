@@ -5,7 +5,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::source::{AccessPoint, ObjectInfo, ObjectSource, SourceError};
+use crate::source::{AccessPoint, ObjectSource, S3Object, SourceError};
 
 /// S3's largest page.
 pub(crate) const MAX_KEYS: usize = 1000;
@@ -59,7 +59,7 @@ pub(crate) struct Query<'a> {
 /// One page, in key order.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Page {
-    pub(crate) contents: Vec<ObjectInfo>,
+    pub(crate) contents: Vec<S3Object>,
     pub(crate) common_prefixes: Vec<String>,
     pub(crate) truncated: bool,
     /// The last entry on the page (for the next token or `NextMarker`).

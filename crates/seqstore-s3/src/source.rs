@@ -1,11 +1,10 @@
 //! The seam to the domain: what the S3 endpoint asks of whoever stores the objects.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+pub use seqstore_core::{AccessPoint, S3Action, S3Caller, S3Object, SigningKey};
 
 /// An object's bytes, in order, as the domain streams them from its blob store.
 pub type ByteStream = futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
@@ -30,7 +29,7 @@ pub trait ObjectSource: Send + Sync + 'static {
     async fn access_point(&self, bucket: &str) -> Result<Option<AccessPoint>, SourceError>;
 
     /// Metadata of one object; `None` answers `NoSuchKey`.
-    async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<ObjectInfo>, SourceError>;
+    async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<S3Object>, SourceError>;
 
     /// The bytes of an object `head` just described, or of `range` of it (already checked:
     /// non-empty and within its size). The stream must yield exactly that many bytes; it is
@@ -41,7 +40,7 @@ pub trait ObjectSource: Send + Sync + 'static {
     async fn get(
         &self,
         ap: &AccessPoint,
-        object: &ObjectInfo,
+        object: &S3Object,
         range: Option<Range<u64>>,
     ) -> Result<Option<ByteStream>, SourceError>;
 
@@ -58,7 +57,7 @@ pub trait ObjectSource: Send + Sync + 'static {
         prefix: &str,
         start_after: Option<&str>,
         max: usize,
-    ) -> Result<Vec<ObjectInfo>, SourceError>;
+    ) -> Result<Vec<S3Object>, SourceError>;
 
     /// The S3 object tags of one object; `None` answers `NoSuchKey`.
     async fn tags(
@@ -68,111 +67,19 @@ pub trait ObjectSource: Send + Sync + 'static {
     ) -> Result<Option<BTreeMap<String, String>>, SourceError>;
 
     /// The secret and account of an access key id; `None` answers `InvalidAccessKeyId`.
-    async fn secret_for(&self, access_key_id: &str) -> Result<Option<KeySecret>, SourceError>;
+    async fn secret_for(&self, access_key_id: &str) -> Result<Option<SigningKey>, SourceError>;
 
     /// The access point's policy decision for an authenticated caller.
     ///
     /// `resource` is the object key for object actions and the requested `s3:prefix`
-    /// (`""` when none) for [`Action::ListBucket`]. `false` answers `AccessDenied`.
+    /// (`""` when none) for [`S3Action::ListBucket`]. `false` answers `AccessDenied`.
     async fn authorize(
         &self,
         ap: &AccessPoint,
-        principal: &Principal,
-        action: Action,
+        principal: &S3Caller,
+        action: S3Action,
         resource: &str,
     ) -> Result<bool, SourceError>;
-}
-
-/// An S3 access point of a sequence or reference store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessPoint {
-    /// The bucket name the client used (alias, ARN, or `name-account`).
-    pub bucket: String,
-    /// `arn:<partition>:s3:<region>:<account>:accesspoint/<name>`.
-    pub arn: String,
-    /// Account that owns the store behind the access point.
-    pub owner_account: String,
-    /// Opaque to the endpoint: whatever the domain needs to find the store again.
-    pub handle: String,
-}
-
-/// Metadata of one stored object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ObjectInfo {
-    /// Full object key.
-    pub key: String,
-    /// Size in bytes.
-    pub size: u64,
-    /// Entity tag **without** quotes (the endpoint adds them); stable for the object's life.
-    pub etag: String,
-    /// When the object was written.
-    pub last_modified: DateTime<Utc>,
-    /// The object is archived: listed and described (storage class `GLACIER`), but GetObject
-    /// answers `InvalidObjectState`.
-    pub archived: bool,
-}
-
-/// The secret of an access key and the account it belongs to.
-#[derive(Clone, PartialEq, Eq)]
-pub struct KeySecret {
-    /// The secret access key that signs requests.
-    pub secret_access_key: String,
-    /// The 12-digit account the key acts for.
-    pub account: String,
-    /// The IAM-style principal the key acts as (`arn:aws:iam::<account>:root`, `…:user/<name>`).
-    pub principal_arn: String,
-}
-
-impl fmt::Debug for KeySecret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KeySecret")
-            .field("secret_access_key", &"<redacted>")
-            .field("account", &self.account)
-            .field("principal_arn", &self.principal_arn)
-            .finish()
-    }
-}
-
-/// Who signed a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// The access key id of the signature.
-    pub access_key_id: String,
-    /// The account of that key.
-    pub account: String,
-    /// The principal ARN of that key.
-    pub arn: String,
-    /// How the request was signed, as the `s3:signatureversion` condition key names it:
-    /// `AWS4-HMAC-SHA256` (SigV4) or `AWS` (SigV2).
-    pub signature_version: &'static str,
-}
-
-/// The S3 actions an access point policy can grant on this endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
-    /// `s3:GetObject` (GetObject, HeadObject).
-    GetObject,
-    /// `s3:GetObjectTagging` (GetObjectTagging).
-    GetObjectTagging,
-    /// `s3:ListBucket` (ListObjects, ListObjectsV2, HeadBucket).
-    ListBucket,
-}
-
-impl Action {
-    /// The IAM action name, e.g. `s3:GetObject`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::GetObject => "s3:GetObject",
-            Action::GetObjectTagging => "s3:GetObjectTagging",
-            Action::ListBucket => "s3:ListBucket",
-        }
-    }
-}
-
-impl fmt::Display for Action {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
 }
 
 /// A failure of the domain behind the endpoint (never "not found": that is `Ok(None)`).
@@ -203,10 +110,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn key_secret_debug_hides_the_secret() {
-        let k = KeySecret {
+    fn signing_key_debug_hides_the_secret() {
+        let k = SigningKey {
             secret_access_key: "wJalrXUtnFEMI".into(),
-            account: "111122223333".into(),
+            account_id: "111122223333".into(),
             principal_arn: "arn:aws:iam::111122223333:root".into(),
         };
         let text = format!("{k:?}");
@@ -216,8 +123,8 @@ mod tests {
 
     #[test]
     fn actions_are_iam_names() {
-        assert_eq!(Action::GetObject.to_string(), "s3:GetObject");
-        assert_eq!(Action::GetObjectTagging.as_str(), "s3:GetObjectTagging");
-        assert_eq!(Action::ListBucket.as_str(), "s3:ListBucket");
+        assert_eq!(S3Action::GetObject.to_string(), "s3:GetObject");
+        assert_eq!(S3Action::GetObjectTagging.iam_name(), "s3:GetObjectTagging");
+        assert_eq!(S3Action::ListBucket.iam_name(), "s3:ListBucket");
     }
 }

@@ -9,7 +9,7 @@ use s3s::{S3Request, S3Response, S3Result};
 use super::{ReadOnly, etag, timestamp, to_i64};
 use crate::error;
 use crate::listing::{self, MAX_KEYS, Page, Query, Resume};
-use crate::source::{Action, ObjectInfo};
+use crate::source::{S3Action, S3Object};
 
 pub(super) async fn list_objects_v2(
     svc: &ReadOnly,
@@ -27,7 +27,7 @@ pub(super) async fn list_objects_v2(
         (None, None) => None,
     };
     let ap = svc
-        .open(&req, &input.bucket, Action::ListBucket, &prefix)
+        .open(&req, &input.bucket, S3Action::ListBucket, &prefix)
         .await?;
     let query = Query {
         prefix: &prefix,
@@ -70,7 +70,7 @@ pub(super) async fn list_objects(
     let max_keys = max_keys(input.max_keys)?;
     let encode = encoder(input.encoding_type.as_ref())?;
     let ap = svc
-        .open(&req, &input.bucket, Action::ListBucket, &prefix)
+        .open(&req, &input.bucket, S3Action::ListBucket, &prefix)
         .await?;
     let query = Query {
         prefix: &prefix,
@@ -145,7 +145,7 @@ fn entries(page: Page, encode: &Encoder) -> (Option<Vec<Object>>, Option<Vec<Com
     )
 }
 
-fn object(info: &ObjectInfo, encode: &Encoder) -> Object {
+fn object(info: &S3Object, encode: &Encoder) -> Object {
     let class = if info.archived {
         ObjectStorageClass::GLACIER
     } else {

@@ -2,10 +2,9 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use chrono::{TimeZone, Utc};
 
 use super::*;
-use crate::source::{Action, ByteStream, KeySecret, Principal};
+use crate::source::{ByteStream, S3Action, S3Caller, SigningKey};
 
 /// Keys only; counts `list` calls.
 struct Keys {
@@ -29,13 +28,13 @@ impl ObjectSource for Keys {
     async fn access_point(&self, _: &str) -> Result<Option<AccessPoint>, SourceError> {
         unreachable!()
     }
-    async fn head(&self, _: &AccessPoint, _: &str) -> Result<Option<ObjectInfo>, SourceError> {
+    async fn head(&self, _: &AccessPoint, _: &str) -> Result<Option<S3Object>, SourceError> {
         unreachable!()
     }
     async fn get(
         &self,
         _: &AccessPoint,
-        _: &ObjectInfo,
+        _: &S3Object,
         _: Option<std::ops::Range<u64>>,
     ) -> Result<Option<ByteStream>, SourceError> {
         unreachable!()
@@ -46,7 +45,7 @@ impl ObjectSource for Keys {
         prefix: &str,
         start_after: Option<&str>,
         max: usize,
-    ) -> Result<Vec<ObjectInfo>, SourceError> {
+    ) -> Result<Vec<S3Object>, SourceError> {
         self.calls.fetch_add(1, Ordering::Relaxed);
         Ok(self
             .keys
@@ -63,36 +62,36 @@ impl ObjectSource for Keys {
     ) -> Result<Option<BTreeMap<String, String>>, SourceError> {
         unreachable!()
     }
-    async fn secret_for(&self, _: &str) -> Result<Option<KeySecret>, SourceError> {
+    async fn secret_for(&self, _: &str) -> Result<Option<SigningKey>, SourceError> {
         unreachable!()
     }
     async fn authorize(
         &self,
         _: &AccessPoint,
-        _: &Principal,
-        _: Action,
+        _: &S3Caller,
+        _: S3Action,
         _: &str,
     ) -> Result<bool, SourceError> {
         unreachable!()
     }
 }
 
-fn info(key: &str) -> ObjectInfo {
-    ObjectInfo {
+fn info(key: &str) -> S3Object {
+    S3Object {
         key: key.to_owned(),
         size: 1,
         etag: "e".into(),
-        last_modified: Utc.timestamp_opt(1_700_000_000, 0).unwrap(),
+        last_modified_ms: 1_700_000_000_000,
         archived: false,
     }
 }
 
 fn ap() -> AccessPoint {
     AccessPoint {
-        bucket: "b".into(),
+        kind: seqstore_core::StoreKind::Sequence,
+        account_id: "1".into(),
+        store_id: "2".into(),
         arn: "arn".into(),
-        owner_account: "1".into(),
-        handle: "h".into(),
     }
 }
 

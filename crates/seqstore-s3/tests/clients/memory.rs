@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use seqstore_core::StoreKind;
 use seqstore_s3::{
-    AccessPoint, Action, ByteStream, KeySecret, ObjectInfo, ObjectSource, Principal, SourceError,
+    AccessPoint, ByteStream, ObjectSource, S3Action, S3Caller, S3Object, SigningKey, SourceError,
 };
 
 /// Bytes per chunk of a streamed object: small, so that bodies really are streamed in pieces.
@@ -31,9 +32,9 @@ pub struct Object {
 pub struct MemorySource {
     /// Every name a client may use for an access point.
     names: RwLock<HashMap<String, AccessPoint>>,
-    /// `(access point handle, key)` → object.
+    /// `(access point name, key)` → object.
     objects: RwLock<BTreeMap<(String, String), Object>>,
-    keys: RwLock<HashMap<String, KeySecret>>,
+    keys: RwLock<HashMap<String, SigningKey>>,
 }
 
 impl MemorySource {
@@ -42,10 +43,10 @@ impl MemorySource {
         let (head, name) = arn.rsplit_once('/').unwrap();
         let ap_account = head.split(':').nth(4).unwrap();
         let ap = AccessPoint {
-            bucket: alias.to_owned(),
+            kind: StoreKind::Sequence,
+            account_id: owner_account.to_owned(),
+            store_id: name.to_owned(),
             arn: arn.to_owned(),
-            owner_account: owner_account.to_owned(),
-            handle: name.to_owned(),
         };
         let mut names = self.names.write().unwrap();
         for n in [
@@ -53,49 +54,43 @@ impl MemorySource {
             arn.to_owned(),
             format!("{name}-{ap_account}"),
         ] {
-            names.insert(
-                n.clone(),
-                AccessPoint {
-                    bucket: n,
-                    ..ap.clone()
-                },
-            );
+            names.insert(n, ap.clone());
         }
     }
 
     pub fn add_key(&self, access_key_id: &str, secret: &str, account: &str) {
         self.keys.write().unwrap().insert(
             access_key_id.to_owned(),
-            KeySecret {
+            SigningKey {
                 secret_access_key: secret.to_owned(),
-                account: account.to_owned(),
+                account_id: account.to_owned(),
                 principal_arn: format!("arn:aws:iam::{account}:root"),
             },
         );
     }
 
-    pub fn put(&self, handle: &str, key: &str, object: Object) {
+    pub fn put(&self, access_point: &str, key: &str, object: Object) {
         self.objects
             .write()
             .unwrap()
-            .insert((handle.to_owned(), key.to_owned()), object);
+            .insert((access_point.to_owned(), key.to_owned()), object);
     }
 
     fn object(&self, ap: &AccessPoint, key: &str) -> Option<Object> {
         self.objects
             .read()
             .unwrap()
-            .get(&(ap.handle.clone(), key.to_owned()))
+            .get(&(ap.store_id.clone(), key.to_owned()))
             .cloned()
     }
 }
 
-fn info(key: &str, o: &Object) -> ObjectInfo {
-    ObjectInfo {
+fn info(key: &str, o: &Object) -> S3Object {
+    S3Object {
         key: key.to_owned(),
         size: o.data.len() as u64,
         etag: o.etag.clone(),
-        last_modified: o.last_modified,
+        last_modified_ms: o.last_modified.timestamp_millis(),
         archived: o.archived,
     }
 }
@@ -106,14 +101,14 @@ impl ObjectSource for MemorySource {
         Ok(self.names.read().unwrap().get(bucket).cloned())
     }
 
-    async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<ObjectInfo>, SourceError> {
+    async fn head(&self, ap: &AccessPoint, key: &str) -> Result<Option<S3Object>, SourceError> {
         Ok(self.object(ap, key).map(|o| info(key, &o)))
     }
 
     async fn get(
         &self,
         ap: &AccessPoint,
-        object: &ObjectInfo,
+        object: &S3Object,
         range: Option<Range<u64>>,
     ) -> Result<Option<ByteStream>, SourceError> {
         let Some(o) = self.object(ap, &object.key) else {
@@ -139,12 +134,12 @@ impl ObjectSource for MemorySource {
         prefix: &str,
         start_after: Option<&str>,
         max: usize,
-    ) -> Result<Vec<ObjectInfo>, SourceError> {
+    ) -> Result<Vec<S3Object>, SourceError> {
         let objects = self.objects.read().unwrap();
         Ok(objects
             .iter()
-            .filter(|((handle, key), _)| {
-                *handle == ap.handle
+            .filter(|((name, key), _)| {
+                *name == ap.store_id
                     && key.starts_with(prefix)
                     && start_after.is_none_or(|after| key.as_str() > after)
             })
@@ -161,17 +156,17 @@ impl ObjectSource for MemorySource {
         Ok(self.object(ap, key).map(|o| o.tags))
     }
 
-    async fn secret_for(&self, access_key_id: &str) -> Result<Option<KeySecret>, SourceError> {
+    async fn secret_for(&self, access_key_id: &str) -> Result<Option<SigningKey>, SourceError> {
         Ok(self.keys.read().unwrap().get(access_key_id).cloned())
     }
 
     async fn authorize(
         &self,
         ap: &AccessPoint,
-        principal: &Principal,
-        _action: Action,
+        caller: &S3Caller,
+        _action: S3Action,
         _resource: &str,
     ) -> Result<bool, SourceError> {
-        Ok(principal.account == ap.owner_account)
+        Ok(caller.account_id == ap.account_id)
     }
 }
