@@ -11,7 +11,6 @@ use crate::jobs::kind::{Kind, mark_failed, record_read_set};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{CreationType, ItemStatus, JobKind, ReadSetStatus};
-use crate::wire::parse_enum;
 use crate::{CoreError, Service, time};
 use async_trait::async_trait;
 use futures::StreamExt;
@@ -135,7 +134,7 @@ impl Service {
             id: job.id.clone(),
             sequence_store_id: job.store_id.clone(),
             role_arn: job.role_arn.clone().unwrap_or_default(),
-            status: parse_enum(job.status)?,
+            status: job.status.into(),
             status_message: job.status_message.clone(),
             creation_time: time::from_ms(job.created_at_ms),
             completion_time: job.completed_at_ms.map(time::from_ms),
@@ -153,10 +152,10 @@ impl Service {
         self.sequence_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
         let filter = job_filter(
-            f.status.map(|s| s.as_str()),
+            f.status.map(Into::into),
             f.created_after.as_ref(),
             f.created_before.as_ref(),
-        )?;
+        );
         let (rows, next_token) = self
             .job_page(
                 account_id,
@@ -174,7 +173,7 @@ impl Service {
                     id: job.id.clone(),
                     sequence_store_id: job.store_id.clone(),
                     role_arn: job.role_arn.clone().unwrap_or_default(),
-                    status: parse_enum(job.status)?,
+                    status: job.status.into(),
                     creation_time: time::from_ms(job.created_at_ms),
                     completion_time: job.completed_at_ms.map(time::from_ms),
                 })
@@ -205,8 +204,7 @@ impl Service {
             sample_id: spec.sample_id.clone(),
             generated_from: spec.generated_from.clone(),
             reference_arn: spec.reference_arn.clone(),
-            file_type: parse_enum(spec.source_file_type.as_str())
-                .map_err(|e| ItemError::Internal(e.to_string()))?,
+            file_type: spec.source_file_type.into(),
             status: ReadSetStatus::Active,
             creation_type: CreationType::Import,
             creation_job_id: Some(job.id.clone()),
@@ -280,7 +278,7 @@ fn source_item(item: &JobItemRecord) -> Result<ImportReadSetSourceItem> {
     Ok(ImportReadSetSourceItem {
         source_files: spec.source_files,
         source_file_type: spec.source_file_type,
-        status: parse_enum(item.status)?,
+        status: item.status.into(),
         status_message: item.status_message.clone(),
         subject_id: spec.subject_id,
         sample_id: spec.sample_id,

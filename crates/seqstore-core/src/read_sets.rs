@@ -75,17 +75,14 @@ impl Service {
         let f = input.filter.unwrap_or_default();
         let filter = ReadSetFilter {
             name: f.name,
-            status: f.status.map(|s| parse_enum(s.as_str())).transpose()?,
+            status: f.status.map(Into::into),
             reference_arn: f.reference_arn,
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
             sample_id: f.sample_id,
             subject_id: f.subject_id,
             generated_from: f.generated_from,
-            creation_type: f
-                .creation_type
-                .map(|c| parse_enum(c.as_str()))
-                .transpose()?,
+            creation_type: f.creation_type.map(Into::into),
         };
         let (rows, next_token) = paging::page(
             "ListReadSets",
@@ -254,15 +251,15 @@ impl Service {
             sequence_store_id: r.sequence_store_id.clone(),
             subject_id: Some(r.subject_id.clone()),
             sample_id: Some(r.sample_id.clone()),
-            status: parse_enum(r.status)?,
+            status: r.status.into(),
             name: Some(r.name.clone()),
             description: r.description.clone(),
             reference_arn: r.reference_arn.clone(),
-            file_type: parse_enum(r.file_type)?,
+            file_type: r.file_type.into(),
             sequence_information,
             creation_time: time::from_ms(r.created_at_ms),
             status_message: r.status_message.clone(),
-            creation_type: Some(parse_enum(r.creation_type)?),
+            creation_type: Some(r.creation_type.into()),
             etag: r
                 .etag_algorithm
                 .as_ref()

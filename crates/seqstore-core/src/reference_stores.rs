@@ -6,7 +6,7 @@ use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
-use crate::wire::{reshape, sse_config};
+use crate::wire::{sibling, sse_config};
 use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
@@ -53,8 +53,9 @@ impl Service {
                 sse_key_arn: input.sse_config.as_ref().and_then(|c| c.key_arn.clone()),
                 created_at_ms: now,
             };
-            let answer: CreateReferenceStoreResponse =
-                reshape(&self.reference_store_view(&record)?)?;
+            let answer = sibling!(self.reference_store_view(&record)? => CreateReferenceStoreResponse {
+                id, arn, name, description, sse_config, creation_time,
+            });
             let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
             match self
                 .catalog
@@ -119,7 +120,13 @@ impl Service {
         .await?;
         let reference_stores = rows
             .iter()
-            .map(|r| reshape::<ReferenceStoreDetail>(&self.reference_store_view(r)?))
+            .map(|r| {
+                Ok(
+                    sibling!(self.reference_store_view(r)? => ReferenceStoreDetail {
+                        arn, id, name, description, sse_config, creation_time,
+                    }),
+                )
+            })
             .collect::<Result<_>>()?;
         Ok(ListReferenceStoresResponse {
             next_token,

@@ -9,7 +9,6 @@ use crate::paging;
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{ItemStatus, JobKind};
-use crate::wire::{parse_enum, reshape};
 use crate::{ArnResource, CoreError, Service, time};
 use seqstore_blob::{BlobKey, BlobPrefix, KeyError};
 use seqstore_model::{
@@ -81,7 +80,7 @@ impl Service {
             id: job.id.clone(),
             reference_store_id: job.store_id.clone(),
             role_arn: job.role_arn.clone().unwrap_or_default(),
-            status: parse_enum(job.status)?,
+            status: job.status.into(),
             status_message: job.status_message.clone(),
             creation_time: time::from_ms(job.created_at_ms),
             completion_time: job.completed_at_ms.map(time::from_ms),
@@ -99,10 +98,10 @@ impl Service {
         self.reference_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
         let filter = job_filter(
-            f.status.map(|s| s.as_str()),
+            f.status.map(Into::into),
             f.created_after.as_ref(),
             f.created_before.as_ref(),
-        )?;
+        );
         let (rows, next_token) = self
             .job_page(
                 account_id,
@@ -134,6 +133,7 @@ impl Service {
             let key = self.reference_blob_key(&r, name)?;
             Ok(Some(files::file_information(alias, &key, size)))
         };
+        let item = self.reference_item(&r)?;
         Ok(GetReferenceMetadataResponse {
             files: Some(ReferenceFiles {
                 source: file(&r.source_file_name, r.source_size)?,
@@ -141,7 +141,15 @@ impl Service {
             }),
             creation_type: Some(ReferenceCreationType::Import),
             creation_job_id: r.creation_job_id.clone(),
-            ..reshape(&self.reference_item(&r)?)?
+            id: item.id,
+            arn: item.arn,
+            reference_store_id: item.reference_store_id,
+            md5: item.md5,
+            status: item.status,
+            name: item.name,
+            description: item.description,
+            creation_time: item.creation_time,
+            update_time: item.update_time,
         })
     }
 
@@ -281,7 +289,7 @@ impl Service {
             arn: self.reference_arn(r),
             reference_store_id: r.reference_store_id.clone(),
             md5: r.md5.clone(),
-            status: Some(parse_enum(r.status)?),
+            status: Some(r.status.into()),
             name: Some(r.name.clone()),
             description: r.description.clone(),
             creation_time: time::from_ms(r.created_at_ms),
@@ -304,7 +312,7 @@ fn job_item(job: &JobRecord) -> Result<ImportReferenceJobItem> {
         id: job.id.clone(),
         reference_store_id: job.store_id.clone(),
         role_arn: job.role_arn.clone().unwrap_or_default(),
-        status: parse_enum(job.status)?,
+        status: job.status.into(),
         creation_time: time::from_ms(job.created_at_ms),
         completion_time: job.completed_at_ms.map(time::from_ms),
     })
@@ -316,7 +324,7 @@ fn source_item(item: &JobItemRecord) -> Result<ImportReferenceSourceItem> {
     let finished = item.status == ItemStatus::Finished;
     Ok(ImportReferenceSourceItem {
         source_file: Some(spec.source_file),
-        status: parse_enum(item.status)?,
+        status: item.status.into(),
         status_message: item.status_message.clone(),
         name: Some(spec.name),
         description: spec.description,

@@ -7,7 +7,7 @@ use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::vocabulary::StoreStatus;
-use crate::wire::{parse_enum, reshape, sse_config};
+use crate::wire::{parse_enum, sibling, sse_config};
 use crate::{ArnResource, CoreError, Service, s3_access, time};
 use seqstore_model::{
     CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily,
@@ -75,7 +75,11 @@ impl Service {
                 created_at_ms: now,
                 updated_at_ms: now,
             };
-            let answer: CreateSequenceStoreResponse = reshape(&self.sequence_store_view(&record)?)?;
+            let answer = sibling!(self.sequence_store_view(&record)? => CreateSequenceStoreResponse {
+                id, arn, name, description, sse_config, creation_time, fallback_location,
+                e_tag_algorithm_family, status, status_message, propagated_set_level_tags,
+                s3_access,
+            });
             let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
             match self
                 .catalog
@@ -114,7 +118,7 @@ impl Service {
         let f = input.filter.unwrap_or_default();
         let filter = SequenceStoreFilter {
             name: f.name,
-            status: f.status.map(|s| parse_enum(s.as_str())).transpose()?,
+            status: f.status.map(Into::into),
             created_after_ms: f.created_after.as_ref().map(time::to_ms),
             created_before_ms: f.created_before.as_ref().map(time::to_ms),
             updated_after_ms: f.updated_after.as_ref().map(time::to_ms),
@@ -133,7 +137,14 @@ impl Service {
         .await?;
         let sequence_stores = rows
             .iter()
-            .map(|r| reshape::<SequenceStoreDetail>(&self.sequence_store_view(r)?))
+            .map(|r| {
+                Ok(
+                    sibling!(self.sequence_store_view(r)? => SequenceStoreDetail {
+                        arn, id, name, description, sse_config, creation_time, fallback_location,
+                        e_tag_algorithm_family, status, status_message, update_time,
+                    }),
+                )
+            })
             .collect::<Result<_>>()?;
         Ok(ListSequenceStoresResponse {
             next_token,
@@ -185,7 +196,11 @@ impl Service {
             record.access_log_location = non_empty(config.access_log_location);
         }
         record.updated_at_ms = time::now_ms().max(record.updated_at_ms + 1);
-        let answer: UpdateSequenceStoreResponse = reshape(&self.sequence_store_view(&record)?)?;
+        let answer = sibling!(self.sequence_store_view(&record)? => UpdateSequenceStoreResponse {
+            id, arn, name, description, sse_config, creation_time, update_time,
+            propagated_set_level_tags, status, status_message, fallback_location, s3_access,
+            e_tag_algorithm_family,
+        });
         let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
         match self
             .catalog
@@ -250,7 +265,7 @@ impl Service {
                 access_log_location: r.access_log_location.clone(),
             }),
             e_tag_algorithm_family: Some(parse_enum(&r.etag_algorithm_family)?),
-            status: Some(parse_enum(r.status)?),
+            status: Some(r.status.into()),
             status_message: r.status_message.clone(),
             propagated_set_level_tags: Some(r.propagated_set_level_tags.clone()),
             update_time: Some(time::from_ms(r.updated_at_ms)),

@@ -7,7 +7,6 @@ use crate::idempotency::{OnMismatch, Replay};
 use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::vocabulary::{ItemStatus, JobKind, JobStatus};
-use crate::wire::parse_enum;
 use crate::{CoreError, Service, time};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -155,13 +154,13 @@ pub(crate) fn spec(source: &impl Serialize) -> Result<String> {
 
 /// The catalog filter of a List*Jobs request's `filter` (status and inclusive creation bounds).
 pub(crate) fn job_filter(
-    status: Option<&str>,
+    status: Option<JobStatus>,
     created_after: Option<&DateTime<Utc>>,
     created_before: Option<&DateTime<Utc>>,
-) -> Result<JobFilter> {
-    Ok(JobFilter {
-        status: status.map(parse_enum).transpose()?,
+) -> JobFilter {
+    JobFilter {
+        status,
         created_after_ms: created_after.map(time::to_ms),
         created_before_ms: created_before.map(time::to_ms),
-    })
+    }
 }

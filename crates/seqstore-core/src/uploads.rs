@@ -12,7 +12,6 @@ use crate::tags::validate_tags;
 use crate::vocabulary::{
     self, CreationType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus, UploadStatus,
 };
-use crate::wire::parse_enum;
 use crate::{CoreError, Service, time};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -78,7 +77,7 @@ impl Service {
                 id: new_id(),
                 account_id: account_id.to_owned(),
                 sequence_store_id: input.sequence_store_id.clone(),
-                source_file_type: parse_enum(input.source_file_type.as_str())?,
+                source_file_type: input.source_file_type.into(),
                 subject_id: input.subject_id.clone(),
                 sample_id: input.sample_id.clone(),
                 generated_from: input.generated_from.clone(),
@@ -131,7 +130,7 @@ impl Service {
         let upload = self
             .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
             .await?;
-        let source: PartSource = parse_enum(input.part_source.as_str())?;
+        let source: PartSource = input.part_source.into();
         if source == PartSource::Source2 && upload.source_file_type != vocabulary::FileType::Fastq {
             return Err(CoreError::invalid(
                 "partSource",
@@ -230,7 +229,7 @@ impl Service {
             .catalog
             .list_parts(
                 &upload.id,
-                parse_enum(input.part_source.as_str())?,
+                input.part_source.into(),
                 f.created_after.as_ref().map(time::to_ms),
                 f.created_before.as_ref().map(time::to_ms),
                 after,
@@ -247,7 +246,7 @@ impl Service {
                 Ok(ReadSetUploadPartListItem {
                     part_number: p.part_number as i32,
                     part_size: p.size,
-                    part_source: parse_enum(p.part_source)?,
+                    part_source: p.part_source.into(),
                     checksum: p.checksum.clone(),
                     creation_time: Some(time::from_ms(p.created_at_ms)),
                     last_updated_time: Some(time::from_ms(p.updated_at_ms)),
@@ -326,10 +325,7 @@ impl Service {
         let stored = self.catalog.all_parts(&upload.id).await?;
         let mut listed: Vec<(PartSource, i64)> = Vec::new();
         for (i, item) in input.parts.iter().enumerate() {
-            let (source, number) = (
-                parse_enum(item.part_source.as_str())?,
-                i64::from(item.part_number),
-            );
+            let (source, number) = (item.part_source.into(), i64::from(item.part_number));
             if source == PartSource::Source2
                 && upload.source_file_type != vocabulary::FileType::Fastq
             {
@@ -476,7 +472,7 @@ fn upload_item(u: &UploadRecord) -> Result<MultipartReadSetUploadListItem> {
     Ok(MultipartReadSetUploadListItem {
         sequence_store_id: u.sequence_store_id.clone(),
         upload_id: u.id.clone(),
-        source_file_type: parse_enum(u.source_file_type)?,
+        source_file_type: u.source_file_type.into(),
         subject_id: u.subject_id.clone(),
         sample_id: u.sample_id.clone(),
         generated_from: u.generated_from.clone(),

@@ -1,12 +1,14 @@
-//! The wire edge of the domain: its names as the model's generated enums, and one generated
-//! shape as a sibling shape.
+//! The wire edge of the domain: each vocabulary enum and its generated model enum convert
+//! into each other by one exhaustive `match` per direction (no text in between).
 
-use seqstore_model::{EncryptionType, SseConfig};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use seqstore_model::{self as model, EncryptionType, SseConfig};
 
 use crate::CoreError;
 use crate::error::Result;
+use crate::vocabulary::{
+    CreationType, FileType, ItemStatus, JobStatus, PartSource, ReadSetStatus, ReferenceStatus,
+    StoreStatus,
+};
 
 /// A name of one vocabulary as the same name of another (a domain enum as its wire enum).
 pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<T> {
@@ -15,12 +17,17 @@ pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<
         .map_err(|_| CoreError::Unmapped(text.to_owned()))
 }
 
-/// Moves a shape into another with the same member names (Create/Get/Update/Detail views).
-pub(crate) fn reshape<T: DeserializeOwned>(from: &impl Serialize) -> Result<T> {
-    serde_json::to_value(from)
-        .and_then(serde_json::from_value)
-        .map_err(CoreError::json("a response shape"))
+/// The members of one generated shape moved into a sibling shape that has them too (the
+/// Create, Get, Update and list views of a resource); the compiler checks every member.
+macro_rules! sibling {
+    ($from:expr => $to:ident { $($member:ident),+ $(,)? }) => {{
+        let from = $from;
+        $to {
+            $($member: from.$member,)+
+        }
+    }};
 }
+pub(crate) use sibling;
 
 /// The `sseConfig` echo: only when the user supplied one (spec E29).
 pub(crate) fn sse_config(
@@ -35,4 +42,44 @@ pub(crate) fn sse_config(
             })
         })
         .transpose()
+}
+
+/// The same names in the vocabulary and in the model: an exhaustive `From` each way.
+macro_rules! same_names {
+    ($($domain:ident <=> $wire:ident { $($variant:ident),+ $(,)? })+) => {$(
+        impl From<$domain> for model::$wire {
+            fn from(name: $domain) -> Self {
+                match name {
+                    $($domain::$variant => Self::$variant,)+
+                }
+            }
+        }
+
+        impl From<model::$wire> for $domain {
+            fn from(name: model::$wire) -> Self {
+                match name {
+                    $(model::$wire::$variant => Self::$variant,)+
+                }
+            }
+        }
+    )+};
+}
+
+same_names! {
+    ReadSetStatus <=> ReadSetStatus {
+        ProcessingUpload, UploadFailed, Active, Archived, Activating, Deleting, Deleted,
+    }
+    ReferenceStatus <=> ReferenceStatus { Active, Deleting, Deleted }
+    StoreStatus <=> SequenceStoreStatus { Creating, Active, Updating, Deleting, Failed }
+    JobStatus <=> ReadSetImportJobStatus {
+        Submitted, InProgress, Cancelling, Cancelled, Failed, Completed, CompletedWithFailures,
+    }
+    JobStatus <=> ReferenceImportJobStatus {
+        Submitted, InProgress, Cancelling, Cancelled, Failed, Completed, CompletedWithFailures,
+    }
+    ItemStatus <=> ReadSetImportJobItemStatus { NotStarted, InProgress, Finished, Failed }
+    ItemStatus <=> ReferenceImportJobItemStatus { NotStarted, InProgress, Finished, Failed }
+    FileType <=> FileType { Fastq, Bam, Ubam, Cram }
+    PartSource <=> ReadSetPartSource { Source1, Source2 }
+    CreationType <=> CreationType { Import, Upload }
 }
