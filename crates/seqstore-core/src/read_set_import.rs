@@ -2,19 +2,18 @@
 //! ListReadSetImportJobs, and running one source: the user's objects go through the same
 //! ingestion as uploads, so an imported and an uploaded copy get the same ETags.
 
-use crate::catalog::CatalogError;
 use crate::catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use crate::error::Result;
 use crate::ingest::{SourceStream, StoredSource};
 use crate::jobs::kind::ItemError;
-use crate::jobs::kind::{Kind, mark_failed, record_read_set};
+use crate::jobs::kind::{Kind, record_read_set};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{CreationType, ItemStatus, JobKind, ReadSetStatus};
 use crate::{CoreError, Service, time};
 use async_trait::async_trait;
 use futures::StreamExt;
-use seqstore_blob::BlobPrefix;
+use seqstore_blob::{BlobPrefix, KeyError};
 use seqstore_model::{
     FileType, GetReadSetImportJobResponse, ImportReadSetJobItem, ImportReadSetSourceItem,
     ListReadSetImportJobsRequest, ListReadSetImportJobsResponse, ReadSetImportJobStatus,
@@ -40,18 +39,8 @@ impl Kind for ImportReadSets {
             .map_err(ItemError::Record)
     }
 
-    async fn fail(
-        &self,
-        service: &Service,
-        owner: &str,
-        job: &JobRecord,
-        item: &JobItemRecord,
-        message: &str,
-    ) -> Result<(), CatalogError> {
-        // what an earlier, interrupted attempt stored before this one failed
-        let prefix = BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id);
-        service.discard_prefix(job, prefix).await;
-        mark_failed(service, owner, job, item, message).await
+    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError> {
+        BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id)
     }
 }
 

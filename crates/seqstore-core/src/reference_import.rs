@@ -131,35 +131,8 @@ impl Kind for ImportReferences {
         .map_err(ItemError::Record)
     }
 
-    async fn fail(
-        &self,
-        service: &Service,
-        owner: &str,
-        job: &JobRecord,
-        item: &JobItemRecord,
-        message: &str,
-    ) -> Result<(), CatalogError> {
-        // what an earlier, interrupted attempt stored before this one failed
-        let prefix = BlobPrefix::reference(&job.account_id, &job.store_id, &item.result_id);
-        service.discard_prefix(job, prefix).await;
-        mark_failed(service, owner, job, item, message).await
-    }
-}
-
-impl Service {
-    /// Removes what a failed item stored under `prefix`.
-    pub(crate) async fn discard_prefix(
-        &self,
-        job: &JobRecord,
-        prefix: Result<BlobPrefix, KeyError>,
-    ) {
-        let deleted = match prefix {
-            Ok(prefix) => self.blobs.delete_prefix(&prefix).await,
-            Err(e) => Err(e.into()),
-        };
-        if let Err(e) = deleted {
-            tracing::warn!(job_id = %job.id, error = %e, "cannot remove a failed item's files");
-        }
+    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError> {
+        BlobPrefix::reference(&job.account_id, &job.store_id, &item.result_id)
     }
 }
 

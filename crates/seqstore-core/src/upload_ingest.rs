@@ -9,7 +9,7 @@ use crate::vocabulary::{PartSource, ReadSetStatus};
 use crate::{Service, time};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use seqstore_blob::BlobPrefix;
+use seqstore_blob::{BlobPrefix, KeyError};
 use std::collections::BTreeMap;
 
 /// The ingest job of a completed upload: one item, the upload's read set.
@@ -31,6 +31,10 @@ impl Kind for IngestUpload {
             .map_err(ItemError::Record)?;
         service.discard_staging(item).await;
         Ok(())
+    }
+
+    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError> {
+        BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id)
     }
 
     /// The read set ends UPLOAD_FAILED and the staged parts go.

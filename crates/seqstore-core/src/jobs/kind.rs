@@ -3,7 +3,7 @@
 //! [`crate::vocabulary::JobKind`].
 
 use async_trait::async_trait;
-use seqstore_blob::SourceError;
+use seqstore_blob::{BlobPrefix, KeyError, SourceError};
 
 use crate::Service;
 use std::collections::BTreeMap;
@@ -24,7 +24,11 @@ pub(crate) trait Kind: Sync {
         item: &JobItemRecord,
     ) -> Result<(), ItemError>;
 
-    /// Records that an item failed with `message`, removing what it left behind.
+    /// Where an item writes its resource's files.
+    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError>;
+
+    /// Records that an item failed with `message`: what an earlier, interrupted attempt
+    /// stored under its [`Kind::output`] goes, and the item is FAILED.
     async fn fail(
         &self,
         service: &Service,
@@ -32,7 +36,16 @@ pub(crate) trait Kind: Sync {
         job: &JobRecord,
         item: &JobItemRecord,
         message: &str,
-    ) -> Result<(), CatalogError>;
+    ) -> Result<(), CatalogError> {
+        let deleted = match self.output(job, item) {
+            Ok(prefix) => service.blobs.delete_prefix(&prefix).await,
+            Err(e) => Err(e.into()),
+        };
+        if let Err(e) = deleted {
+            tracing::warn!(job_id = %job.id, error = %e, "cannot remove a failed item's files");
+        }
+        mark_failed(service, owner, job, item, message).await
+    }
 }
 
 /// Why one item did not produce its resource.
