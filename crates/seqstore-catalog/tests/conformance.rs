@@ -15,6 +15,7 @@ use seqstore_core::vocabulary::{
     CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
     ReferenceStatus, StoreStatus, UploadStatus,
 };
+use seqstore_formats::etag::EtagFamily;
 use std::collections::BTreeMap;
 
 struct Fixture {
@@ -100,7 +101,7 @@ fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
         sse_type: None,
         sse_key_arn: None,
         fallback_location: Some("s3://bucket/prefix/".into()),
-        etag_algorithm_family: "SHA256up".into(),
+        etag_algorithm_family: EtagFamily::Sha256up,
         status: StoreStatus::Active,
         status_message: None,
         propagated_set_level_tags: vec!["a".into(), "b".into()],

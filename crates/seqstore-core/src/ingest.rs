@@ -139,12 +139,7 @@ impl Service {
             .await
             .map_err(|e| ItemError::Transient(e.to_string()))?
             .ok_or_else(|| ItemError::Failed("the sequence store was deleted".into()))?;
-        let family = store.etag_algorithm_family.parse().map_err(|_| {
-            ItemError::Internal(format!(
-                "unknown ETag family {}",
-                store.etag_algorithm_family
-            ))
-        })?;
+        let family = store.etag_algorithm_family;
         let provenance = format!(
             "@CO\tHealthOmics sequence store {} ingested {}",
             store.id,

@@ -7,13 +7,13 @@ use crate::ids::{ID_ATTEMPTS, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::vocabulary::StoreStatus;
-use crate::wire::{parse_enum, sibling, sse_config};
+use crate::wire::{self, sibling, sse_config};
 use crate::{ArnResource, CoreError, Service, s3_access, time};
+use seqstore_formats::etag::EtagFamily;
 use seqstore_model::{
-    CreateSequenceStoreRequest, CreateSequenceStoreResponse, ETagAlgorithmFamily,
-    GetSequenceStoreResponse, ListSequenceStoresRequest, ListSequenceStoresResponse,
-    SequenceStoreDetail, SequenceStoreS3Access, UpdateSequenceStoreRequest,
-    UpdateSequenceStoreResponse,
+    CreateSequenceStoreRequest, CreateSequenceStoreResponse, GetSequenceStoreResponse,
+    ListSequenceStoresRequest, ListSequenceStoresResponse, SequenceStoreDetail,
+    SequenceStoreS3Access, UpdateSequenceStoreRequest, UpdateSequenceStoreResponse,
 };
 
 /// Fixed quota: tag keys propagated to S3 objects per store (spec D.17).
@@ -60,9 +60,7 @@ impl Service {
                 fallback_location: non_empty(input.fallback_location.clone()),
                 etag_algorithm_family: input
                     .e_tag_algorithm_family
-                    .unwrap_or(ETagAlgorithmFamily::Md5up)
-                    .as_str()
-                    .to_owned(),
+                    .map_or(EtagFamily::Md5up, wire::family),
                 status: StoreStatus::Active,
                 status_message: None,
                 propagated_set_level_tags: propagated.clone(),
@@ -264,7 +262,7 @@ impl Service {
                 )),
                 access_log_location: r.access_log_location.clone(),
             }),
-            e_tag_algorithm_family: Some(parse_enum(&r.etag_algorithm_family)?),
+            e_tag_algorithm_family: Some(wire::wire_family(r.etag_algorithm_family)),
             status: Some(r.status.into()),
             status_message: r.status_message.clone(),
             propagated_set_level_tags: Some(r.propagated_set_level_tags.clone()),

@@ -9,6 +9,7 @@ use crate::vocabulary::{
     CreationType, FileType, ItemStatus, JobStatus, PartSource, ReadSetStatus, ReferenceStatus,
     StoreStatus,
 };
+use seqstore_formats::etag::EtagFamily;
 
 /// A name of one vocabulary as the same name of another (a domain enum as its wire enum).
 pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<T> {
@@ -82,4 +83,22 @@ same_names! {
     FileType <=> FileType { Fastq, Bam, Ubam, Cram }
     PartSource <=> ReadSetPartSource { Source1, Source2 }
     CreationType <=> CreationType { Import, Upload }
+}
+
+/// The ETag family on the wire (both enums are foreign here, so no `From`).
+pub(crate) fn wire_family(family: EtagFamily) -> model::ETagAlgorithmFamily {
+    match family {
+        EtagFamily::Md5up => model::ETagAlgorithmFamily::Md5up,
+        EtagFamily::Sha256up => model::ETagAlgorithmFamily::Sha256up,
+        EtagFamily::Sha512up => model::ETagAlgorithmFamily::Sha512up,
+    }
+}
+
+/// The ETag family a request names.
+pub(crate) fn family(family: model::ETagAlgorithmFamily) -> EtagFamily {
+    match family {
+        model::ETagAlgorithmFamily::Md5up => EtagFamily::Md5up,
+        model::ETagAlgorithmFamily::Sha256up => EtagFamily::Sha256up,
+        model::ETagAlgorithmFamily::Sha512up => EtagFamily::Sha512up,
+    }
 }

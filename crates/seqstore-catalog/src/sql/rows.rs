@@ -6,7 +6,6 @@ use seqstore_core::catalog::{
     CatalogError, FileEtags, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord,
     ReferenceRecord, ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
 };
-use seqstore_core::vocabulary::UnknownName;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, Row};
@@ -43,13 +42,12 @@ pub(crate) const JOB_ITEM_COLUMNS: &str =
     "job_id, item_index, status, status_message, spec, result_id, attempts";
 
 /// A column holding a name of the domain's vocabulary (a status, a kind).
-fn name<T: FromStr<Err = UnknownName>>(row: &AnyRow, column: &'static str) -> Result<T> {
+fn name<T: FromStr<Err: std::fmt::Display>>(row: &AnyRow, column: &'static str) -> Result<T> {
     let text: String = row.try_get(column).db()?;
-    text.parse()
-        .map_err(|e: UnknownName| CatalogError::Corrupt {
-            column,
-            reason: e.to_string(),
-        })
+    text.parse().map_err(|e: T::Err| CatalogError::Corrupt {
+        column,
+        reason: e.to_string(),
+    })
 }
 
 /// The `blob_key` column: a key the blob layout wrote.
@@ -71,7 +69,7 @@ pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
         sse_type: row.try_get("sse_type").db()?,
         sse_key_arn: row.try_get("sse_key_arn").db()?,
         fallback_location: row.try_get("fallback_location").db()?,
-        etag_algorithm_family: row.try_get("etag_algorithm_family").db()?,
+        etag_algorithm_family: name(row, "etag_algorithm_family")?,
         status: name(row, "status")?,
         status_message: row.try_get("status_message").db()?,
         propagated_set_level_tags: serde_json::from_str(&tags).map_err(|e| {

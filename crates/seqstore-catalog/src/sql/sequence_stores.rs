@@ -35,7 +35,7 @@ impl SequenceStores for SqlCatalog {
         .bind(&s.sse_type)
         .bind(&s.sse_key_arn)
         .bind(&s.fallback_location)
-        .bind(&s.etag_algorithm_family)
+        .bind(s.etag_algorithm_family.as_str())
         .bind(s.status.as_str())
         .bind(&s.status_message)
         .bind(json_list(&s.propagated_set_level_tags))

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use seqstore_blob::BlobKey;
+use seqstore_formats::etag::EtagFamily;
 
 use crate::vocabulary::{
     CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
@@ -42,8 +43,8 @@ pub struct SequenceStoreRecord {
     pub sse_key_arn: Option<String>,
     /// Fallback S3 location for failed uploads.
     pub fallback_location: Option<String>,
-    /// `MD5up`, `SHA256up` or `SHA512up`.
-    pub etag_algorithm_family: String,
+    /// The ETag family of its read sets.
+    pub etag_algorithm_family: EtagFamily,
     /// Store status.
     pub status: StoreStatus,
     /// Status message.
