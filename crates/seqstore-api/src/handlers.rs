@@ -42,7 +42,7 @@ impl OmicsStorage for Handlers {
         input: model::GetSequenceStoreRequest,
     ) -> Result<model::GetSequenceStoreResponse, ApiError> {
         self.service
-            .get_sequence_store(&ctx.account_id, &input.id)
+            .get_sequence_store(&ctx.account_id, &input.id.into())
             .await
             .map_err(wire(ctx))
     }
@@ -75,7 +75,7 @@ impl OmicsStorage for Handlers {
         input: model::DeleteSequenceStoreRequest,
     ) -> Result<model::DeleteSequenceStoreResponse, ApiError> {
         self.service
-            .delete_sequence_store(&ctx.account_id, &input.id)
+            .delete_sequence_store(&ctx.account_id, &input.id.into())
             .await
             .map_err(wire(ctx))?;
         Ok(model::DeleteSequenceStoreResponse {})
@@ -136,7 +136,7 @@ impl OmicsStorage for Handlers {
         input: model::GetReferenceStoreRequest,
     ) -> Result<model::GetReferenceStoreResponse, ApiError> {
         self.service
-            .get_reference_store(&ctx.account_id, &input.id)
+            .get_reference_store(&ctx.account_id, &input.id.into())
             .await
             .map_err(wire(ctx))
     }
@@ -158,7 +158,7 @@ impl OmicsStorage for Handlers {
         input: model::DeleteReferenceStoreRequest,
     ) -> Result<model::DeleteReferenceStoreResponse, ApiError> {
         self.service
-            .delete_reference_store(&ctx.account_id, &input.id)
+            .delete_reference_store(&ctx.account_id, &input.id.into())
             .await
             .map_err(wire(ctx))?;
         Ok(model::DeleteReferenceStoreResponse {})
@@ -218,7 +218,11 @@ impl OmicsStorage for Handlers {
         input: model::GetReferenceImportJobRequest,
     ) -> Result<model::GetReferenceImportJobResponse, ApiError> {
         self.service
-            .get_reference_import_job(&ctx.account_id, &input.reference_store_id, &input.id)
+            .get_reference_import_job(
+                &ctx.account_id,
+                &input.reference_store_id.into(),
+                &input.id.into(),
+            )
             .await
             .map_err(wire(ctx))
     }
@@ -240,7 +244,11 @@ impl OmicsStorage for Handlers {
         input: model::GetReferenceMetadataRequest,
     ) -> Result<model::GetReferenceMetadataResponse, ApiError> {
         self.service
-            .get_reference_metadata(&ctx.account_id, &input.reference_store_id, &input.id)
+            .get_reference_metadata(
+                &ctx.account_id,
+                &input.reference_store_id.into(),
+                &input.id.into(),
+            )
             .await
             .map_err(wire(ctx))
     }
@@ -275,7 +283,11 @@ impl OmicsStorage for Handlers {
         input: model::DeleteReferenceRequest,
     ) -> Result<model::DeleteReferenceResponse, ApiError> {
         self.service
-            .delete_reference(&ctx.account_id, &input.reference_store_id, &input.id)
+            .delete_reference(
+                &ctx.account_id,
+                &input.reference_store_id.into(),
+                &input.id.into(),
+            )
             .await
             .map_err(wire(ctx))?;
         Ok(model::DeleteReferenceResponse {})
@@ -343,8 +355,8 @@ impl OmicsStorage for Handlers {
         self.service
             .abort_multipart_read_set_upload(
                 &ctx.account_id,
-                &input.sequence_store_id,
-                &input.upload_id,
+                &input.sequence_store_id.into(),
+                &input.upload_id.into(),
             )
             .await
             .map_err(wire(ctx))?;
@@ -368,7 +380,11 @@ impl OmicsStorage for Handlers {
         input: model::GetReadSetMetadataRequest,
     ) -> Result<model::GetReadSetMetadataResponse, ApiError> {
         self.service
-            .get_read_set_metadata(&ctx.account_id, &input.sequence_store_id, &input.id)
+            .get_read_set_metadata(
+                &ctx.account_id,
+                &input.sequence_store_id.into(),
+                &input.id.into(),
+            )
             .await
             .map_err(wire(ctx))
     }
@@ -403,7 +419,7 @@ impl OmicsStorage for Handlers {
         input: model::BatchDeleteReadSetRequest,
     ) -> Result<model::BatchDeleteReadSetResponse, ApiError> {
         self.service
-            .batch_delete_read_set(&ctx.account_id, &input.sequence_store_id, &input.ids)
+            .batch_delete_read_set(&ctx.account_id, &input.sequence_store_id.into(), &input.ids)
             .await
             .map_err(wire(ctx))
     }
@@ -425,7 +441,11 @@ impl OmicsStorage for Handlers {
         input: model::GetReadSetImportJobRequest,
     ) -> Result<model::GetReadSetImportJobResponse, ApiError> {
         self.service
-            .get_read_set_import_job(&ctx.account_id, &input.sequence_store_id, &input.id)
+            .get_read_set_import_job(
+                &ctx.account_id,
+                &input.sequence_store_id.into(),
+                &input.id.into(),
+            )
             .await
             .map_err(wire(ctx))
     }

@@ -2,6 +2,7 @@
 
 use axum::body::Body;
 use http::StatusCode;
+use seqstore_core::AccountId;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -11,7 +12,7 @@ pub struct RequestContext {
     /// The `x-amzn-RequestId` of this request.
     pub request_id: String,
     /// The 12-digit account the access key belongs to.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The access key id that signed the request.
     pub access_key_id: String,
     /// A hex SHA-256 the client signed for a streamed body (`x-amz-content-sha256`), to be

@@ -14,11 +14,14 @@ mod tags;
 mod uploads;
 
 use async_trait::async_trait;
+use rows::Table;
+use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
     AccessKeyRecord, AccessKeys, Catalog, CatalogError, Idempotency, IdempotencyRecord, Result,
 };
-use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use seqstore_core::ids::AccountId;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -121,41 +124,15 @@ impl Catalog for SqlCatalog {
 #[async_trait]
 impl AccessKeys for SqlCatalog {
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO access_keys \
-             (access_key_id, secret_access_key, account_id, user_name, created_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&key.access_key_id)
-        .bind(&key.secret_access_key)
-        .bind(&key.account_id)
-        .bind(&key.user_name)
-        .bind(key.created_at_ms)
-        .execute(&self.pool)
-        .await
-        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("access key")))?;
+        key.bind(sqlx::query(&AccessKeyRecord::insert()))
+            .execute(&self.pool)
+            .await
+            .map_err(|e| unique_as(e, CatalogError::AlreadyExists("access key")))?;
         Ok(())
     }
 
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
-        let row = sqlx::query(
-            "SELECT access_key_id, secret_access_key, account_id, user_name, created_at \
-             FROM access_keys WHERE access_key_id = $1",
-        )
-        .bind(access_key_id)
-        .fetch_optional(&self.pool)
-        .await
-        .db()?;
-        row.map(|r| -> Result<_> {
-            Ok(AccessKeyRecord {
-                access_key_id: r.try_get("access_key_id").db()?,
-                secret_access_key: r.try_get("secret_access_key").db()?,
-                account_id: r.try_get("account_id").db()?,
-                user_name: r.try_get("user_name").db()?,
-                created_at_ms: r.try_get("created_at").db()?,
-            })
-        })
-        .transpose()
+        rows::one::<AccessKeyRecord>(&self.pool, "access_key_id = $1", &[access_key_id]).await
     }
 }
 
@@ -163,34 +140,20 @@ impl AccessKeys for SqlCatalog {
 impl Idempotency for SqlCatalog {
     async fn idempotency_record(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         operation: &str,
         client_token: &str,
-        not_before_ms: i64,
+        not_before: Timestamp,
     ) -> Result<Option<IdempotencyRecord>> {
-        let row: Option<AnyRow> = sqlx::query(
-            "SELECT account_id, operation, client_token, request_hash, response, created_at \
-             FROM idempotency_tokens \
-             WHERE account_id = $1 AND operation = $2 AND client_token = $3 AND created_at >= $4",
+        rows::one::<IdempotencyRecord>(
+            &self.pool,
+            &format!(
+                "account_id = $1 AND operation = $2 AND client_token = $3 AND created_at >= {}",
+                not_before.millis()
+            ),
+            &[account_id.as_str(), operation, client_token],
         )
-        .bind(account_id)
-        .bind(operation)
-        .bind(client_token)
-        .bind(not_before_ms)
-        .fetch_optional(&self.pool)
         .await
-        .db()?;
-        row.map(|r| -> Result<_> {
-            Ok(IdempotencyRecord {
-                account_id: r.try_get("account_id").db()?,
-                operation: r.try_get("operation").db()?,
-                client_token: r.try_get("client_token").db()?,
-                request_hash: r.try_get("request_hash").db()?,
-                response: r.try_get("response").db()?,
-                created_at_ms: r.try_get("created_at").db()?,
-            })
-        })
-        .transpose()
     }
 }
 
@@ -203,27 +166,18 @@ pub(crate) async fn record_idempotency(
         "DELETE FROM idempotency_tokens \
          WHERE account_id = $1 AND operation = $2 AND client_token = $3 AND created_at < $4",
     )
-    .bind(&record.account_id)
+    .bind(record.account_id.as_str())
     .bind(&record.operation)
     .bind(&record.client_token)
-    .bind(record.created_at_ms - IDEMPOTENCY_WINDOW_MS)
+    .bind(record.created_at.millis() - IDEMPOTENCY_WINDOW_MS)
     .execute(&mut **tx)
     .await
     .db()?;
-    sqlx::query(
-        "INSERT INTO idempotency_tokens \
-         (account_id, operation, client_token, request_hash, response, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(&record.account_id)
-    .bind(&record.operation)
-    .bind(&record.client_token)
-    .bind(&record.request_hash)
-    .bind(&record.response)
-    .bind(record.created_at_ms)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| unique_as(e, CatalogError::TokenInUse))?;
+    record
+        .bind(sqlx::query(&IdempotencyRecord::insert()))
+        .execute(&mut **tx)
+        .await
+        .map_err(|e| unique_as(e, CatalogError::TokenInUse))?;
     Ok(())
 }
 

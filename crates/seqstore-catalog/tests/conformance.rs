@@ -4,6 +4,7 @@
 
 use seqstore_blob::BlobKey;
 use seqstore_catalog::SqlCatalog;
+use seqstore_core::Timestamp;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{
     AccessKeyRecord, AccessPolicy, CatalogError, FileEtags, IdempotencyRecord, JobFilter,
@@ -11,9 +12,10 @@ use seqstore_core::catalog::{
     ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
     SequenceStoreFilter, SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
 };
+use seqstore_core::ids::AccountId;
 use seqstore_core::vocabulary::{
     CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
-    ReferenceStatus, StoreStatus, UploadStatus,
+    ReferenceStatus, SseType, StoreStatus, UploadStatus,
 };
 use seqstore_formats::etag::EtagFamily;
 use std::collections::BTreeMap;
@@ -107,8 +109,8 @@ fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
         propagated_set_level_tags: vec!["a".into(), "b".into()],
         access_log_location: None,
         s3_access_point_alias: format!("alias-{id}-s3alias"),
-        created_at_ms: at,
-        updated_at_ms: at,
+        created_at: Timestamp::from_millis(at),
+        updated_at: Timestamp::from_millis(at),
     }
 }
 
@@ -118,11 +120,16 @@ fn reference_store(account: &str, id: &str, at: i64) -> ReferenceStoreRecord {
         account_id: account.into(),
         name: "refs".into(),
         description: None,
-        sse_type: Some("KMS".into()),
+        sse_type: Some(SseType::Kms),
         sse_key_arn: Some("arn:aws:kms:us-east-1:111122223333:key/k".into()),
         s3_access_point_alias: format!("ref-{id}-s3alias"),
-        created_at_ms: at,
+        created_at: Timestamp::from_millis(at),
     }
+}
+
+/// A test time, `n` ms after the epoch.
+fn ms(n: i64) -> Timestamp {
+    Timestamp::from_millis(n)
 }
 
 fn no_tags() -> BTreeMap<String, String> {
@@ -135,7 +142,7 @@ async fn access_keys_round_trip(c: &SqlCatalog) {
         secret_access_key: "secret".into(),
         account_id: "111122223333".into(),
         user_name: Some("alice".into()),
-        created_at_ms: 5,
+        created_at: ms(5),
     };
     c.insert_access_key(&key).await.unwrap();
     assert_eq!(c.access_key("SSKEXAMPLE").await.unwrap(), Some(key.clone()));
@@ -151,7 +158,7 @@ async fn sequence_store_crud(c: &SqlCatalog) {
     let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
     c.create_sequence_store(&s, &tags, None).await.unwrap();
     assert_eq!(
-        c.sequence_store("111122223333", "0000000001")
+        c.sequence_store(&"111122223333".into(), &"0000000001".into())
             .await
             .unwrap(),
         Some(s.clone())
@@ -159,7 +166,7 @@ async fn sequence_store_crud(c: &SqlCatalog) {
     let target = TagTarget {
         account_id: s.account_id.clone(),
         kind: ResourceKind::SequenceStore,
-        id: s.id.clone(),
+        id: s.id.to_string(),
     };
     assert_eq!(c.tags(&target).await.unwrap(), tags);
 
@@ -167,7 +174,7 @@ async fn sequence_store_crud(c: &SqlCatalog) {
     changed.name = "renamed".into();
     changed.fallback_location = None;
     changed.propagated_set_level_tags = vec![];
-    changed.updated_at_ms = 2000;
+    changed.updated_at = ms(2000);
     c.update_sequence_store(&changed, None).await.unwrap();
     assert_eq!(
         c.sequence_store(&s.account_id, &s.id).await.unwrap(),
@@ -191,7 +198,7 @@ async fn sequence_store_crud(c: &SqlCatalog) {
 }
 
 async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     // Two stores share a creation time: the id breaks the tie.
     for (i, at) in [(1, 100), (2, 200), (3, 200), (4, 300), (5, 400)] {
         let mut s = store(
@@ -200,7 +207,7 @@ async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
             if i % 2 == 0 { "even" } else { "odd" },
             at,
         );
-        s.updated_at_ms = at + 10;
+        s.updated_at = Timestamp::from_millis(at + 10);
         if i == 5 {
             s.status = StoreStatus::Updating;
         }
@@ -211,8 +218,8 @@ async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
     let page1 = c.list_sequence_stores(a, &all, None, 2).await.unwrap();
     assert_eq!(ids(page1.clone()), ["0000000001", "0000000002"]);
     let cursor = ListCursor {
-        created_at_ms: page1[1].created_at_ms,
-        id: page1[1].id.clone(),
+        created_at: page1[1].created_at,
+        id: page1[1].id.to_string(),
     };
     let page2 = c
         .list_sequence_stores(a, &all, Some(&cursor), 2)
@@ -229,8 +236,8 @@ async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
         ["0000000002", "0000000004"]
     );
     let window = SequenceStoreFilter {
-        created_after_ms: Some(200),
-        created_before_ms: Some(300),
+        created_after: Some(ms(200)),
+        created_before: Some(ms(300)),
         ..Default::default()
     };
     assert_eq!(
@@ -239,8 +246,8 @@ async fn sequence_store_list_filters_and_paging(c: &SqlCatalog) {
         "bounds are inclusive"
     );
     let updated = SequenceStoreFilter {
-        updated_after_ms: Some(310),
-        updated_before_ms: Some(410),
+        updated_after: Some(ms(310)),
+        updated_before: Some(ms(410)),
         ..Default::default()
     };
     assert_eq!(
@@ -273,10 +280,15 @@ async fn sequence_store_id_and_alias_are_unique(c: &SqlCatalog) {
         Err(CatalogError::AlreadyExists(_))
     ));
     assert_eq!(
-        c.list_sequence_stores("111122223333", &SequenceStoreFilter::default(), None, 10)
-            .await
-            .unwrap()
-            .len(),
+        c.list_sequence_stores(
+            &"111122223333".into(),
+            &SequenceStoreFilter::default(),
+            None,
+            10
+        )
+        .await
+        .unwrap()
+        .len(),
         1
     );
     // Sequence and reference stores share the id space of their access point names.
@@ -314,26 +326,31 @@ async fn idempotency_token_is_atomic_with_create(c: &SqlCatalog) {
         client_token: "tok".into(),
         request_hash: "h1".into(),
         response: "{\"id\":\"0000000001\"}".into(),
-        created_at_ms: 10_000,
+        created_at: ms(10_000),
     };
     let s = store("111122223333", "0000000001", "one", 10_000);
     c.create_sequence_store(&s, &no_tags(), Some(&record))
         .await
         .unwrap();
     let got = c
-        .idempotency_record("111122223333", "CreateSequenceStore", "tok", 0)
+        .idempotency_record(&"111122223333".into(), "CreateSequenceStore", "tok", ms(0))
         .await
         .unwrap();
     assert_eq!(got, Some(record.clone()));
     assert_eq!(
-        c.idempotency_record("111122223333", "CreateSequenceStore", "tok", 10_001)
-            .await
-            .unwrap(),
+        c.idempotency_record(
+            &"111122223333".into(),
+            "CreateSequenceStore",
+            "tok",
+            ms(10_001)
+        )
+        .await
+        .unwrap(),
         None,
         "expired"
     );
     assert_eq!(
-        c.idempotency_record("444455556666", "CreateSequenceStore", "tok", 0)
+        c.idempotency_record(&"444455556666".into(), "CreateSequenceStore", "tok", ms(0))
             .await
             .unwrap(),
         None,
@@ -343,13 +360,13 @@ async fn idempotency_token_is_atomic_with_create(c: &SqlCatalog) {
     // A concurrent request with the same token writes nothing.
     let s2 = store("111122223333", "0000000002", "two", 10_001);
     let mut again = record.clone();
-    again.created_at_ms = 10_001;
+    again.created_at = ms(10_001);
     assert!(matches!(
         c.create_sequence_store(&s2, &no_tags(), Some(&again)).await,
         Err(CatalogError::TokenInUse)
     ));
     assert_eq!(
-        c.sequence_store("111122223333", "0000000002")
+        c.sequence_store(&"111122223333".into(), &"0000000002".into())
             .await
             .unwrap(),
         None
@@ -357,13 +374,13 @@ async fn idempotency_token_is_atomic_with_create(c: &SqlCatalog) {
 
     // After the 24 h window the token may be used again.
     let mut later = record.clone();
-    later.created_at_ms = record.created_at_ms + 24 * 3600 * 1000 + 1;
+    later.created_at = Timestamp::from_millis(record.created_at.millis() + 24 * 3600 * 1000 + 1);
     later.request_hash = "h2".into();
     c.create_sequence_store(&s2, &no_tags(), Some(&later))
         .await
         .unwrap();
     let got = c
-        .idempotency_record("111122223333", "CreateSequenceStore", "tok", 0)
+        .idempotency_record(&"111122223333".into(), "CreateSequenceStore", "tok", ms(0))
         .await
         .unwrap()
         .unwrap();
@@ -394,7 +411,7 @@ async fn reference_store_one_per_account(c: &SqlCatalog) {
     )
     .await
     .unwrap();
-    c.delete_reference_store("111122223333", "0000000001")
+    c.delete_reference_store(&"111122223333".into(), &"0000000001".into())
         .await
         .unwrap();
     c.create_reference_store(
@@ -411,18 +428,18 @@ async fn reference_store_list_and_delete(c: &SqlCatalog) {
     let tags = BTreeMap::from([("t".to_string(), "1".to_string())]);
     c.create_reference_store(&r, &tags, None).await.unwrap();
     assert_eq!(
-        c.reference_store("111122223333", "0000000001")
+        c.reference_store(&"111122223333".into(), &"0000000001".into())
             .await
             .unwrap(),
         Some(r.clone())
     );
     let f = ReferenceStoreFilter {
         name: Some("refs".into()),
-        created_after_ms: Some(7),
-        created_before_ms: Some(7),
+        created_after: Some(ms(7)),
+        created_before: Some(ms(7)),
     };
     assert_eq!(
-        c.list_reference_stores("111122223333", &f, None, 10)
+        c.list_reference_stores(&"111122223333".into(), &f, None, 10)
             .await
             .unwrap(),
         vec![r.clone()]
@@ -432,22 +449,23 @@ async fn reference_store_list_and_delete(c: &SqlCatalog) {
         ..Default::default()
     };
     assert!(
-        c.list_reference_stores("111122223333", &f, None, 10)
+        c.list_reference_stores(&"111122223333".into(), &f, None, 10)
             .await
             .unwrap()
             .is_empty()
     );
-    c.delete_reference_store("111122223333", "0000000001")
+    c.delete_reference_store(&"111122223333".into(), &"0000000001".into())
         .await
         .unwrap();
     let target = TagTarget {
         account_id: r.account_id.clone(),
         kind: ResourceKind::ReferenceStore,
-        id: r.id.clone(),
+        id: r.id.to_string(),
     };
     assert!(c.tags(&target).await.unwrap().is_empty());
     assert!(matches!(
-        c.delete_reference_store("111122223333", "0000000001").await,
+        c.delete_reference_store(&"111122223333".into(), &"0000000001".into())
+            .await,
         Err(CatalogError::NotFound(_))
     ));
 }
@@ -495,23 +513,29 @@ async fn accounts_are_isolated(c: &SqlCatalog) {
     let s = store("111122223333", "0000000001", "one", 1);
     c.create_sequence_store(&s, &no_tags(), None).await.unwrap();
     assert_eq!(
-        c.sequence_store("444455556666", "0000000001")
+        c.sequence_store(&"444455556666".into(), &"0000000001".into())
             .await
             .unwrap(),
         None
     );
     assert!(
-        c.list_sequence_stores("444455556666", &SequenceStoreFilter::default(), None, 10)
-            .await
-            .unwrap()
-            .is_empty()
+        c.list_sequence_stores(
+            &"444455556666".into(),
+            &SequenceStoreFilter::default(),
+            None,
+            10
+        )
+        .await
+        .unwrap()
+        .is_empty()
     );
     assert!(matches!(
-        c.delete_sequence_store("444455556666", "0000000001").await,
+        c.delete_sequence_store(&"444455556666".into(), &"0000000001".into())
+            .await,
         Err(CatalogError::NotFound(_))
     ));
     assert!(
-        c.sequence_store("111122223333", "0000000001")
+        c.sequence_store(&"111122223333".into(), &"0000000001".into())
             .await
             .unwrap()
             .is_some()
@@ -533,8 +557,8 @@ fn reference(store: &str, id: &str, name: &str, at: i64, job: &str) -> Reference
         source_s3_etag: Some(format!("etag-{name}")),
         index_s3_etag: Some(format!("etag-{name}.fai")),
         creation_job_id: Some(job.into()),
-        created_at_ms: at,
-        updated_at_ms: at,
+        created_at: Timestamp::from_millis(at),
+        updated_at: Timestamp::from_millis(at),
     }
 }
 
@@ -547,8 +571,8 @@ fn job(id: &str, store: &str, at: i64) -> JobRecord {
         role_arn: Some("arn:aws:iam::111122223333:role/r".into()),
         status: JobStatus::Submitted,
         status_message: None,
-        created_at_ms: at,
-        completed_at_ms: None,
+        created_at: Timestamp::from_millis(at),
+        completed_at: None,
         attempts: 0,
     }
 }
@@ -570,7 +594,7 @@ fn items(job_id: &str, n: i64) -> Vec<JobItemRecord> {
 fn lease(owner: &str, until: i64) -> Lease {
     Lease {
         owner: owner.into(),
-        until_ms: until,
+        until: Timestamp::from_millis(until),
     }
 }
 
@@ -582,21 +606,21 @@ async fn import(c: &SqlCatalog, job_id: &str, store: &str, r: &ReferenceRecord) 
         .await
         .unwrap();
     let claimed = c
-        .claim_job(KINDS, KINDS, &lease("n", 100), 50)
+        .claim_job(KINDS, KINDS, &lease("n", 100), ms(50))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(claimed.id, job_id);
-    c.finish_reference_item(job_id, 0, "n", r, &BTreeMap::new())
+    c.finish_reference_item(&job_id.into(), 0, "n", r, &BTreeMap::new())
         .await
         .unwrap();
-    c.finish_job(job_id, "n", JobStatus::Completed, None, 60)
+    c.finish_job(&job_id.into(), "n", JobStatus::Completed, None, ms(60))
         .await
         .unwrap();
 }
 
 async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     c.create_reference_store(&reference_store(a, "0000000001", 1), &no_tags(), None)
         .await
         .unwrap();
@@ -605,23 +629,37 @@ async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
     import(c, "9000000001", "0000000001", &r1).await;
     import(c, "9000000002", "0000000001", &r2).await;
     assert_eq!(
-        c.reference(a, "0000000001", "1000000001").await.unwrap(),
+        c.reference(a, &"0000000001".into(), &"1000000001".into())
+            .await
+            .unwrap(),
         Some(r1.clone())
     );
     assert_eq!(
-        c.reference(a, "0000000009", "1000000001").await.unwrap(),
+        c.reference(a, &"0000000009".into(), &"1000000001".into())
+            .await
+            .unwrap(),
         None,
         "wrong store"
     );
     assert_eq!(
-        c.reference("444455556666", "0000000001", "1000000001")
-            .await
-            .unwrap(),
+        c.reference(
+            &"444455556666".into(),
+            &"0000000001".into(),
+            &"1000000001".into()
+        )
+        .await
+        .unwrap(),
         None,
         "wrong account"
     );
     let all = c
-        .list_references(a, "0000000001", &ReferenceFilter::default(), None, 10)
+        .list_references(
+            a,
+            &"0000000001".into(),
+            &ReferenceFilter::default(),
+            None,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(all, vec![r1.clone(), r2.clone()]);
@@ -630,7 +668,7 @@ async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
         ..Default::default()
     };
     assert_eq!(
-        c.list_references(a, "0000000001", &by_md5, None, 10)
+        c.list_references(a, &"0000000001".into(), &by_md5, None, 10)
             .await
             .unwrap(),
         vec![r2.clone()]
@@ -638,11 +676,11 @@ async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
     let page2 = c
         .list_references(
             a,
-            "0000000001",
+            &"0000000001".into(),
             &ReferenceFilter::default(),
             Some(&ListCursor {
-                created_at_ms: 10,
-                id: r1.id.clone(),
+                created_at: ms(10),
+                id: r1.id.to_string(),
             }),
             10,
         )
@@ -651,21 +689,23 @@ async fn references_list_delete_and_block_store_deletion(c: &SqlCatalog) {
     assert_eq!(page2, vec![r2.clone()]);
 
     assert!(matches!(
-        c.delete_reference_store(a, "0000000001").await,
+        c.delete_reference_store(a, &"0000000001".into()).await,
         Err(CatalogError::NotEmpty(_))
     ));
-    c.delete_reference(a, "0000000001", "1000000001", "arn:1")
+    c.delete_reference(a, &"0000000001".into(), &"1000000001".into(), "arn:1")
         .await
         .unwrap();
-    c.delete_reference(a, "0000000001", "1000000002", "arn:2")
+    c.delete_reference(a, &"0000000001".into(), &"1000000002".into(), "arn:2")
         .await
         .unwrap();
     assert!(matches!(
-        c.delete_reference(a, "0000000001", "1000000002", "arn:2")
+        c.delete_reference(a, &"0000000001".into(), &"1000000002".into(), "arn:2")
             .await,
         Err(CatalogError::NotFound(_))
     ));
-    c.delete_reference_store(a, "0000000001").await.unwrap();
+    c.delete_reference_store(a, &"0000000001".into())
+        .await
+        .unwrap();
 }
 
 async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
@@ -679,7 +719,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
         .await
         .unwrap();
     let first = c
-        .claim_job(KINDS, KINDS, &lease("a", 1000), 100)
+        .claim_job(KINDS, KINDS, &lease("a", 1000), ms(100))
         .await
         .unwrap()
         .unwrap();
@@ -689,19 +729,19 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
     );
     // The second job of S1 waits for the first; S2's job is free.
     let second = c
-        .claim_job(KINDS, KINDS, &lease("b", 1000), 100)
+        .claim_job(KINDS, KINDS, &lease("b", 1000), ms(100))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(second.id, "0000000003");
     assert_eq!(
-        c.claim_job(KINDS, KINDS, &lease("c", 1000), 100)
+        c.claim_job(KINDS, KINDS, &lease("c", 1000), ms(100))
             .await
             .unwrap(),
         None
     );
     assert_eq!(
-        c.claim_job(&[JobKind::ReadSetImport], &[], &lease("c", 1000), 2000)
+        c.claim_job(&[JobKind::ReadSetImport], &[], &lease("c", 1000), ms(2000))
             .await
             .unwrap(),
         None,
@@ -726,7 +766,7 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
     .unwrap();
     let kinds = &[JobKind::ReadSetImport];
     assert_eq!(
-        c.claim_job(kinds, &[], &lease("d", 1000), 100)
+        c.claim_job(kinds, &[], &lease("d", 1000), ms(100))
             .await
             .unwrap()
             .unwrap()
@@ -734,35 +774,51 @@ async fn jobs_run_one_at_a_time_per_store_in_order(c: &SqlCatalog) {
         "0000000005"
     );
     assert_eq!(
-        c.claim_job(kinds, &[], &lease("d", 1000), 100)
+        c.claim_job(kinds, &[], &lease("d", 1000), ms(100))
             .await
             .unwrap()
             .unwrap()
             .id,
         "0000000006"
     );
-    c.finish_job("0000000001", "a", JobStatus::Completed, None, 150)
-        .await
-        .unwrap();
+    c.finish_job(
+        &"0000000001".into(),
+        "a",
+        JobStatus::Completed,
+        None,
+        ms(150),
+    )
+    .await
+    .unwrap();
     let third = c
-        .claim_job(KINDS, KINDS, &lease("c", 1000), 160)
+        .claim_job(KINDS, KINDS, &lease("c", 1000), ms(160))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(third.id, "0000000002");
     let (done, _) = c
-        .job("111122223333", JobKind::ReferenceImport, "S1", "0000000001")
+        .job(
+            &"111122223333".into(),
+            JobKind::ReferenceImport,
+            &"S1".into(),
+            &"0000000001".into(),
+        )
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        (done.status.as_str(), done.completed_at_ms),
-        ("COMPLETED", Some(150))
+        (done.status.as_str(), done.completed_at),
+        ("COMPLETED", Some(ms(150)))
     );
     assert_eq!(
-        c.job("111122223333", JobKind::ReferenceImport, "S2", "0000000001")
-            .await
-            .unwrap(),
+        c.job(
+            &"111122223333".into(),
+            JobKind::ReferenceImport,
+            &"S2".into(),
+            &"0000000001".into()
+        )
+        .await
+        .unwrap(),
         None,
         "wrong store"
     );
@@ -772,22 +828,22 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
     c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 1), None)
         .await
         .unwrap();
-    c.claim_job(KINDS, KINDS, &lease("a", 1000), 100)
+    c.claim_job(KINDS, KINDS, &lease("a", 1000), ms(100))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(
-        c.claim_job(KINDS, KINDS, &lease("b", 2000), 999)
+        c.claim_job(KINDS, KINDS, &lease("b", 2000), ms(999))
             .await
             .unwrap(),
         None,
         "lease still live"
     );
-    c.renew_lease("0000000001", &lease("a", 3000))
+    c.renew_lease(&"0000000001".into(), &lease("a", 3000))
         .await
         .unwrap();
     assert_eq!(
-        c.claim_job(KINDS, KINDS, &lease("b", 4000), 2500)
+        c.claim_job(KINDS, KINDS, &lease("b", 4000), ms(2500))
             .await
             .unwrap(),
         None,
@@ -795,37 +851,37 @@ async fn leases_expire_renew_and_release(c: &SqlCatalog) {
     );
     // Node a crashes: after the lease lapses, b takes the job over and a is locked out.
     let taken = c
-        .claim_job(KINDS, KINDS, &lease("b", 9000), 3001)
+        .claim_job(KINDS, KINDS, &lease("b", 9000), ms(3001))
         .await
         .unwrap()
         .unwrap();
     assert_eq!((taken.status.as_str(), taken.attempts), ("IN_PROGRESS", 2));
     assert!(matches!(
-        c.renew_lease("0000000001", &lease("a", 9999)).await,
+        c.renew_lease(&"0000000001".into(), &lease("a", 9999)).await,
         Err(CatalogError::LeaseLost(_))
     ));
     assert!(matches!(
-        c.set_item_status("0000000001", 0, "a", ItemStatus::Failed, Some("x"))
+        c.set_item_status(&"0000000001".into(), 0, "a", ItemStatus::Failed, Some("x"))
             .await,
         Err(CatalogError::LeaseLost(_))
     ));
     assert!(matches!(
-        c.finish_job("0000000001", "a", JobStatus::Failed, None, 1)
+        c.finish_job(&"0000000001".into(), "a", JobStatus::Failed, None, ms(1))
             .await,
         Err(CatalogError::LeaseLost(_))
     ));
     // b restarts: its leases are dropped and the job can be claimed at once.
     assert_eq!(c.release_leases("b").await.unwrap(), 1);
     let again = c
-        .claim_job(KINDS, KINDS, &lease("b2", 9000), 3002)
+        .claim_job(KINDS, KINDS, &lease("b2", 9000), ms(3002))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(again.attempts, 3);
-    c.set_item_status("0000000001", 0, "b2", ItemStatus::InProgress, None)
+    c.set_item_status(&"0000000001".into(), 0, "b2", ItemStatus::InProgress, None)
         .await
         .unwrap();
-    let items = c.job_items("0000000001").await.unwrap();
+    let items = c.job_items(&"0000000001".into()).await.unwrap();
     assert_eq!(
         (items[0].status.as_str(), items[0].attempts),
         ("IN_PROGRESS", 1)
@@ -836,35 +892,35 @@ async fn finishing_an_item_is_atomic_and_exactly_once(c: &SqlCatalog) {
     c.create_job(&job("0000000001", "S1", 10), &items("0000000001", 2), None)
         .await
         .unwrap();
-    c.claim_job(KINDS, KINDS, &lease("a", 1000), 100)
+    c.claim_job(KINDS, KINDS, &lease("a", 1000), ms(100))
         .await
         .unwrap()
         .unwrap();
     let r = reference("S1", "00000000010", "one", 10, "0000000001");
     let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
-    c.finish_reference_item("0000000001", 0, "a", &r, &tags)
+    c.finish_reference_item(&"0000000001".into(), 0, "a", &r, &tags)
         .await
         .unwrap();
     // A resumed worker that redoes the item cannot create a second reference.
     assert!(matches!(
-        c.finish_reference_item("0000000001", 0, "a", &r, &tags)
+        c.finish_reference_item(&"0000000001".into(), 0, "a", &r, &tags)
             .await,
         Err(CatalogError::AlreadyExists(_))
     ));
     // A worker without the lease writes nothing.
     let r2 = reference("S1", "00000000011", "two", 10, "0000000001");
     assert!(matches!(
-        c.finish_reference_item("0000000001", 1, "z", &r2, &tags)
+        c.finish_reference_item(&"0000000001".into(), 1, "z", &r2, &tags)
             .await,
         Err(CatalogError::LeaseLost(_))
     ));
     assert_eq!(
-        c.reference("111122223333", "S1", "00000000011")
+        c.reference(&"111122223333".into(), &"S1".into(), &"00000000011".into())
             .await
             .unwrap(),
         None
     );
-    let items = c.job_items("0000000001").await.unwrap();
+    let items = c.job_items(&"0000000001".into()).await.unwrap();
     assert_eq!(
         (items[0].status.as_str(), items[1].status.as_str()),
         ("FINISHED", "NOT_STARTED")
@@ -872,7 +928,7 @@ async fn finishing_an_item_is_atomic_and_exactly_once(c: &SqlCatalog) {
     let t = TagTarget {
         account_id: "111122223333".into(),
         kind: ResourceKind::Reference,
-        id: r.id.clone(),
+        id: r.id.to_string(),
     };
     assert_eq!(c.tags(&t).await.unwrap(), tags);
 }
@@ -886,40 +942,47 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
     c.create_job(&job("0000000004", "S2", 5), &items("0000000004", 1), None)
         .await
         .unwrap();
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     let ids = |v: Vec<JobRecord>| v.into_iter().map(|j| j.id).collect::<Vec<_>>();
     let all = JobFilter::default();
     assert_eq!(
         ids(c
-            .list_jobs(a, JobKind::ReferenceImport, "S1", &all, None, 10)
+            .list_jobs(a, JobKind::ReferenceImport, &"S1".into(), &all, None, 10)
             .await
             .unwrap()),
         ["0000000001", "0000000002", "0000000003"]
     );
     let after = ListCursor {
-        created_at_ms: 10,
+        created_at: ms(10),
         id: "0000000001".into(),
     };
     assert_eq!(
         ids(c
-            .list_jobs(a, JobKind::ReferenceImport, "S1", &all, Some(&after), 1)
+            .list_jobs(
+                a,
+                JobKind::ReferenceImport,
+                &"S1".into(),
+                &all,
+                Some(&after),
+                1
+            )
             .await
             .unwrap()),
         ["0000000002"]
     );
     let window = JobFilter {
-        created_after_ms: Some(20),
-        created_before_ms: Some(30),
+        created_after: Some(ms(20)),
+        created_before: Some(ms(30)),
         ..Default::default()
     };
     assert_eq!(
         ids(c
-            .list_jobs(a, JobKind::ReferenceImport, "S1", &window, None, 10)
+            .list_jobs(a, JobKind::ReferenceImport, &"S1".into(), &window, None, 10)
             .await
             .unwrap()),
         ["0000000002", "0000000003"]
     );
-    c.claim_job(KINDS, KINDS, &lease("a", 1000), 100)
+    c.claim_job(KINDS, KINDS, &lease("a", 1000), ms(100))
         .await
         .unwrap();
     let running = JobFilter {
@@ -928,13 +991,20 @@ async fn jobs_list_and_filter(c: &SqlCatalog) {
     };
     assert_eq!(
         ids(c
-            .list_jobs(a, JobKind::ReferenceImport, "S2", &running, None, 10)
+            .list_jobs(
+                a,
+                JobKind::ReferenceImport,
+                &"S2".into(),
+                &running,
+                None,
+                10
+            )
             .await
             .unwrap()),
         ["0000000004"]
     );
     assert!(
-        c.list_jobs(a, JobKind::ReadSetImport, "S1", &all, None, 10)
+        c.list_jobs(a, JobKind::ReadSetImport, &"S1".into(), &all, None, 10)
             .await
             .unwrap()
             .is_empty()
@@ -952,7 +1022,7 @@ fn upload(id: &str, at: i64) -> UploadRecord {
         name: "rs".into(),
         tags: BTreeMap::from([("k".to_string(), "v".to_string())]),
         status: UploadStatus::InProgress,
-        created_at_ms: at,
+        created_at: Timestamp::from_millis(at),
         ..Default::default()
     }
 }
@@ -965,8 +1035,8 @@ fn part(upload_id: &str, source: PartSource, n: i64, key: &str, at: i64) -> Part
         size: 10 * n,
         checksum: format!("sum-{key}"),
         blob_key: BlobKey::recorded(key).unwrap(),
-        created_at_ms: at,
-        updated_at_ms: at,
+        created_at: Timestamp::from_millis(at),
+        updated_at: Timestamp::from_millis(at),
     }
 }
 
@@ -986,14 +1056,14 @@ fn read_set(id: &str, at: i64, status: ReadSetStatus, reference: Option<&str>) -
         file_type: FileType::Bam,
         status,
         creation_type: CreationType::Upload,
-        created_at_ms: at,
-        updated_at_ms: at,
+        created_at: Timestamp::from_millis(at),
+        updated_at: Timestamp::from_millis(at),
         ..Default::default()
     }
 }
 
 async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     c.create_upload(&upload("0000000001", 1), None)
         .await
         .unwrap();
@@ -1001,11 +1071,15 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         .await
         .unwrap();
     assert_eq!(
-        c.upload(a, "S1", "0000000001").await.unwrap(),
+        c.upload(a, &"S1".into(), &"0000000001".into())
+            .await
+            .unwrap(),
         Some(upload("0000000001", 1))
     );
     assert_eq!(
-        c.upload(a, "S2", "0000000001").await.unwrap(),
+        c.upload(a, &"S2".into(), &"0000000001".into())
+            .await
+            .unwrap(),
         None,
         "wrong store"
     );
@@ -1035,7 +1109,14 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         Some(BlobKey::recorded("k2").unwrap())
     );
     let s1 = c
-        .list_parts("0000000001", PartSource::Source1, None, None, None, 10)
+        .list_parts(
+            &"0000000001".into(),
+            PartSource::Source1,
+            None,
+            None,
+            None,
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(
@@ -1044,18 +1125,28 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
             .collect::<Vec<_>>(),
         [(1, "k1"), (2, "k2b")]
     );
-    assert_eq!((s1[1].created_at_ms, s1[1].updated_at_ms), (10, 20));
+    assert_eq!(
+        (s1[1].created_at.millis(), s1[1].updated_at.millis()),
+        (10, 20)
+    );
     let after = c
-        .list_parts("0000000001", PartSource::Source1, None, None, Some(1), 10)
+        .list_parts(
+            &"0000000001".into(),
+            PartSource::Source1,
+            None,
+            None,
+            Some(1),
+            10,
+        )
         .await
         .unwrap();
     assert_eq!(after.len(), 1);
     let window = c
         .list_parts(
-            "0000000001",
+            &"0000000001".into(),
             PartSource::Source1,
-            Some(11),
-            Some(11),
+            Some(ms(11)),
+            Some(ms(11)),
             None,
             10,
         )
@@ -1065,18 +1156,21 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         window.iter().map(|p| p.part_number).collect::<Vec<_>>(),
         [1]
     );
-    assert_eq!(c.all_parts("0000000001").await.unwrap().len(), 3);
+    assert_eq!(c.all_parts(&"0000000001".into()).await.unwrap().len(), 3);
 
-    let listed = c.list_uploads(a, "S1", None, 10).await.unwrap();
+    let listed = c.list_uploads(a, &"S1".into(), None, 10).await.unwrap();
     assert_eq!(
         listed.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
         ["0000000001", "0000000002"]
     );
-    let removed = c.abort_upload(a, "S1", "0000000001").await.unwrap();
+    let removed = c
+        .abort_upload(a, &"S1".into(), &"0000000001".into())
+        .await
+        .unwrap();
     assert_eq!(removed.len(), 3);
-    assert!(c.all_parts("0000000001").await.unwrap().is_empty());
+    assert!(c.all_parts(&"0000000001".into()).await.unwrap().is_empty());
     assert!(matches!(
-        c.abort_upload(a, "S1", "0000000001").await,
+        c.abort_upload(a, &"S1".into(), &"0000000001".into()).await,
         Err(CatalogError::NotFound(_))
     ));
     assert!(matches!(
@@ -1085,12 +1179,15 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
         Err(CatalogError::NotFound(_))
     ));
     assert_eq!(
-        c.list_uploads(a, "S1", None, 10).await.unwrap().len(),
+        c.list_uploads(a, &"S1".into(), None, 10)
+            .await
+            .unwrap()
+            .len(),
         1,
         "aborted uploads are not listed"
     );
     assert_eq!(
-        c.upload(a, "S1", "0000000001")
+        c.upload(a, &"S1".into(), &"0000000001".into())
             .await
             .unwrap()
             .unwrap()
@@ -1100,7 +1197,7 @@ async fn uploads_parts_replace_list_and_abort(c: &SqlCatalog) {
 }
 
 async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     c.create_upload(&upload("0000000001", 1), None)
         .await
         .unwrap();
@@ -1108,46 +1205,84 @@ async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog
     let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
     let mut ingest = job("9000000001", "S1", 5);
     ingest.kind = JobKind::ReadSetIngest;
-    c.complete_upload("0000000001", &rs, &tags, &ingest, &items("9000000001", 1))
-        .await
-        .unwrap();
+    c.complete_upload(
+        &"0000000001".into(),
+        &rs,
+        &tags,
+        &ingest,
+        &items("9000000001", 1),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        c.read_set(a, "S1", "1000000001").await.unwrap(),
+        c.read_set(a, &"S1".into(), &"1000000001".into())
+            .await
+            .unwrap(),
         Some(rs.clone())
     );
-    let u = c.upload(a, "S1", "0000000001").await.unwrap().unwrap();
+    let u = c
+        .upload(a, &"S1".into(), &"0000000001".into())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(
         (u.status.as_str(), u.read_set_id.as_deref()),
         ("COMPLETED", Some("1000000001"))
     );
-    assert!(c.list_uploads(a, "S1", None, 10).await.unwrap().is_empty());
+    assert!(
+        c.list_uploads(a, &"S1".into(), None, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     let t = TagTarget {
-        account_id: a.into(),
+        account_id: a.clone(),
         kind: ResourceKind::ReadSet,
-        id: rs.id.clone(),
+        id: rs.id.to_string(),
     };
     assert_eq!(c.tags(&t).await.unwrap(), tags);
     assert!(
-        c.job(a, JobKind::ReadSetIngest, "S1", "9000000001")
-            .await
-            .unwrap()
-            .is_some()
+        c.job(
+            a,
+            JobKind::ReadSetIngest,
+            &"S1".into(),
+            &"9000000001".into()
+        )
+        .await
+        .unwrap()
+        .is_some()
     );
     // Completing twice changes nothing.
     let rs2 = read_set("1000000002", 6, ReadSetStatus::ProcessingUpload, None);
     let mut ingest2 = ingest.clone();
     ingest2.id = "9000000002".into();
     assert!(matches!(
-        c.complete_upload("0000000001", &rs2, &tags, &ingest2, &items("9000000002", 1))
-            .await,
+        c.complete_upload(
+            &"0000000001".into(),
+            &rs2,
+            &tags,
+            &ingest2,
+            &items("9000000002", 1)
+        )
+        .await,
         Err(CatalogError::NotFound(_))
     ));
-    assert_eq!(c.read_set(a, "S1", "1000000002").await.unwrap(), None);
-    assert!(
-        c.job(a, JobKind::ReadSetIngest, "S1", "9000000002")
+    assert_eq!(
+        c.read_set(a, &"S1".into(), &"1000000002".into())
             .await
-            .unwrap()
-            .is_none()
+            .unwrap(),
+        None
+    );
+    assert!(
+        c.job(
+            a,
+            JobKind::ReadSetIngest,
+            &"S1".into(),
+            &"9000000002".into()
+        )
+        .await
+        .unwrap()
+        .is_none()
     );
 }
 
@@ -1161,19 +1296,26 @@ async fn import_read_sets(c: &SqlCatalog, sets: &[ReadSetRecord]) {
     c.create_job(&import, &items("8000000001", sets.len() as i64), None)
         .await
         .unwrap();
-    c.claim_job(&[JobKind::ReadSetImport], &[], &lease("n", i64::MAX), 1)
+    c.claim_job(&[JobKind::ReadSetImport], &[], &lease("n", i64::MAX), ms(1))
         .await
         .unwrap()
         .unwrap();
     for (i, rs) in sets.iter().enumerate() {
-        c.finish_read_set_item("8000000001", i as i64, "n", rs, &BTreeMap::new(), FINISHED)
-            .await
-            .unwrap();
+        c.finish_read_set_item(
+            &"8000000001".into(),
+            i as i64,
+            "n",
+            rs,
+            &BTreeMap::new(),
+            FINISHED,
+        )
+        .await
+        .unwrap();
     }
 }
 
 async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     let arn = "arn:aws:omics:us-east-1:111122223333:referenceStore/R1/reference/0000000001";
     c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
         .await
@@ -1199,7 +1341,10 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
     let ids = |v: Vec<ReadSetRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
     let all = ReadSetFilter::default();
     assert_eq!(
-        ids(c.list_read_sets(a, "S1", &all, None, 10).await.unwrap()),
+        ids(c
+            .list_read_sets(a, &"S1".into(), &all, None, 10)
+            .await
+            .unwrap()),
         ["1000000001", "1000000002"]
     );
     let no_ref = ReadSetFilter {
@@ -1207,7 +1352,10 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
         ..Default::default()
     };
     assert_eq!(
-        ids(c.list_read_sets(a, "S1", &no_ref, None, 10).await.unwrap()),
+        ids(c
+            .list_read_sets(a, &"S1".into(), &no_ref, None, 10)
+            .await
+            .unwrap()),
         ["1000000002"]
     );
     let by_ref = ReadSetFilter {
@@ -1215,7 +1363,10 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
         ..Default::default()
     };
     assert_eq!(
-        ids(c.list_read_sets(a, "S1", &by_ref, None, 10).await.unwrap()),
+        ids(c
+            .list_read_sets(a, &"S1".into(), &by_ref, None, 10)
+            .await
+            .unwrap()),
         ["1000000001"]
     );
     let odd = ReadSetFilter {
@@ -1223,26 +1374,37 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
         ..Default::default()
     };
     assert_eq!(
-        ids(c.list_read_sets(a, "S1", &odd, None, 10).await.unwrap()),
+        ids(c
+            .list_read_sets(a, &"S1".into(), &odd, None, 10)
+            .await
+            .unwrap()),
         ["1000000002"]
     );
 
     assert!(matches!(
-        c.delete_sequence_store(a, "S1").await,
+        c.delete_sequence_store(a, &"S1".into()).await,
         Err(CatalogError::NotEmpty(_))
     ));
     assert!(matches!(
-        c.delete_reference(a, "R1", "0000000001", arn).await,
+        c.delete_reference(a, &"R1".into(), &"0000000001".into(), arn)
+            .await,
         Err(CatalogError::NotEmpty(_))
     ));
-    let was = c.delete_read_set(a, "S1", "1000000001").await.unwrap();
+    let was = c
+        .delete_read_set(a, &"S1".into(), &"1000000001".into())
+        .await
+        .unwrap();
     assert_eq!(was.status, ReadSetStatus::Active);
     assert!(matches!(
-        c.delete_read_set(a, "S1", "1000000001").await,
+        c.delete_read_set(a, &"S1".into(), &"1000000001".into())
+            .await,
         Err(CatalogError::NotFound(_))
     ));
     assert_eq!(
-        ids(c.list_read_sets(a, "S1", &all, None, 10).await.unwrap()),
+        ids(c
+            .list_read_sets(a, &"S1".into(), &all, None, 10)
+            .await
+            .unwrap()),
         ["1000000002"],
         "tombstones hidden"
     );
@@ -1251,37 +1413,49 @@ async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
         ..Default::default()
     };
     assert_eq!(
-        ids(c.list_read_sets(a, "S1", &deleted, None, 10).await.unwrap()),
+        ids(c
+            .list_read_sets(a, &"S1".into(), &deleted, None, 10)
+            .await
+            .unwrap()),
         ["1000000001"]
     );
-    c.delete_reference(a, "R1", "0000000001", arn)
+    c.delete_reference(a, &"R1".into(), &"0000000001".into(), arn)
         .await
         .unwrap();
-    c.delete_read_set(a, "S1", "1000000002").await.unwrap();
-    c.delete_sequence_store(a, "S1").await.unwrap();
+    c.delete_read_set(a, &"S1".into(), &"1000000002".into())
+        .await
+        .unwrap();
+    c.delete_sequence_store(a, &"S1".into()).await.unwrap();
 }
 
 async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     let mut ingest = job("9000000001", "S1", 5);
     ingest.kind = JobKind::ReadSetIngest;
     c.create_job(&ingest, &items("9000000001", 2), None)
         .await
         .unwrap();
-    c.claim_job(&[JobKind::ReadSetIngest], &[], &lease("n", i64::MAX), 6)
+    c.claim_job(&[JobKind::ReadSetIngest], &[], &lease("n", i64::MAX), ms(6))
         .await
         .unwrap()
         .unwrap();
     let mut ok = read_set("1000000001", 5, ReadSetStatus::Active, None);
     ok.etag_source1 = Some("abc".into());
     ok.total_read_count = Some(7);
-    c.finish_read_set_item("9000000001", 0, "n", &ok, &BTreeMap::new(), FINISHED)
-        .await
-        .unwrap();
+    c.finish_read_set_item(
+        &"9000000001".into(),
+        0,
+        "n",
+        &ok,
+        &BTreeMap::new(),
+        FINISHED,
+    )
+    .await
+    .unwrap();
     let mut failed = read_set("1000000002", 5, ReadSetStatus::UploadFailed, None);
     failed.status_message = Some("record 3: bad".into());
     c.finish_read_set_item(
-        "9000000001",
+        &"9000000001".into(),
         1,
         "n",
         &failed,
@@ -1291,10 +1465,12 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
     .await
     .unwrap();
     assert_eq!(
-        c.read_set(a, "S1", "1000000001").await.unwrap(),
+        c.read_set(a, &"S1".into(), &"1000000001".into())
+            .await
+            .unwrap(),
         Some(ok.clone())
     );
-    let items = c.job_items("9000000001").await.unwrap();
+    let items = c.job_items(&"9000000001".into()).await.unwrap();
     assert_eq!(
         (items[0].status, items[1].status),
         (ItemStatus::Finished, ItemStatus::Failed)
@@ -1303,13 +1479,20 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
     // Replacing the row (an upload's PROCESSING_UPLOAD row becoming ACTIVE) keeps one row.
     let mut again = ok.clone();
     again.status_message = Some("x".into());
-    c.finish_read_set_item("9000000001", 0, "n", &again, &BTreeMap::new(), FINISHED)
-        .await
-        .unwrap();
+    c.finish_read_set_item(
+        &"9000000001".into(),
+        0,
+        "n",
+        &again,
+        &BTreeMap::new(),
+        FINISHED,
+    )
+    .await
+    .unwrap();
     let all = c
         .list_read_sets(
             a,
-            "S1",
+            &"S1".into(),
             &ReadSetFilter {
                 status: Some(ReadSetStatus::Active),
                 ..Default::default()
@@ -1321,14 +1504,21 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
         .unwrap();
     assert_eq!(all, vec![again]);
     assert!(matches!(
-        c.finish_read_set_item("9000000001", 0, "other", &ok, &BTreeMap::new(), FINISHED)
-            .await,
+        c.finish_read_set_item(
+            &"9000000001".into(),
+            0,
+            "other",
+            &ok,
+            &BTreeMap::new(),
+            FINISHED
+        )
+        .await,
         Err(CatalogError::LeaseLost(_))
     ));
 }
 
 async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog) {
-    let a = "111122223333";
+    let a = &AccountId::from("111122223333");
     c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
         .await
         .unwrap();
@@ -1338,7 +1528,7 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
     let found = c.store_by_alias("alias-S1-s3alias").await.unwrap().unwrap();
     assert_eq!(
         (found.kind, found.account_id.as_str(), found.id.as_str()),
-        (StoreKind::Sequence, a, "S1")
+        (StoreKind::Sequence, a.as_str(), "S1")
     );
     let found = c.store_by_alias("ref-R1-s3alias").await.unwrap().unwrap();
     assert_eq!(
@@ -1350,25 +1540,42 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
     // Policies: default until put, a document, then removed; wrong account sees no store.
     let seq = StoreKind::Sequence;
     assert_eq!(
-        c.access_policy(seq, a, "S1").await.unwrap(),
+        c.access_policy(seq, a, &"S1".into()).await.unwrap(),
         Some(AccessPolicy::Default)
     );
     assert_eq!(
-        c.access_policy(seq, "999999999999", "S1").await.unwrap(),
+        c.access_policy(seq, &"999999999999".into(), &"S1".into())
+            .await
+            .unwrap(),
         None
     );
     let doc = AccessPolicy::Document {
         text: r#"{"Version":"2012-10-17"}"#.into(),
-        updated_at_ms: 7,
+        updated_at: ms(7),
     };
-    c.set_access_policy(seq, a, "S1", &doc).await.unwrap();
-    assert_eq!(c.access_policy(seq, a, "S1").await.unwrap(), Some(doc));
-    let removed = AccessPolicy::Removed { updated_at_ms: 8 };
-    c.set_access_policy(seq, a, "S1", &removed).await.unwrap();
-    assert_eq!(c.access_policy(seq, a, "S1").await.unwrap(), Some(removed));
+    c.set_access_policy(seq, a, &"S1".into(), &doc)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.access_policy(seq, a, &"S1".into()).await.unwrap(),
+        Some(doc)
+    );
+    let removed = AccessPolicy::Removed { updated_at: ms(8) };
+    c.set_access_policy(seq, a, &"S1".into(), &removed)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.access_policy(seq, a, &"S1".into()).await.unwrap(),
+        Some(removed)
+    );
     assert!(matches!(
-        c.set_access_policy(StoreKind::Reference, a, "S1", &AccessPolicy::Default)
-            .await,
+        c.set_access_policy(
+            StoreKind::Reference,
+            a,
+            &"S1".into(),
+            &AccessPolicy::Default
+        )
+        .await,
         Err(CatalogError::NotFound(_))
     ));
 
@@ -1384,23 +1591,27 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
     import_read_sets(c, &sets).await;
     let ids = |v: Vec<ReadSetRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(c.readable_read_sets(a, "S1", "", 10).await.unwrap()),
+        ids(c.readable_read_sets(a, &"S1".into(), "", 10).await.unwrap()),
         ["0000000001", "0000000003", "0000000004"]
     );
     assert_eq!(
         ids(c
-            .readable_read_sets(a, "S1", "0000000003", 1)
+            .readable_read_sets(a, &"S1".into(), "0000000003", 1)
             .await
             .unwrap()),
         ["0000000003"]
     );
     assert!(
-        c.readable_read_sets("999999999999", "S1", "", 10)
+        c.readable_read_sets(&"999999999999".into(), &"S1".into(), "", 10)
             .await
             .unwrap()
             .is_empty()
     );
-    let stored = c.read_set(a, "S1", "0000000003").await.unwrap().unwrap();
+    let stored = c
+        .read_set(a, &"S1".into(), &"0000000003".into())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.s3_etags.source1.as_deref(), Some("e1"));
 
     // Backfill: files without ETags are found and their ETags recorded.
@@ -1410,10 +1621,18 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
         source1: Some("m1".into()),
         ..Default::default()
     };
-    c.set_read_set_etags("0000000001", &etags).await.unwrap();
-    c.set_read_set_etags("0000000004", &etags).await.unwrap();
+    c.set_read_set_etags(&"0000000001".into(), &etags)
+        .await
+        .unwrap();
+    c.set_read_set_etags(&"0000000004".into(), &etags)
+        .await
+        .unwrap();
     let (missing, _) = c.files_missing_etags(10).await.unwrap();
     assert!(missing.is_empty());
-    let r = c.read_set(a, "S1", "0000000001").await.unwrap().unwrap();
+    let r = c
+        .read_set(a, &"S1".into(), &"0000000001".into())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(r.s3_etags, etags);
 }

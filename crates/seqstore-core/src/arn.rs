@@ -1,18 +1,19 @@
 //! HealthOmics storage ARNs (spec D.1): formatting and parsing.
 
+use crate::ids::{AccountId, ReadSetId, ReferenceId, StoreId};
 use std::fmt;
 
 /// The resource part of an omics storage ARN.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArnResource {
     /// `sequenceStore/<id>`
-    SequenceStore(String),
+    SequenceStore(StoreId),
     /// `sequenceStore/<storeId>/readSet/<id>`
-    ReadSet(String, String),
+    ReadSet(StoreId, ReadSetId),
     /// `referenceStore/<id>`
-    ReferenceStore(String),
+    ReferenceStore(StoreId),
     /// `referenceStore/<storeId>/reference/<id>`
-    Reference(String, String),
+    Reference(StoreId, ReferenceId),
     /// Any other omics resource (workflows, runs...): well-formed but not served here.
     Other(String),
 }
@@ -25,7 +26,7 @@ pub struct Arn {
     /// Region.
     pub region: String,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The resource.
     pub resource: ArnResource,
 }

@@ -3,12 +3,14 @@
 
 use crate::catalog::IdempotencyRecord;
 use crate::error::Result;
-use crate::{CoreError, Service, time};
+use crate::ids::AccountId;
+use crate::{CoreError, Service, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
+use std::time::Duration;
 
-const WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+const WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What to do with a request that may carry a client token.
 pub(crate) enum Replay<T> {
@@ -20,7 +22,7 @@ pub(crate) enum Replay<T> {
 
 /// A token to record together with the answer, in the same catalog transaction.
 pub(crate) struct Pending {
-    account_id: String,
+    account_id: AccountId,
     operation: &'static str,
     client_token: String,
     request_hash: String,
@@ -36,7 +38,7 @@ impl Pending {
             request_hash: self.request_hash.clone(),
             response: serde_json::to_string(response)
                 .map_err(CoreError::json("a remembered answer"))?,
-            created_at_ms: time::now_ms(),
+            created_at: Timestamp::now(),
         })
     }
 }
@@ -52,7 +54,7 @@ impl Service {
     /// Looks the token up: replay, refuse, or proceed.
     pub(crate) async fn replay<T: DeserializeOwned>(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         operation: &'static str,
         client_token: Option<&str>,
         request: &impl Serialize,
@@ -62,7 +64,7 @@ impl Service {
             return Ok(Replay::Proceed(None));
         };
         let request_hash = request_hash(request)?;
-        let not_before = time::now_ms() - WINDOW_MS;
+        let not_before = Timestamp::now().minus(WINDOW);
         match self
             .catalog
             .idempotency_record(account_id, operation, token, not_before)
@@ -83,7 +85,7 @@ impl Service {
                 })
             }
             None => Ok(Replay::Proceed(Some(Pending {
-                account_id: account_id.to_owned(),
+                account_id: account_id.clone(),
                 operation,
                 client_token: token.to_owned(),
                 request_hash,
@@ -94,7 +96,7 @@ impl Service {
     /// The answer for a request whose token a concurrent retry recorded first.
     pub(crate) async fn replay_recorded<T: DeserializeOwned>(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         operation: &'static str,
         client_token: Option<&str>,
         request: &impl Serialize,

@@ -6,7 +6,7 @@ use crate::bridge::{ChannelReader, ChannelWriter};
 use crate::catalog::{ReadSetRecord, ReferenceRecord};
 use crate::jobs::kind::ItemError;
 use crate::vocabulary::FileType;
-use crate::{Service, time};
+use crate::{Service, Timestamp};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use md5::{Digest, Md5};
@@ -143,7 +143,8 @@ impl Service {
         let provenance = format!(
             "@CO\tHealthOmics sequence store {} ingested {}",
             store.id,
-            time::from_ms(time::now_ms()).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+            chrono::DateTime::<chrono::Utc>::from(Timestamp::now())
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         );
         let (reference, dir) = match (&read_set.reference_arn, kind) {
             (Some(arn), SourceKind::Cram) => {

@@ -8,7 +8,7 @@ use crate::read_set_import::ImportReadSets;
 use crate::reference_import::ImportReferences;
 use crate::upload_ingest::IngestUpload;
 use crate::vocabulary::{ItemStatus, JobKind, JobStatus};
-use crate::{Service, time};
+use crate::{Service, Timestamp};
 use futures::FutureExt;
 use kind::{ItemError, Kind};
 use std::panic::AssertUnwindSafe;
@@ -106,10 +106,10 @@ impl JobRunner {
 
 async fn work(service: Service, settings: JobSettings, stop: CancellationToken, worker: usize) {
     while !stop.is_cancelled() {
-        let now = time::now_ms();
+        let now = Timestamp::now();
         let lease = Lease {
             owner: settings.node_id.clone(),
-            until_ms: now + settings.lease.as_millis() as i64,
+            until: now.plus(settings.lease),
         };
         match service
             .catalog
@@ -156,19 +156,19 @@ async fn run_claimed(
         tokio::spawn(async move {
             loop {
                 sleep(settings.lease / 3).await;
-                let until_ms = time::now_ms() + settings.lease.as_millis() as i64;
+                let until = Timestamp::now().plus(settings.lease);
                 let lease = Lease {
                     owner: settings.node_id.clone(),
-                    until_ms,
+                    until,
                 };
                 match service.catalog.renew_lease(&job_id, &lease).await {
                     Ok(()) => {}
                     Err(CatalogError::LeaseLost(_)) => {
-                        tracing::warn!(job_id, "lease lost; another node took the job over");
+                        tracing::warn!(%job_id, "lease lost; another node took the job over");
                         lost.cancel();
                         return;
                     }
-                    Err(e) => tracing::warn!(job_id, error = %e, "cannot renew lease"),
+                    Err(e) => tracing::warn!(%job_id, error = %e, "cannot renew lease"),
                 }
             }
         })
@@ -236,7 +236,7 @@ async fn run_job(
     };
     service
         .catalog
-        .finish_job(&job.id, owner, status, message.as_deref(), time::now_ms())
+        .finish_job(&job.id, owner, status, message.as_deref(), Timestamp::now())
         .await?;
     Ok(status)
 }

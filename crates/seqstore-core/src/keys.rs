@@ -1,5 +1,6 @@
 //! Access keys: generation of ids and secrets, and the key behind a signature.
 
+use crate::ids::AccountId;
 use rand::Rng;
 use rand::distr::Alphanumeric;
 
@@ -13,7 +14,7 @@ pub struct SigningKey {
     /// The secret that signs requests.
     pub secret_access_key: String,
     /// The key's account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// `arn:<partition>:iam::<account>:root` or `…:user/<name>`.
     pub principal_arn: String,
 }

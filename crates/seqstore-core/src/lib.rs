@@ -8,7 +8,7 @@ mod error;
 mod etag_backfill;
 mod files;
 mod idempotency;
-mod ids;
+pub mod ids;
 mod ingest;
 mod jobs;
 mod keys;
@@ -24,7 +24,7 @@ mod s3_policy;
 mod sequence_stores;
 mod submit;
 mod tags;
-mod time;
+pub mod time;
 mod upload_ingest;
 mod uploads;
 pub mod vocabulary;
@@ -70,10 +70,12 @@ pub use arn::{Arn, ArnResource};
 pub use catalog::StoreKind;
 pub use error::{CoreError, error_chain};
 pub use files::{BlobRead, PART_SIZE};
+pub use ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};
 pub use s3_access::AccessPoint;
 pub use s3_objects::{S3Action, S3Caller, S3Object};
+pub use time::Timestamp;
 pub use uploads::MAX_PART_BYTES;
 
 use catalog::Catalog;
@@ -121,11 +123,11 @@ impl Service {
     }
 
     /// The ARN of a resource of `account_id` in this deployment's partition and region.
-    pub(crate) fn arn(&self, account_id: &str, resource: ArnResource) -> String {
+    pub(crate) fn arn(&self, account_id: &AccountId, resource: ArnResource) -> String {
         Arn {
             partition: self.settings.partition.clone(),
             region: self.settings.region.clone(),
-            account_id: account_id.to_owned(),
+            account_id: account_id.clone(),
             resource,
         }
         .to_string()

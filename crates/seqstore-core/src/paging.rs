@@ -1,7 +1,7 @@
 //! Opaque `nextToken`s: the keyset position of the last item, bound to one list operation.
 
-use crate::CoreError;
 use crate::catalog::ListCursor;
+use crate::{CoreError, Timestamp};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -12,7 +12,8 @@ pub(crate) const DEFAULT_PAGE: u32 = 100;
 pub(crate) fn encode(operation: &str, cursor: &ListCursor) -> String {
     URL_SAFE_NO_PAD.encode(format!(
         "v1:{operation}:{}:{}",
-        cursor.created_at_ms, cursor.id
+        cursor.created_at.millis(),
+        cursor.id
     ))
 }
 
@@ -28,7 +29,7 @@ pub(crate) fn decode(
     let mut parts = text.splitn(4, ':');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some("v1"), Some(op), Some(at), Some(id)) if op == operation => Ok(Some(ListCursor {
-            created_at_ms: at.parse().map_err(|_| invalid())?,
+            created_at: Timestamp::from_millis(at.parse().map_err(|_| invalid())?),
             id: id.to_owned(),
         })),
         _ => Err(invalid()),
@@ -74,8 +75,8 @@ macro_rules! keyed_by_creation {
         $(impl Keyed for $record {
             fn cursor(&self) -> ListCursor {
                 ListCursor {
-                    created_at_ms: self.created_at_ms,
-                    id: self.id.clone(),
+                    created_at: self.created_at,
+                    id: self.id.to_string(),
                 }
             }
         })*
@@ -98,7 +99,7 @@ mod tests {
     #[test]
     fn tokens_round_trip_and_are_bound_to_their_operation() {
         let c = ListCursor {
-            created_at_ms: 1_700_000_000_123,
+            created_at: Timestamp::from_millis(1_700_000_000_123),
             id: "0123456789".into(),
         };
         let t = encode("ListSequenceStores", &c);

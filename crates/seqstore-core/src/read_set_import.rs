@@ -4,13 +4,14 @@
 
 use crate::catalog::{JobItemRecord, JobRecord, ReadSetRecord};
 use crate::error::Result;
+use crate::ids::{AccountId, JobId, StoreId};
 use crate::ingest::{SourceStream, StoredSource};
 use crate::jobs::kind::ItemError;
 use crate::jobs::kind::{Kind, record_read_set};
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{CreationType, ItemStatus, JobKind, ReadSetStatus};
-use crate::{CoreError, Service, time};
+use crate::{CoreError, Service, Timestamp};
 use async_trait::async_trait;
 use futures::StreamExt;
 use seqstore_blob::{BlobPrefix, KeyError};
@@ -48,10 +49,10 @@ impl Service {
     /// StartReadSetImportJob.
     pub async fn start_read_set_import_job(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: StartReadSetImportJobRequest,
     ) -> Result<StartReadSetImportJobResponse> {
-        self.sequence_store_record(account_id, &input.sequence_store_id)
+        self.sequence_store_record(account_id, &StoreId::from(input.sequence_store_id.as_str()))
             .await?;
         for (i, source) in input.sources.iter().enumerate() {
             validate_tags(
@@ -93,11 +94,11 @@ impl Service {
         };
         self.submit_job(account_id, submission, |job| {
             StartReadSetImportJobResponse {
-                id: job.id.clone(),
-                sequence_store_id: job.store_id.clone(),
+                id: job.id.to_string(),
+                sequence_store_id: job.store_id.to_string(),
                 role_arn: input.role_arn.clone(),
                 status: ReadSetImportJobStatus::Submitted,
-                creation_time: time::from_ms(job.created_at_ms),
+                creation_time: job.created_at.into(),
             }
         })
         .await
@@ -106,9 +107,9 @@ impl Service {
     /// GetReadSetImportJob.
     pub async fn get_read_set_import_job(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &JobId,
     ) -> Result<GetReadSetImportJobResponse> {
         let (job, items) = self
             .job_with_items(
@@ -120,13 +121,13 @@ impl Service {
             )
             .await?;
         Ok(GetReadSetImportJobResponse {
-            id: job.id.clone(),
-            sequence_store_id: job.store_id.clone(),
+            id: job.id.to_string(),
+            sequence_store_id: job.store_id.to_string(),
             role_arn: job.role_arn.clone().unwrap_or_default(),
             status: job.status.into(),
             status_message: job.status_message.clone(),
-            creation_time: time::from_ms(job.created_at_ms),
-            completion_time: job.completed_at_ms.map(time::from_ms),
+            creation_time: job.created_at.into(),
+            completion_time: job.completed_at.map(Into::into),
             sources: items.iter().map(source_item).collect::<Result<_>>()?,
         })
     }
@@ -134,10 +135,10 @@ impl Service {
     /// ListReadSetImportJobs.
     pub async fn list_read_set_import_jobs(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListReadSetImportJobsRequest,
     ) -> Result<ListReadSetImportJobsResponse> {
-        let store_id = &input.sequence_store_id;
+        let store_id = &StoreId::from(input.sequence_store_id.as_str());
         self.sequence_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
         let filter = job_filter(
@@ -159,12 +160,12 @@ impl Service {
             .iter()
             .map(|job: &JobRecord| {
                 Ok(ImportReadSetJobItem {
-                    id: job.id.clone(),
-                    sequence_store_id: job.store_id.clone(),
+                    id: job.id.to_string(),
+                    sequence_store_id: job.store_id.to_string(),
                     role_arn: job.role_arn.clone().unwrap_or_default(),
                     status: job.status.into(),
-                    creation_time: time::from_ms(job.created_at_ms),
-                    completion_time: job.completed_at_ms.map(time::from_ms),
+                    creation_time: job.created_at.into(),
+                    completion_time: job.completed_at.map(Into::into),
                 })
             })
             .collect::<Result<_>>()?;
@@ -182,9 +183,9 @@ impl Service {
     ) -> std::result::Result<(ReadSetRecord, BTreeMap<String, String>), ItemError> {
         let spec: StartReadSetImportJobSourceItem = serde_json::from_str(&item.spec)
             .map_err(|e| ItemError::Internal(format!("job item spec: {e}")))?;
-        let now = time::now_ms();
+        let now = Timestamp::now();
         let mut read_set = ReadSetRecord {
-            id: item.result_id.clone(),
+            id: item.result_id.clone().into(),
             account_id: job.account_id.clone(),
             sequence_store_id: job.store_id.clone(),
             name: spec.name.clone().unwrap_or_else(|| spec.sample_id.clone()),
@@ -196,9 +197,9 @@ impl Service {
             file_type: spec.source_file_type.into(),
             status: ReadSetStatus::Active,
             creation_type: CreationType::Import,
-            creation_job_id: Some(job.id.clone()),
-            created_at_ms: now,
-            updated_at_ms: now,
+            creation_job_id: Some(job.id.to_string()),
+            created_at: now,
+            updated_at: now,
             ..ReadSetRecord::default()
         };
         let plan = self.ingest_plan(&read_set).await?;

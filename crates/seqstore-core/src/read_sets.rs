@@ -4,10 +4,10 @@
 use crate::catalog::{CatalogError, ReadSetFilter, ReadSetRecord, ReferenceRecord};
 use crate::error::Result;
 use crate::files::{self, BlobRead};
+use crate::ids::{AccountId, ReadSetId, StoreId};
 use crate::paging;
 use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
-use crate::wire::parse_enum;
-use crate::{Arn, ArnResource, CoreError, Service, time};
+use crate::{Arn, ArnResource, CoreError, Service};
 use seqstore_blob::{BlobKey, BlobPrefix, KeyError};
 use seqstore_model::{
     BatchDeleteReadSetResponse, ETag, GetReadSetMetadataResponse, GetReadSetRequest,
@@ -19,9 +19,9 @@ impl Service {
     /// GetReadSetMetadata. A deleted read set is gone (spec E25).
     pub async fn get_read_set_metadata(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReadSetId,
     ) -> Result<GetReadSetMetadataResponse> {
         let store = self.sequence_store_record(account_id, store_id).await?;
         let r = self.live_read_set(account_id, store_id, id).await?;
@@ -67,18 +67,18 @@ impl Service {
     /// ListReadSets (spec E25, E27).
     pub async fn list_read_sets(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListReadSetsRequest,
     ) -> Result<ListReadSetsResponse> {
-        let store_id = &input.sequence_store_id;
+        let store_id = &StoreId::from(input.sequence_store_id.as_str());
         self.sequence_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
         let filter = ReadSetFilter {
             name: f.name,
             status: f.status.map(Into::into),
             reference_arn: f.reference_arn,
-            created_after_ms: f.created_after.as_ref().map(time::to_ms),
-            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+            created_after: f.created_after.map(Into::into),
+            created_before: f.created_before.map(Into::into),
             sample_id: f.sample_id,
             subject_id: f.subject_id,
             generated_from: f.generated_from,
@@ -108,11 +108,15 @@ impl Service {
     /// GetReadSet: one part of a stored file of an ACTIVE read set (spec E9, E10).
     pub async fn get_read_set(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: &GetReadSetRequest,
     ) -> Result<BlobRead> {
         let r = self
-            .live_read_set(account_id, &input.sequence_store_id, &input.id)
+            .live_read_set(
+                account_id,
+                &StoreId::from(input.sequence_store_id.as_str()),
+                &ReadSetId::from(input.id.as_str()),
+            )
             .await?;
         if r.status != ReadSetStatus::Active {
             return Err(CoreError::Conflict(format!(
@@ -148,14 +152,18 @@ impl Service {
     /// BatchDeleteReadSet: each id is deleted or reported (spec E26); files are removed.
     pub async fn batch_delete_read_set(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         ids: &[String],
     ) -> Result<BatchDeleteReadSetResponse> {
         self.sequence_store_record(account_id, store_id).await?;
         let mut errors = Vec::new();
         for id in ids {
-            match self.catalog.delete_read_set(account_id, store_id, id).await {
+            match self
+                .catalog
+                .delete_read_set(account_id, store_id, &ReadSetId::from(id.as_str()))
+                .await
+            {
                 Ok(was) => {
                     if let Ok(prefix) =
                         BlobPrefix::read_set(&was.account_id, &was.sequence_store_id, &was.id)
@@ -180,9 +188,9 @@ impl Service {
     /// A read set that is not deleted.
     pub(crate) async fn live_read_set(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReadSetId,
     ) -> Result<ReadSetRecord> {
         match self.catalog.read_set(account_id, store_id, id).await? {
             Some(r) if r.status != ReadSetStatus::Deleted => Ok(r),
@@ -195,7 +203,7 @@ impl Service {
     /// The reference an ARN names, if it is an ACTIVE reference of `account_id`.
     pub(crate) async fn reference_by_arn(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         arn: &str,
     ) -> Result<ReferenceRecord> {
         let parsed = Arn::parse(arn)
@@ -207,7 +215,7 @@ impl Service {
                 format!("referenceArn {arn} does not name a reference"),
             ));
         };
-        if parsed.account_id != account_id || parsed.region != self.settings.region {
+        if &parsed.account_id != account_id || parsed.region != self.settings.region {
             return Err(not_found());
         }
         match self.catalog.reference(account_id, store_id, id).await? {
@@ -246,9 +254,9 @@ impl Service {
             ),
         });
         Ok(ReadSetListItem {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             arn: self.read_set_arn(r),
-            sequence_store_id: r.sequence_store_id.clone(),
+            sequence_store_id: r.sequence_store_id.to_string(),
             subject_id: Some(r.subject_id.clone()),
             sample_id: Some(r.sample_id.clone()),
             status: r.status.into(),
@@ -257,7 +265,7 @@ impl Service {
             reference_arn: r.reference_arn.clone(),
             file_type: r.file_type.into(),
             sequence_information,
-            creation_time: time::from_ms(r.created_at_ms),
+            creation_time: r.created_at.into(),
             status_message: r.status_message.clone(),
             creation_type: Some(r.creation_type.into()),
             etag: r
@@ -265,7 +273,7 @@ impl Service {
                 .as_ref()
                 .map(|a| -> Result<ETag> {
                     Ok(ETag {
-                        algorithm: Some(parse_enum(a)?),
+                        algorithm: Some((*a).into()),
                         source1: r.etag_source1.clone(),
                         source2: r.etag_source2.clone(),
                     })

@@ -7,7 +7,7 @@ use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce, settle};
 use crate::jobs::kind::{ItemError, Kind, mark_failed};
 use crate::references::index_name;
 use crate::vocabulary::ReferenceStatus;
-use crate::{Service, time};
+use crate::{Service, Timestamp};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
@@ -65,9 +65,9 @@ impl Service {
             .map_err(|e| ItemError::Internal(format!("validator panicked: {e}")))?;
         let imported = settle(writer, copied.and(checked)).await?;
 
-        let now = time::now_ms();
+        let now = Timestamp::now();
         let record = ReferenceRecord {
-            id: item.result_id.clone(),
+            id: item.result_id.clone().into(),
             account_id: job.account_id.clone(),
             reference_store_id: job.store_id.clone(),
             name: spec.name,
@@ -81,8 +81,8 @@ impl Service {
             source_s3_etag: Some(imported.md5.clone()),
             index_s3_etag: None,
             creation_job_id: Some(job.id.clone()),
-            created_at_ms: now,
-            updated_at_ms: now,
+            created_at: now,
+            updated_at: now,
         };
         let fai = imported.index.to_fai();
         let record = ReferenceRecord {

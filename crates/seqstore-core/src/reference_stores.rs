@@ -3,11 +3,11 @@
 use crate::catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::wire::{sibling, sse_config};
-use crate::{ArnResource, CoreError, Service, s3_access, time};
+use crate::{ArnResource, CoreError, Service, Timestamp, s3_access};
 use seqstore_model::{
     CreateReferenceStoreRequest, CreateReferenceStoreResponse, GetReferenceStoreResponse,
     ListReferenceStoresRequest, ListReferenceStoresResponse, ReferenceStoreDetail,
@@ -17,7 +17,7 @@ impl Service {
     /// CreateReferenceStore.
     pub async fn create_reference_store(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: CreateReferenceStoreRequest,
     ) -> Result<CreateReferenceStoreResponse> {
         let op = "CreateReferenceStore";
@@ -37,7 +37,7 @@ impl Service {
         };
         let tags = input.tags.clone().unwrap_or_default();
         validate_tags(&tags, "tags")?;
-        let now = time::now_ms();
+        let now = Timestamp::now();
         for _ in 0..ID_ATTEMPTS {
             let id = new_id();
             let record = ReferenceStoreRecord {
@@ -46,12 +46,9 @@ impl Service {
                 account_id: account_id.to_owned(),
                 name: input.name.clone(),
                 description: input.description.clone(),
-                sse_type: input
-                    .sse_config
-                    .as_ref()
-                    .map(|c| c.r#type.as_str().to_owned()),
+                sse_type: input.sse_config.as_ref().map(|c| c.r#type.into()),
                 sse_key_arn: input.sse_config.as_ref().and_then(|c| c.key_arn.clone()),
-                created_at_ms: now,
+                created_at: now,
             };
             let answer = sibling!(self.reference_store_view(&record)? => CreateReferenceStoreResponse {
                 id, arn, name, description, sse_config, creation_time,
@@ -84,8 +81,8 @@ impl Service {
     /// GetReferenceStore.
     pub async fn get_reference_store(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<GetReferenceStoreResponse> {
         let record = self
             .catalog
@@ -98,14 +95,14 @@ impl Service {
     /// ListReferenceStores.
     pub async fn list_reference_stores(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListReferenceStoresRequest,
     ) -> Result<ListReferenceStoresResponse> {
         let f = input.filter.unwrap_or_default();
         let filter = ReferenceStoreFilter {
             name: f.name,
-            created_after_ms: f.created_after.as_ref().map(time::to_ms),
-            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+            created_after: f.created_after.map(Into::into),
+            created_before: f.created_before.map(Into::into),
         };
         let (rows, next_token) = paging::page(
             "ListReferenceStores",
@@ -135,7 +132,7 @@ impl Service {
     }
 
     /// DeleteReferenceStore.
-    pub async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()> {
+    pub async fn delete_reference_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()> {
         match self.catalog.delete_reference_store(account_id, id).await {
             Ok(()) => Ok(()),
             Err(CatalogError::NotFound(_)) => Err(not_found(id)),
@@ -149,16 +146,16 @@ impl Service {
     fn reference_store_view(&self, r: &ReferenceStoreRecord) -> Result<GetReferenceStoreResponse> {
         let arn = self.arn(&r.account_id, ArnResource::ReferenceStore(r.id.clone()));
         Ok(GetReferenceStoreResponse {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             arn,
             name: Some(r.name.clone()),
             description: r.description.clone(),
-            sse_config: sse_config(r.sse_type.as_deref(), r.sse_key_arn.clone())?,
-            creation_time: time::from_ms(r.created_at_ms),
+            sse_config: sse_config(r.sse_type, r.sse_key_arn.clone()),
+            creation_time: r.created_at.into(),
         })
     }
 }
 
-fn not_found(id: &str) -> CoreError {
+fn not_found(id: &StoreId) -> CoreError {
     CoreError::NotFound(format!("reference store {id} not found"))
 }

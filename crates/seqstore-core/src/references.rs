@@ -5,11 +5,12 @@ use crate::catalog::{
 };
 use crate::error::Result;
 use crate::files::{self, BlobRead};
+use crate::ids::{AccountId, JobId, ReferenceId, StoreId};
 use crate::paging;
 use crate::submit::{self, Submission, job_filter};
 use crate::tags::validate_tags;
 use crate::vocabulary::{ItemStatus, JobKind};
-use crate::{ArnResource, CoreError, Service, time};
+use crate::{ArnResource, CoreError, Service};
 use seqstore_blob::{BlobKey, BlobPrefix, KeyError};
 use seqstore_model::{
     GetReferenceImportJobResponse, GetReferenceMetadataResponse, GetReferenceRequest,
@@ -24,11 +25,14 @@ impl Service {
     /// StartReferenceImportJob: records the job; a worker runs it.
     pub async fn start_reference_import_job(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: StartReferenceImportJobRequest,
     ) -> Result<StartReferenceImportJobResponse> {
-        self.reference_store_record(account_id, &input.reference_store_id)
-            .await?;
+        self.reference_store_record(
+            account_id,
+            &StoreId::from(input.reference_store_id.as_str()),
+        )
+        .await?;
         for (i, source) in input.sources.iter().enumerate() {
             validate_tags(
                 &source.tags.clone().unwrap_or_default(),
@@ -50,11 +54,11 @@ impl Service {
         };
         self.submit_job(account_id, submission, |job| {
             StartReferenceImportJobResponse {
-                id: job.id.clone(),
-                reference_store_id: job.store_id.clone(),
+                id: job.id.to_string(),
+                reference_store_id: job.store_id.to_string(),
                 role_arn: input.role_arn.clone(),
                 status: ReferenceImportJobStatus::Submitted,
-                creation_time: time::from_ms(job.created_at_ms),
+                creation_time: job.created_at.into(),
             }
         })
         .await
@@ -63,9 +67,9 @@ impl Service {
     /// GetReferenceImportJob.
     pub async fn get_reference_import_job(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &JobId,
     ) -> Result<GetReferenceImportJobResponse> {
         let (job, items) = self
             .job_with_items(
@@ -77,13 +81,13 @@ impl Service {
             )
             .await?;
         Ok(GetReferenceImportJobResponse {
-            id: job.id.clone(),
-            reference_store_id: job.store_id.clone(),
+            id: job.id.to_string(),
+            reference_store_id: job.store_id.to_string(),
             role_arn: job.role_arn.clone().unwrap_or_default(),
             status: job.status.into(),
             status_message: job.status_message.clone(),
-            creation_time: time::from_ms(job.created_at_ms),
-            completion_time: job.completed_at_ms.map(time::from_ms),
+            creation_time: job.created_at.into(),
+            completion_time: job.completed_at.map(Into::into),
             sources: items.iter().map(source_item).collect::<Result<_>>()?,
         })
     }
@@ -91,10 +95,10 @@ impl Service {
     /// ListReferenceImportJobs.
     pub async fn list_reference_import_jobs(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListReferenceImportJobsRequest,
     ) -> Result<ListReferenceImportJobsResponse> {
-        let store_id = &input.reference_store_id;
+        let store_id = &StoreId::from(input.reference_store_id.as_str());
         self.reference_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
         let filter = job_filter(
@@ -122,9 +126,9 @@ impl Service {
     /// GetReferenceMetadata.
     pub async fn get_reference_metadata(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
     ) -> Result<GetReferenceMetadataResponse> {
         let store = self.reference_store_record(account_id, store_id).await?;
         let r = self.reference_record(account_id, store_id, id).await?;
@@ -140,7 +144,7 @@ impl Service {
                 index: file(&index_name(&r), r.index_size)?,
             }),
             creation_type: Some(ReferenceCreationType::Import),
-            creation_job_id: r.creation_job_id.clone(),
+            creation_job_id: r.creation_job_id.clone().map(Into::into),
             id: item.id,
             arn: item.arn,
             reference_store_id: item.reference_store_id,
@@ -156,17 +160,17 @@ impl Service {
     /// ListReferences.
     pub async fn list_references(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListReferencesRequest,
     ) -> Result<ListReferencesResponse> {
-        let store_id = &input.reference_store_id;
+        let store_id = &StoreId::from(input.reference_store_id.as_str());
         self.reference_store_record(account_id, store_id).await?;
         let f = input.filter.unwrap_or_default();
         let filter = ReferenceFilter {
             name: f.name,
             md5: f.md5,
-            created_after_ms: f.created_after.as_ref().map(time::to_ms),
-            created_before_ms: f.created_before.as_ref().map(time::to_ms),
+            created_after: f.created_after.map(Into::into),
+            created_before: f.created_before.map(Into::into),
         };
         let (rows, next_token) = paging::page(
             "ListReferences",
@@ -191,7 +195,12 @@ impl Service {
 
     /// DeleteReference: the catalog row first (the reference disappears at once), then its
     /// files.
-    pub async fn delete_reference(&self, account_id: &str, store_id: &str, id: &str) -> Result<()> {
+    pub async fn delete_reference(
+        &self,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
+    ) -> Result<()> {
         let r = self.reference_record(account_id, store_id, id).await?;
         let arn = self.reference_arn(&r);
         match self
@@ -213,7 +222,7 @@ impl Service {
                 Err(e) => Err(e.into()),
             };
             if let Err(e) = deleted {
-                tracing::warn!(reference_id = id, name, error = %e, "could not delete a deleted reference's file");
+                tracing::warn!(reference_id = %id, name, error = %e, "could not delete a deleted reference's file");
             }
         }
         Ok(())
@@ -222,11 +231,15 @@ impl Service {
     /// GetReference: one part of the FASTA or its index, optionally narrowed by a range.
     pub async fn get_reference(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: &GetReferenceRequest,
     ) -> Result<BlobRead> {
         let r = self
-            .reference_record(account_id, &input.reference_store_id, &input.id)
+            .reference_record(
+                account_id,
+                &StoreId::from(input.reference_store_id.as_str()),
+                &ReferenceId::from(input.id.as_str()),
+            )
             .await?;
         let (name, size) = match input.file.unwrap_or(ReferenceFile::Source) {
             ReferenceFile::Source => (r.source_file_name.clone(), r.source_size),
@@ -246,8 +259,8 @@ impl Service {
 
     pub(crate) async fn reference_store_record(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<ReferenceStoreRecord> {
         self.catalog
             .reference_store(account_id, id)
@@ -257,9 +270,9 @@ impl Service {
 
     async fn reference_record(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
     ) -> Result<ReferenceRecord> {
         self.catalog
             .reference(account_id, store_id, id)
@@ -285,15 +298,15 @@ impl Service {
 
     fn reference_item(&self, r: &ReferenceRecord) -> Result<ReferenceListItem> {
         Ok(ReferenceListItem {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             arn: self.reference_arn(r),
-            reference_store_id: r.reference_store_id.clone(),
+            reference_store_id: r.reference_store_id.to_string(),
             md5: r.md5.clone(),
             status: Some(r.status.into()),
             name: Some(r.name.clone()),
             description: r.description.clone(),
-            creation_time: time::from_ms(r.created_at_ms),
-            update_time: time::from_ms(r.updated_at_ms),
+            creation_time: r.created_at.into(),
+            update_time: r.updated_at.into(),
         })
     }
 }
@@ -303,18 +316,18 @@ pub(crate) fn index_name(r: &ReferenceRecord) -> String {
     format!("{}.fai", r.source_file_name)
 }
 
-fn reference_not_found(id: &str) -> CoreError {
+fn reference_not_found(id: &ReferenceId) -> CoreError {
     CoreError::NotFound(format!("reference {id} not found"))
 }
 
 fn job_item(job: &JobRecord) -> Result<ImportReferenceJobItem> {
     Ok(ImportReferenceJobItem {
-        id: job.id.clone(),
-        reference_store_id: job.store_id.clone(),
+        id: job.id.to_string(),
+        reference_store_id: job.store_id.to_string(),
         role_arn: job.role_arn.clone().unwrap_or_default(),
         status: job.status.into(),
-        creation_time: time::from_ms(job.created_at_ms),
-        completion_time: job.completed_at_ms.map(time::from_ms),
+        creation_time: job.created_at.into(),
+        completion_time: job.completed_at.map(Into::into),
     })
 }
 

@@ -3,8 +3,9 @@
 
 use crate::catalog::{AccessPolicy, StoreKind};
 use crate::error::Result;
+use crate::ids::{AccountId, StoreId};
 use crate::s3_policy::{Policy, PolicyScope, default_policy};
-use crate::{CoreError, Service, Settings, time};
+use crate::{CoreError, Service, Settings, Timestamp};
 use rand::Rng;
 use seqstore_blob::{BlobPrefix, KeyError};
 use seqstore_model::{GetS3AccessPolicyResponse, PutS3AccessPolicyResponse, StoreType};
@@ -15,9 +16,9 @@ pub struct AccessPoint {
     /// Sequence or reference store.
     pub kind: StoreKind,
     /// The owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The store id.
-    pub store_id: String,
+    pub store_id: StoreId,
     /// `arn:<partition>:s3:<region>:<service account>:accesspoint/<owner>-<storeId>`.
     pub arn: String,
 }
@@ -44,7 +45,7 @@ impl Service {
     /// PutS3AccessPolicy: validates the policy against the store's access point and stores it.
     pub async fn put_s3_access_policy(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         access_point_arn: &str,
         policy: &str,
     ) -> Result<PutS3AccessPolicyResponse> {
@@ -55,14 +56,14 @@ impl Service {
             .map_err(|e| CoreError::invalid("s3AccessPolicy", format!("s3AccessPolicy: {e}")))?;
         let stored = AccessPolicy::Document {
             text: policy.to_owned(),
-            updated_at_ms: time::now_ms(),
+            updated_at: Timestamp::now(),
         };
         self.catalog
             .set_access_policy(ap.kind, &ap.account_id, &ap.store_id, &stored)
             .await?;
         Ok(PutS3AccessPolicyResponse {
             s3_access_point_arn: Some(ap.arn.clone()),
-            store_id: Some(ap.store_id.clone()),
+            store_id: Some(ap.store_id.to_string()),
             store_type: Some(store_type(ap.kind)),
         })
     }
@@ -71,7 +72,7 @@ impl Service {
     /// policy on; a deleted policy is not found.
     pub async fn get_s3_access_policy(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         access_point_arn: &str,
     ) -> Result<GetS3AccessPolicyResponse> {
         let ap = self
@@ -82,14 +83,11 @@ impl Service {
             .access_policy(ap.kind, &ap.account_id, &ap.store_id)
             .await?
             .ok_or_else(|| unknown_access_point(access_point_arn))?;
-        let (text, updated_at_ms) = match stored {
-            AccessPolicy::Document {
-                text,
-                updated_at_ms,
-            } => (text, updated_at_ms),
+        let (text, updated_at) = match stored {
+            AccessPolicy::Document { text, updated_at } => (text, updated_at),
             AccessPolicy::Default => {
                 let text = default_policy(&self.policy_scope(&ap)?);
-                (text, self.store_creation_ms(&ap).await?)
+                (text, self.store_creation(&ap).await?)
             }
             AccessPolicy::Removed { .. } => {
                 return Err(CoreError::NotFound(format!(
@@ -99,9 +97,9 @@ impl Service {
         };
         Ok(GetS3AccessPolicyResponse {
             s3_access_point_arn: Some(ap.arn.clone()),
-            store_id: Some(ap.store_id.clone()),
+            store_id: Some(ap.store_id.to_string()),
             store_type: Some(store_type(ap.kind)),
-            update_time: Some(time::from_ms(updated_at_ms)),
+            update_time: Some(updated_at.into()),
             s3_access_policy: text,
         })
     }
@@ -109,14 +107,14 @@ impl Service {
     /// DeleteS3AccessPolicy: removes all S3 access to the store (idempotent).
     pub async fn delete_s3_access_policy(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         access_point_arn: &str,
     ) -> Result<()> {
         let ap = self
             .owned_access_point(account_id, access_point_arn)
             .await?;
         let removed = AccessPolicy::Removed {
-            updated_at_ms: time::now_ms(),
+            updated_at: Timestamp::now(),
         };
         Ok(self
             .catalog
@@ -125,15 +123,15 @@ impl Service {
     }
 
     /// The access point of one of the caller's stores, by ARN.
-    async fn owned_access_point(&self, account_id: &str, arn: &str) -> Result<AccessPoint> {
+    async fn owned_access_point(&self, account_id: &AccountId, arn: &str) -> Result<AccessPoint> {
         let name = self
             .access_point_name_of_arn(arn)
             .ok_or_else(|| unknown_access_point(arn))?;
         let store_id = name
-            .strip_prefix(account_id)
+            .strip_prefix(account_id.as_str())
             .and_then(|rest| rest.strip_prefix('-'))
             .ok_or_else(|| unknown_access_point(arn))?;
-        self.store_of_access_point(account_id, store_id)
+        self.store_of_access_point(account_id, &StoreId::from(store_id))
             .await?
             .ok_or_else(|| unknown_access_point(arn))
     }
@@ -148,11 +146,11 @@ impl Service {
         })
     }
 
-    async fn store_creation_ms(&self, ap: &AccessPoint) -> Result<i64> {
+    async fn store_creation(&self, ap: &AccessPoint) -> Result<Timestamp> {
         let (a, id) = (&ap.account_id, &ap.store_id);
         Ok(match ap.kind {
-            StoreKind::Sequence => self.sequence_store_record(a, id).await?.created_at_ms,
-            StoreKind::Reference => self.reference_store_record(a, id).await?.created_at_ms,
+            StoreKind::Sequence => self.sequence_store_record(a, id).await?.created_at,
+            StoreKind::Reference => self.reference_store_record(a, id).await?.created_at,
         })
     }
 }
@@ -169,12 +167,16 @@ fn unknown_access_point(arn: &str) -> CoreError {
 }
 
 /// The access point name: `<owner account>-<store id>`.
-pub(crate) fn access_point_name(account_id: &str, store_id: &str) -> String {
+pub(crate) fn access_point_name(account_id: &AccountId, store_id: &StoreId) -> String {
     format!("{account_id}-{store_id}")
 }
 
 /// `arn:<partition>:s3:<region>:<service account>:accesspoint/<owner>-<storeId>`.
-pub(crate) fn access_point_arn(settings: &Settings, account_id: &str, store_id: &str) -> String {
+pub(crate) fn access_point_arn(
+    settings: &Settings,
+    account_id: &AccountId,
+    store_id: &StoreId,
+) -> String {
     format!(
         "arn:{}:s3:{}:{}:accesspoint/{}",
         settings.partition,
@@ -186,7 +188,7 @@ pub(crate) fn access_point_arn(settings: &Settings, account_id: &str, store_id: 
 
 /// A new access point alias as S3 makes them: the name cut to 20 characters, a dash,
 /// random lowercase alphanumerics ending in a short region code, `-s3alias`; 63 in all.
-pub(crate) fn new_alias(settings: &Settings, account_id: &str, store_id: &str) -> String {
+pub(crate) fn new_alias(settings: &Settings, account_id: &AccountId, store_id: &StoreId) -> String {
     const TOTAL: usize = 63;
     const SUFFIX: &str = "-s3alias";
     let name: String = access_point_name(account_id, store_id)
@@ -224,7 +226,7 @@ fn short_region(region: &str) -> String {
 }
 
 /// `s3://<alias>/<owner>/sequenceStore/<storeId>/`.
-pub(crate) fn store_uri(alias: &str, account_id: &str, store_id: &str) -> Result<String> {
+pub(crate) fn store_uri(alias: &str, account_id: &AccountId, store_id: &StoreId) -> Result<String> {
     let prefix = BlobPrefix::sequence_store(account_id, store_id)?;
     Ok(format!("s3://{alias}/{prefix}"))
 }
@@ -243,7 +245,7 @@ mod tests {
 
     #[test]
     fn alias_has_the_s3_shape() {
-        let alias = new_alias(&settings(), "111122223333", "0123456789");
+        let alias = new_alias(&settings(), &"111122223333".into(), &"0123456789".into());
         assert_eq!(alias.len(), 63, "{alias}");
         assert!(alias.starts_with("111122223333-0123456-"), "{alias}");
         assert!(alias.ends_with("use1-s3alias"), "{alias}");
@@ -252,17 +254,20 @@ mod tests {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         );
-        assert_ne!(alias, new_alias(&settings(), "111122223333", "0123456789"));
+        assert_ne!(
+            alias,
+            new_alias(&settings(), &"111122223333".into(), &"0123456789".into())
+        );
     }
 
     #[test]
     fn arn_and_uri() {
         assert_eq!(
-            access_point_arn(&settings(), "111122223333", "0123456789"),
+            access_point_arn(&settings(), &"111122223333".into(), &"0123456789".into()),
             "arn:aws:s3:us-east-1:222222222222:accesspoint/111122223333-0123456789"
         );
         assert_eq!(
-            store_uri("a-s3alias", "111122223333", "1").unwrap(),
+            store_uri("a-s3alias", &"111122223333".into(), &"1".into()).unwrap(),
             "s3://a-s3alias/111122223333/sequenceStore/1/"
         );
         assert_eq!(short_region("ap-southeast-2"), "aps2");

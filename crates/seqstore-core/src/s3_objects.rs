@@ -4,11 +4,12 @@
 
 use crate::catalog::{AccessPolicy, ReadSetRecord, ReferenceRecord, StoreKind, TagTarget};
 use crate::error::Result;
+use crate::ids::{AccountId, ReadSetId, ReferenceId, StoreId};
 use crate::references::index_name;
 use crate::s3_access::{AccessPoint, access_point_arn};
 use crate::s3_policy::{AccessRequest, Policy, default_policy};
 use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
-use crate::{CoreError, Service};
+use crate::{CoreError, Service, Timestamp};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use seqstore_blob::{BlobError, BlobKey, BlobPrefix, KeyError};
@@ -27,8 +28,8 @@ pub struct S3Object {
     pub size: u64,
     /// MD5 (hex) of the bytes, recorded when the file was written.
     pub etag: String,
-    /// When the read set or reference was created, ms.
-    pub last_modified_ms: i64,
+    /// When the read set or reference was created.
+    pub last_modified: Timestamp,
     /// The read set is archived (or being activated): described, not readable.
     pub archived: bool,
 }
@@ -36,7 +37,7 @@ pub struct S3Object {
 impl S3Object {
     /// When the read set or reference was created.
     pub fn last_modified(&self) -> chrono::DateTime<chrono::Utc> {
-        crate::time::from_ms(self.last_modified_ms)
+        self.last_modified.into()
     }
 }
 
@@ -119,7 +120,8 @@ impl Service {
         let Some((owner, store_id)) = name.split_once('-') else {
             return Ok(None);
         };
-        self.store_of_access_point(owner, store_id).await
+        self.store_of_access_point(&AccountId::from(owner), &StoreId::from(store_id))
+            .await
     }
 
     /// The access point name of an ARN of this deployment's access points.
@@ -136,8 +138,8 @@ impl Service {
     /// The store whose access point is `<owner>-<storeId>`, sequence stores first.
     pub(crate) async fn store_of_access_point(
         &self,
-        owner: &str,
-        store_id: &str,
+        owner: &AccountId,
+        store_id: &StoreId,
     ) -> Result<Option<AccessPoint>> {
         if self
             .catalog
@@ -147,8 +149,8 @@ impl Service {
         {
             return Ok(Some(self.access_point(
                 StoreKind::Sequence,
-                owner.into(),
-                store_id.into(),
+                owner.clone(),
+                store_id.clone(),
             )));
         }
         if self
@@ -159,14 +161,19 @@ impl Service {
         {
             return Ok(Some(self.access_point(
                 StoreKind::Reference,
-                owner.into(),
-                store_id.into(),
+                owner.clone(),
+                store_id.clone(),
             )));
         }
         Ok(None)
     }
 
-    fn access_point(&self, kind: StoreKind, account_id: String, store_id: String) -> AccessPoint {
+    fn access_point(
+        &self,
+        kind: StoreKind,
+        account_id: AccountId,
+        store_id: StoreId,
+    ) -> AccessPoint {
         AccessPoint {
             arn: access_point_arn(&self.settings, &account_id, &store_id),
             kind,
@@ -252,7 +259,7 @@ impl Service {
 
     /// The objects of one batch of read sets or references from `from_id` on.
     async fn item_objects(&self, ap: &AccessPoint, from_id: &str) -> Result<ItemBatch> {
-        let (a, s) = (ap.account_id.as_str(), ap.store_id.as_str());
+        let (a, s) = (&ap.account_id, &ap.store_id);
         let mut objects = Vec::new();
         let (last_id, count) = match ap.kind {
             StoreKind::Sequence => {
@@ -268,7 +275,7 @@ impl Service {
                     files.sort_by(|x, y| x.key.cmp(&y.key));
                     objects.extend(files);
                 }
-                (sets.last().map(|r| r.id.clone()), sets.len())
+                (sets.last().map(|r| r.id.to_string()), sets.len())
             }
             StoreKind::Reference => {
                 let refs = self
@@ -280,7 +287,7 @@ impl Service {
                     objects.push(reference_object(r, FileSlot::Source1)?);
                     objects.push(reference_object(r, FileSlot::Index)?);
                 }
-                (refs.last().map(|r| r.id.clone()), refs.len())
+                (refs.last().map(|r| r.id.to_string()), refs.len())
             }
         };
         Ok(ItemBatch {
@@ -314,7 +321,7 @@ impl Service {
                     let target = TagTarget {
                         account_id: r.account_id.clone(),
                         kind: crate::catalog::ResourceKind::ReadSet,
-                        id: r.id.clone(),
+                        id: r.id.to_string(),
                     };
                     let own = self.catalog.tags(&target).await?;
                     for key in &store.propagated_set_level_tags {
@@ -389,10 +396,10 @@ impl Service {
         if file.contains('/') || id.is_empty() {
             return Ok(None);
         }
-        let (a, s) = (ap.account_id.as_str(), ap.store_id.as_str());
+        let (a, s) = (&ap.account_id, &ap.store_id);
         match ap.kind {
             StoreKind::Sequence => {
-                let Some(r) = self.catalog.read_set(a, s, id).await? else {
+                let Some(r) = self.catalog.read_set(a, s, &ReadSetId::from(id)).await? else {
                     return Ok(None);
                 };
                 if !r.status.is_listed() {
@@ -404,7 +411,7 @@ impl Service {
                 Ok(slot.map(|slot| Found::ReadSet(Box::new(r), slot)))
             }
             StoreKind::Reference => {
-                let Some(r) = self.catalog.reference(a, s, id).await? else {
+                let Some(r) = self.catalog.reference(a, s, &ReferenceId::from(id)).await? else {
                     return Ok(None);
                 };
                 if r.status != ReferenceStatus::Active {
@@ -466,7 +473,7 @@ fn read_set_object(r: &ReadSetRecord, slot: FileSlot) -> Result<S3Object, KeyErr
         key: key.as_str().to_owned(),
         size: size as u64,
         etag: etag.unwrap_or_default().to_owned(),
-        last_modified_ms: r.created_at_ms,
+        last_modified: r.created_at,
         archived: r.status != ReadSetStatus::Active,
     })
 }
@@ -481,7 +488,7 @@ fn reference_object(r: &ReferenceRecord, slot: FileSlot) -> Result<S3Object, Key
         key: key.as_str().to_owned(),
         size: size as u64,
         etag: etag.clone().unwrap_or_default(),
-        last_modified_ms: r.created_at_ms,
+        last_modified: r.created_at,
         archived: false,
     })
 }

@@ -3,12 +3,12 @@
 use crate::catalog::{CatalogError, SequenceStoreFilter, SequenceStoreRecord};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::vocabulary::StoreStatus;
 use crate::wire::{self, sibling, sse_config};
-use crate::{ArnResource, CoreError, Service, s3_access, time};
+use crate::{ArnResource, CoreError, Service, Timestamp, s3_access};
 use seqstore_formats::etag::EtagFamily;
 use seqstore_model::{
     CreateSequenceStoreRequest, CreateSequenceStoreResponse, GetSequenceStoreResponse,
@@ -23,7 +23,7 @@ impl Service {
     /// CreateSequenceStore.
     pub async fn create_sequence_store(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: CreateSequenceStoreRequest,
     ) -> Result<CreateSequenceStoreResponse> {
         let op = "CreateSequenceStore";
@@ -43,7 +43,7 @@ impl Service {
         let tags = input.tags.clone().unwrap_or_default();
         validate_tags(&tags, "tags")?;
         let propagated = propagated_tags(input.propagated_set_level_tags.clone())?;
-        let now = time::now_ms();
+        let now = Timestamp::now();
         for _ in 0..ID_ATTEMPTS {
             let id = new_id();
             let record = SequenceStoreRecord {
@@ -52,10 +52,7 @@ impl Service {
                 account_id: account_id.to_owned(),
                 name: input.name.clone(),
                 description: input.description.clone(),
-                sse_type: input
-                    .sse_config
-                    .as_ref()
-                    .map(|c| c.r#type.as_str().to_owned()),
+                sse_type: input.sse_config.as_ref().map(|c| c.r#type.into()),
                 sse_key_arn: input.sse_config.as_ref().and_then(|c| c.key_arn.clone()),
                 fallback_location: non_empty(input.fallback_location.clone()),
                 etag_algorithm_family: input
@@ -70,8 +67,8 @@ impl Service {
                         .as_ref()
                         .and_then(|c| c.access_log_location.clone()),
                 ),
-                created_at_ms: now,
-                updated_at_ms: now,
+                created_at: now,
+                updated_at: now,
             };
             let answer = sibling!(self.sequence_store_view(&record)? => CreateSequenceStoreResponse {
                 id, arn, name, description, sse_config, creation_time, fallback_location,
@@ -101,8 +98,8 @@ impl Service {
     /// GetSequenceStore.
     pub async fn get_sequence_store(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<GetSequenceStoreResponse> {
         self.sequence_store_view(&self.sequence_store_record(account_id, id).await?)
     }
@@ -110,17 +107,17 @@ impl Service {
     /// ListSequenceStores.
     pub async fn list_sequence_stores(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListSequenceStoresRequest,
     ) -> Result<ListSequenceStoresResponse> {
         let f = input.filter.unwrap_or_default();
         let filter = SequenceStoreFilter {
             name: f.name,
             status: f.status.map(Into::into),
-            created_after_ms: f.created_after.as_ref().map(time::to_ms),
-            created_before_ms: f.created_before.as_ref().map(time::to_ms),
-            updated_after_ms: f.updated_after.as_ref().map(time::to_ms),
-            updated_before_ms: f.updated_before.as_ref().map(time::to_ms),
+            created_after: f.created_after.map(Into::into),
+            created_before: f.created_before.map(Into::into),
+            updated_after: f.updated_after.map(Into::into),
+            updated_before: f.updated_before.map(Into::into),
         };
         let (rows, next_token) = paging::page(
             "ListSequenceStores",
@@ -153,7 +150,7 @@ impl Service {
     /// UpdateSequenceStore (PATCH): only the given fields change; `""` clears a location.
     pub async fn update_sequence_store(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: UpdateSequenceStoreRequest,
     ) -> Result<UpdateSequenceStoreResponse> {
         let op = "UpdateSequenceStore";
@@ -170,7 +167,9 @@ impl Service {
             Replay::Done(answer) => return Ok(answer),
             Replay::Proceed(pending) => pending,
         };
-        let mut record = self.sequence_store_record(account_id, &input.id).await?;
+        let mut record = self
+            .sequence_store_record(account_id, &StoreId::from(input.id.as_str()))
+            .await?;
         if record.status == StoreStatus::Updating {
             return Err(CoreError::Conflict(format!(
                 "sequence store {} is being updated; try again later",
@@ -193,7 +192,8 @@ impl Service {
         if let Some(config) = input.s3_access_config.clone() {
             record.access_log_location = non_empty(config.access_log_location);
         }
-        record.updated_at_ms = time::now_ms().max(record.updated_at_ms + 1);
+        record.updated_at =
+            Timestamp::now().max(record.updated_at.plus(std::time::Duration::from_millis(1)));
         let answer = sibling!(self.sequence_store_view(&record)? => UpdateSequenceStoreResponse {
             id, arn, name, description, sse_config, creation_time, update_time,
             propagated_set_level_tags, status, status_message, fallback_location, s3_access,
@@ -206,7 +206,9 @@ impl Service {
             .await
         {
             Ok(()) => Ok(answer),
-            Err(CatalogError::NotFound(_)) => Err(store_not_found(&input.id)),
+            Err(CatalogError::NotFound(_)) => {
+                Err(store_not_found(&StoreId::from(input.id.as_str())))
+            }
             Err(CatalogError::TokenInUse) => Err(CoreError::Conflict(format!(
                 "clientToken '{}' is being used by a concurrent UpdateSequenceStore request",
                 input.client_token.unwrap_or_default()
@@ -216,7 +218,7 @@ impl Service {
     }
 
     /// DeleteSequenceStore.
-    pub async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
+    pub async fn delete_sequence_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()> {
         match self.catalog.delete_sequence_store(account_id, id).await {
             Ok(()) => Ok(()),
             Err(CatalogError::NotFound(_)) => Err(store_not_found(id)),
@@ -229,8 +231,8 @@ impl Service {
 
     pub(crate) async fn sequence_store_record(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<SequenceStoreRecord> {
         self.catalog
             .sequence_store(account_id, id)
@@ -242,12 +244,12 @@ impl Service {
     fn sequence_store_view(&self, r: &SequenceStoreRecord) -> Result<GetSequenceStoreResponse> {
         let arn = self.arn(&r.account_id, ArnResource::SequenceStore(r.id.clone()));
         Ok(GetSequenceStoreResponse {
-            id: r.id.clone(),
+            id: r.id.to_string(),
             arn,
             name: Some(r.name.clone()),
             description: r.description.clone(),
-            sse_config: sse_config(r.sse_type.as_deref(), r.sse_key_arn.clone())?,
-            creation_time: time::from_ms(r.created_at_ms),
+            sse_config: sse_config(r.sse_type, r.sse_key_arn.clone()),
+            creation_time: r.created_at.into(),
             fallback_location: r.fallback_location.clone(),
             s3_access: Some(SequenceStoreS3Access {
                 s3_uri: Some(s3_access::store_uri(
@@ -266,7 +268,7 @@ impl Service {
             status: Some(r.status.into()),
             status_message: r.status_message.clone(),
             propagated_set_level_tags: Some(r.propagated_set_level_tags.clone()),
-            update_time: Some(time::from_ms(r.updated_at_ms)),
+            update_time: Some(r.updated_at.into()),
         })
     }
 }
@@ -291,6 +293,6 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.filter(|s| !s.is_empty())
 }
 
-fn store_not_found(id: &str) -> CoreError {
+fn store_not_found(id: &StoreId) -> CoreError {
     CoreError::NotFound(format!("sequence store {id} not found"))
 }

@@ -4,10 +4,10 @@
 use crate::catalog::{CatalogError, JobFilter, JobItemRecord, JobRecord};
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::ids::{AccountId, ID_ATTEMPTS, JobId, StoreId, new_id};
 use crate::paging;
 use crate::vocabulary::{ItemStatus, JobKind, JobStatus};
-use crate::{CoreError, Service, time};
+use crate::{CoreError, Service, Timestamp};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -34,7 +34,7 @@ impl Service {
     /// Records the job and returns `answer(job)`; a replayed token returns the first answer.
     pub(crate) async fn submit_job<Req, Ans>(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         s: Submission<'_, Req>,
         answer: impl Fn(&JobRecord) -> Ans,
     ) -> Result<Ans>
@@ -55,18 +55,18 @@ impl Service {
             Replay::Done(answer) => return Ok(answer),
             Replay::Proceed(pending) => pending,
         };
-        let now = time::now_ms();
+        let now = Timestamp::now();
         for _ in 0..ID_ATTEMPTS {
             let job = JobRecord {
                 id: new_id(),
                 account_id: account_id.to_owned(),
                 kind: s.kind,
-                store_id: s.store_id.to_owned(),
+                store_id: StoreId::from(s.store_id),
                 role_arn: Some(s.role_arn.to_owned()),
                 status: JobStatus::Submitted,
                 status_message: None,
-                created_at_ms: now,
-                completed_at_ms: None,
+                created_at: now,
+                completed_at: None,
                 attempts: 0,
             };
             let items: Vec<JobItemRecord> = s
@@ -108,10 +108,10 @@ impl Service {
     /// the not-found message (`read set import job`).
     pub(crate) async fn job_with_items(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: JobKind,
-        store_id: &str,
-        id: &str,
+        store_id: &StoreId,
+        id: &JobId,
         what: &str,
     ) -> Result<(JobRecord, Vec<JobItemRecord>)> {
         self.catalog
@@ -125,9 +125,9 @@ impl Service {
     /// One page of a store's jobs of `kind` for a List*Jobs operation.
     pub(crate) async fn job_page(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: JobKind,
-        store_id: &str,
+        store_id: &StoreId,
         filter: JobFilter,
         next_token: Option<&str>,
         max_results: Option<i32>,
@@ -160,7 +160,7 @@ pub(crate) fn job_filter(
 ) -> JobFilter {
     JobFilter {
         status,
-        created_after_ms: created_after.map(time::to_ms),
-        created_before_ms: created_before.map(time::to_ms),
+        created_after: created_after.map(Into::into),
+        created_before: created_before.map(Into::into),
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::catalog::{CatalogError, ResourceKind, TagTarget};
 use crate::error::Result;
+use crate::ids::AccountId;
 use crate::{Arn, ArnResource, CoreError, Service};
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ impl Service {
     /// TagResource: adds or replaces tags.
     pub async fn tag_resource(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         arn: &str,
         tags: &BTreeMap<String, String>,
     ) -> Result<()> {
@@ -27,36 +28,45 @@ impl Service {
     }
 
     /// UntagResource: removes keys; absent keys are ignored.
-    pub async fn untag_resource(&self, account_id: &str, arn: &str, keys: &[String]) -> Result<()> {
+    pub async fn untag_resource(
+        &self,
+        account_id: &AccountId,
+        arn: &str,
+        keys: &[String],
+    ) -> Result<()> {
         let target = self.tag_target(account_id, arn).await?;
         Ok(self.catalog.delete_tags(&target, keys).await?)
     }
 
     /// ListTagsForResource.
-    pub async fn list_tags(&self, account_id: &str, arn: &str) -> Result<BTreeMap<String, String>> {
+    pub async fn list_tags(
+        &self,
+        account_id: &AccountId,
+        arn: &str,
+    ) -> Result<BTreeMap<String, String>> {
         let target = self.tag_target(account_id, arn).await?;
         Ok(self.catalog.tags(&target).await?)
     }
 
     /// Resolves a tagged ARN to an existing resource of the caller's account.
-    async fn tag_target(&self, account_id: &str, text: &str) -> Result<TagTarget> {
+    async fn tag_target(&self, account_id: &AccountId, text: &str) -> Result<TagTarget> {
         let arn = Arn::parse(text).map_err(|e| CoreError::invalid("resourceArn", e))?;
         let not_found = || CoreError::NotFound(format!("resource {text} not found"));
         if arn.partition != self.settings.partition
             || arn.region != self.settings.region
-            || arn.account_id != account_id
+            || &arn.account_id != account_id
         {
             return Err(not_found());
         }
         let (kind, id, exists) = match &arn.resource {
             ArnResource::SequenceStore(id) => (
                 ResourceKind::SequenceStore,
-                id,
+                id.as_str(),
                 self.catalog.sequence_store(account_id, id).await?.is_some(),
             ),
             ArnResource::ReferenceStore(id) => (
                 ResourceKind::ReferenceStore,
-                id,
+                id.as_str(),
                 self.catalog
                     .reference_store(account_id, id)
                     .await?
@@ -64,7 +74,7 @@ impl Service {
             ),
             ArnResource::Reference(store_id, id) => (
                 ResourceKind::Reference,
-                id,
+                id.as_str(),
                 self.catalog
                     .reference(account_id, store_id, id)
                     .await?
@@ -72,7 +82,7 @@ impl Service {
             ),
             ArnResource::ReadSet(store_id, id) => (
                 ResourceKind::ReadSet,
-                id,
+                id.as_str(),
                 self.live_read_set(account_id, store_id, id).await.is_ok(),
             ),
             ArnResource::Other(_) => {
@@ -83,9 +93,9 @@ impl Service {
             return Err(not_found());
         }
         Ok(TagTarget {
-            account_id: account_id.to_owned(),
+            account_id: account_id.clone(),
             kind,
-            id: id.clone(),
+            id: id.to_owned(),
         })
     }
 }

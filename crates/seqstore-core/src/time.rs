@@ -1,18 +1,60 @@
-//! Milliseconds in the catalog, `DateTime<Utc>` on the wire.
+//! The domain's time: milliseconds since the epoch, which the catalog keeps; the wire
+//! shows it as `DateTime<Utc>`.
 
 use chrono::{DateTime, Utc};
+use std::time::Duration;
 
-/// Now, truncated to the millisecond the catalog keeps.
-pub(crate) fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
+/// A moment, to the millisecond.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// Now, truncated to the millisecond.
+    pub fn now() -> Self {
+        Self(Utc::now().timestamp_millis())
+    }
+
+    /// The moment `ms` milliseconds after the epoch.
+    pub const fn from_millis(ms: i64) -> Self {
+        Self(ms)
+    }
+
+    /// Milliseconds since the epoch.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+
+    /// `d` later.
+    pub fn plus(self, d: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_add(d.as_millis().try_into().unwrap_or(i64::MAX)),
+        )
+    }
+
+    /// `d` earlier.
+    pub fn minus(self, d: Duration) -> Self {
+        Self(
+            self.0
+                .saturating_sub(d.as_millis().try_into().unwrap_or(i64::MAX)),
+        )
+    }
 }
 
-/// A catalog timestamp as a wire timestamp.
-pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+impl From<Timestamp> for DateTime<Utc> {
+    fn from(t: Timestamp) -> Self {
+        DateTime::from_timestamp_millis(t.0).unwrap_or_default()
+    }
 }
 
-/// A wire timestamp as catalog milliseconds.
-pub(crate) fn to_ms(t: &DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(t: DateTime<Utc>) -> Self {
+        Self(t.timestamp_millis())
+    }
+}
+
+impl From<&DateTime<Utc>> for Timestamp {
+    fn from(t: &DateTime<Utc>) -> Self {
+        Self(t.timestamp_millis())
+    }
 }

@@ -2,11 +2,12 @@
 //! the read set becomes ACTIVE, or UPLOAD_FAILED with a message saying what is wrong.
 
 use crate::catalog::{CatalogError, JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
+use crate::ids::{ReadSetId, UploadId};
 use crate::ingest::{IngestPlan, SourceStream, StoredSource, stored_name};
 use crate::jobs::kind::{ItemError, Kind, mark_failed, record_read_set};
 use crate::uploads::UploadIngest;
-use crate::vocabulary::{PartSource, ReadSetStatus};
-use crate::{Service, time};
+use crate::vocabulary::{EtagAlgorithm, PartSource, ReadSetStatus};
+use crate::{Service, Timestamp};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use seqstore_blob::{BlobPrefix, KeyError};
@@ -72,7 +73,7 @@ impl Service {
         let plan = self.ingest_plan(&read_set).await?;
         let parts = self
             .catalog
-            .all_parts(&spec.upload_id)
+            .all_parts(&UploadId::from(spec.upload_id.as_str()))
             .await
             .map_err(|e| ItemError::Transient(e.to_string()))?;
         let mut stored: Vec<StoredSource> = Vec::new();
@@ -132,7 +133,7 @@ impl Service {
             }
             _ => message.to_owned(),
         });
-        read_set.updated_at_ms = time::now_ms();
+        read_set.updated_at = Timestamp::now();
         Ok(read_set)
     }
 
@@ -151,7 +152,11 @@ impl Service {
             .ok()??;
         let location = store.fallback_location?;
         let spec = upload_spec(item).ok()?;
-        let parts = self.catalog.all_parts(&spec.upload_id).await.ok()?;
+        let parts = self
+            .catalog
+            .all_parts(&UploadId::from(spec.upload_id.as_str()))
+            .await
+            .ok()?;
         let prefix = if location.ends_with('/') {
             location
         } else {
@@ -199,7 +204,11 @@ impl Service {
         item: &JobItemRecord,
     ) -> Result<ReadSetRecord, ItemError> {
         self.catalog
-            .read_set(&job.account_id, &job.store_id, &item.result_id)
+            .read_set(
+                &job.account_id,
+                &job.store_id,
+                &ReadSetId::from(item.result_id.as_str()),
+            )
             .await
             .map_err(|e| ItemError::Transient(e.to_string()))?
             .ok_or_else(|| {
@@ -240,7 +249,6 @@ impl Service {
                 one.summary.read_count, two.summary.read_count
             )));
         }
-        let algorithm = format!("{}_{}", plan.kind.etag_format(), plan.family.as_str());
         let index_extension = plan.kind.index_extension();
         let first = stored
             .first()
@@ -260,7 +268,7 @@ impl Service {
         }
         read_set.status = ReadSetStatus::Active;
         read_set.status_message = None;
-        read_set.etag_algorithm = Some(algorithm);
+        read_set.etag_algorithm = Some(EtagAlgorithm::of(read_set.file_type, plan.family));
         read_set.etag_source1 = Some(first.summary.etag.clone());
         read_set.etag_source2 = stored.get(1).map(|s| s.summary.etag.clone());
         read_set.total_read_count = Some(stored.iter().map(|s| s.summary.read_count as i64).sum());
@@ -271,7 +279,7 @@ impl Service {
         read_set.source2_size = stored.get(1).map(|s| s.size as i64);
         read_set.s3_etags.source1 = Some(first.md5.clone());
         read_set.s3_etags.source2 = stored.get(1).map(|s| s.md5.clone());
-        read_set.updated_at_ms = time::now_ms();
+        read_set.updated_at = Timestamp::now();
         Ok(())
     }
 }

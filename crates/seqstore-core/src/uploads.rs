@@ -6,13 +6,13 @@ use crate::catalog::{
 };
 use crate::error::Result;
 use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{ID_ATTEMPTS, new_id};
+use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, UploadId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::vocabulary::{
     self, CreationType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus, UploadStatus,
 };
-use crate::{CoreError, Service, time};
+use crate::{CoreError, Service, Timestamp};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
@@ -43,7 +43,7 @@ impl Service {
     /// CreateMultipartReadSetUpload.
     pub async fn create_multipart_read_set_upload(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: CreateMultipartReadSetUploadRequest,
     ) -> Result<CreateMultipartReadSetUploadResponse> {
         let op = "CreateMultipartReadSetUpload";
@@ -61,7 +61,7 @@ impl Service {
             Replay::Done(answer) => return Ok(answer),
             Replay::Proceed(pending) => pending,
         };
-        self.sequence_store_record(account_id, &input.sequence_store_id)
+        self.sequence_store_record(account_id, &StoreId::from(input.sequence_store_id.as_str()))
             .await?;
         self.check_reference_link(
             account_id,
@@ -71,12 +71,12 @@ impl Service {
         .await?;
         let tags = input.tags.clone().unwrap_or_default();
         validate_tags(&tags, "tags")?;
-        let now = time::now_ms();
+        let now = Timestamp::now();
         for _ in 0..ID_ATTEMPTS {
             let upload = UploadRecord {
                 id: new_id(),
                 account_id: account_id.to_owned(),
-                sequence_store_id: input.sequence_store_id.clone(),
+                sequence_store_id: input.sequence_store_id.clone().into(),
                 source_file_type: input.source_file_type.into(),
                 subject_id: input.subject_id.clone(),
                 sample_id: input.sample_id.clone(),
@@ -87,7 +87,7 @@ impl Service {
                 tags: tags.clone(),
                 status: UploadStatus::InProgress,
                 read_set_id: None,
-                created_at_ms: now,
+                created_at: now,
             };
             let item = upload_item(&upload)?;
             let answer = CreateMultipartReadSetUploadResponse {
@@ -122,13 +122,17 @@ impl Service {
     /// is a hex digest the client signed in `x-amz-content-sha256`, checked at the end.
     pub async fn upload_read_set_part(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: &UploadReadSetPartRequest,
         mut body: BoxStream<'static, std::io::Result<Bytes>>,
         claimed_sha256: Option<&str>,
     ) -> Result<UploadReadSetPartResponse> {
         let upload = self
-            .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
+            .upload_in_progress(
+                account_id,
+                &StoreId::from(input.sequence_store_id.as_str()),
+                &UploadId::from(input.upload_id.as_str()),
+            )
             .await?;
         let source: PartSource = input.part_source.into();
         if source == PartSource::Source2 && upload.source_file_type != vocabulary::FileType::Fastq {
@@ -141,7 +145,7 @@ impl Service {
             ));
         }
         let number = i64::from(input.part_number);
-        let key = BlobKey::upload_part(&upload.id, source.as_str(), number, &new_id())?;
+        let key = BlobKey::upload_part(&upload.id, source.as_str(), number, &new_id::<String>())?;
         let mut writer = self.blobs.writer(&key).await.map_err(internal)?;
         let mut hasher = Sha256::new();
         let mut size = 0u64;
@@ -185,7 +189,7 @@ impl Service {
         }
         writer.finish().await.map_err(internal)?;
         let checksum = BASE64.encode(digest);
-        let now = time::now_ms();
+        let now = Timestamp::now();
         let part = PartRecord {
             upload_id: upload.id.clone(),
             part_source: source,
@@ -193,15 +197,15 @@ impl Service {
             size: size as i64,
             checksum: checksum.clone(),
             blob_key: key.clone(),
-            created_at_ms: now,
-            updated_at_ms: now,
+            created_at: now,
+            updated_at: now,
         };
         match self.catalog.put_part(&part).await {
             Ok(Some(replaced)) => self.delete_blob(&replaced).await,
             Ok(None) => {}
             Err(CatalogError::NotFound(_)) => {
                 self.delete_blob(&key).await;
-                return Err(upload_not_found(&input.upload_id));
+                return Err(upload_not_found(&UploadId::from(input.upload_id.as_str())));
             }
             Err(e) => {
                 self.delete_blob(&key).await;
@@ -214,11 +218,15 @@ impl Service {
     /// ListReadSetUploadParts.
     pub async fn list_read_set_upload_parts(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListReadSetUploadPartsRequest,
     ) -> Result<ListReadSetUploadPartsResponse> {
         let upload = self
-            .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
+            .upload_in_progress(
+                account_id,
+                &StoreId::from(input.sequence_store_id.as_str()),
+                &UploadId::from(input.upload_id.as_str()),
+            )
             .await?;
         let f = input.filter.unwrap_or_default();
         let (after, limit) = (
@@ -230,8 +238,8 @@ impl Service {
             .list_parts(
                 &upload.id,
                 input.part_source.into(),
-                f.created_after.as_ref().map(time::to_ms),
-                f.created_before.as_ref().map(time::to_ms),
+                f.created_after.map(Into::into),
+                f.created_before.map(Into::into),
                 after,
                 limit + 1,
             )
@@ -248,8 +256,8 @@ impl Service {
                     part_size: p.size,
                     part_source: p.part_source.into(),
                     checksum: p.checksum.clone(),
-                    creation_time: Some(time::from_ms(p.created_at_ms)),
-                    last_updated_time: Some(time::from_ms(p.updated_at_ms)),
+                    creation_time: Some(p.created_at.into()),
+                    last_updated_time: Some(p.updated_at.into()),
                 })
             })
             .collect::<Result<_>>()?;
@@ -262,10 +270,10 @@ impl Service {
     /// ListMultipartReadSetUploads: uploads in progress.
     pub async fn list_multipart_read_set_uploads(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: ListMultipartReadSetUploadsRequest,
     ) -> Result<ListMultipartReadSetUploadsResponse> {
-        let store_id = &input.sequence_store_id;
+        let store_id = &StoreId::from(input.sequence_store_id.as_str());
         self.sequence_store_record(account_id, store_id).await?;
         let (rows, next_token) = paging::page(
             "ListMultipartReadSetUploads",
@@ -288,9 +296,9 @@ impl Service {
     /// AbortMultipartReadSetUpload: the upload ends and its staged parts are removed.
     pub async fn abort_multipart_read_set_upload(
         &self,
-        account_id: &str,
-        store_id: &str,
-        upload_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        upload_id: &UploadId,
     ) -> Result<()> {
         self.sequence_store_record(account_id, store_id).await?;
         let parts = match self
@@ -313,14 +321,18 @@ impl Service {
     /// ends.
     pub async fn complete_multipart_read_set_upload(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         input: CompleteMultipartReadSetUploadRequest,
     ) -> Result<CompleteMultipartReadSetUploadResponse> {
         let store = self
-            .sequence_store_record(account_id, &input.sequence_store_id)
+            .sequence_store_record(account_id, &StoreId::from(input.sequence_store_id.as_str()))
             .await?;
         let upload = self
-            .upload_in_progress(account_id, &input.sequence_store_id, &input.upload_id)
+            .upload_in_progress(
+                account_id,
+                &StoreId::from(input.sequence_store_id.as_str()),
+                &UploadId::from(input.upload_id.as_str()),
+            )
             .await?;
         let stored = self.catalog.all_parts(&upload.id).await?;
         let mut listed: Vec<(PartSource, i64)> = Vec::new();
@@ -363,7 +375,7 @@ impl Service {
             return Err(CoreError::invalid("parts", "parts lists no SOURCE1 part"));
         }
         listed.sort();
-        let now = time::now_ms();
+        let now = Timestamp::now();
         for _ in 0..ID_ATTEMPTS {
             let read_set = ReadSetRecord {
                 id: new_id(),
@@ -378,9 +390,9 @@ impl Service {
                 file_type: upload.source_file_type,
                 status: ReadSetStatus::ProcessingUpload,
                 creation_type: CreationType::Upload,
-                creation_job_id: Some(upload.id.clone()),
-                created_at_ms: now,
-                updated_at_ms: now,
+                creation_job_id: Some(upload.id.to_string()),
+                created_at: now,
+                updated_at: now,
                 ..ReadSetRecord::default()
             };
             let job = JobRecord {
@@ -391,12 +403,12 @@ impl Service {
                 role_arn: None,
                 status: JobStatus::Submitted,
                 status_message: None,
-                created_at_ms: now,
-                completed_at_ms: None,
+                created_at: now,
+                completed_at: None,
                 attempts: 0,
             };
             let spec = UploadIngest {
-                upload_id: upload.id.clone(),
+                upload_id: upload.id.to_string(),
                 parts: listed.clone(),
             };
             let item = JobItemRecord {
@@ -405,7 +417,7 @@ impl Service {
                 status: ItemStatus::NotStarted,
                 status_message: None,
                 spec: serde_json::to_string(&spec).map_err(CoreError::json("a job item spec"))?,
-                result_id: read_set.id.clone(),
+                result_id: read_set.id.to_string(),
                 attempts: 0,
             };
             match self
@@ -416,7 +428,7 @@ impl Service {
                 Ok(()) => {
                     self.job_submitted.notify_waiters();
                     return Ok(CompleteMultipartReadSetUploadResponse {
-                        read_set_id: read_set.id,
+                        read_set_id: read_set.id.into(),
                     });
                 }
                 Err(CatalogError::AlreadyExists(_)) => continue,
@@ -429,9 +441,9 @@ impl Service {
 
     async fn upload_in_progress(
         &self,
-        account_id: &str,
-        store_id: &str,
-        upload_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        upload_id: &UploadId,
     ) -> Result<UploadRecord> {
         self.sequence_store_record(account_id, store_id).await?;
         match self.catalog.upload(account_id, store_id, upload_id).await? {
@@ -444,7 +456,7 @@ impl Service {
     /// must exist whatever the type.
     pub(crate) async fn check_reference_link(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         file_type: FileType,
         arn: Option<&str>,
     ) -> Result<()> {
@@ -470,8 +482,8 @@ impl Service {
 
 fn upload_item(u: &UploadRecord) -> Result<MultipartReadSetUploadListItem> {
     Ok(MultipartReadSetUploadListItem {
-        sequence_store_id: u.sequence_store_id.clone(),
-        upload_id: u.id.clone(),
+        sequence_store_id: u.sequence_store_id.to_string(),
+        upload_id: u.id.to_string(),
         source_file_type: u.source_file_type.into(),
         subject_id: u.subject_id.clone(),
         sample_id: u.sample_id.clone(),
@@ -480,7 +492,7 @@ fn upload_item(u: &UploadRecord) -> Result<MultipartReadSetUploadListItem> {
         name: Some(u.name.clone()),
         description: u.description.clone(),
         tags: Some(u.tags.clone()),
-        creation_time: time::from_ms(u.created_at_ms),
+        creation_time: u.created_at.into(),
     })
 }
 
@@ -496,7 +508,7 @@ fn checksum_matches(given: &str, stored_base64: &str) -> bool {
 /// Parts page by part number: the cursor's position field carries the last number.
 fn encode_part_token(part_number: i64) -> String {
     let cursor = ListCursor {
-        created_at_ms: part_number,
+        created_at: Timestamp::from_millis(part_number),
         id: String::new(),
     };
     paging::encode("ListReadSetUploadParts", &cursor)
@@ -504,10 +516,10 @@ fn encode_part_token(part_number: i64) -> String {
 
 /// The part number a token from [`encode_part_token`] resumes after.
 fn decode_part_token(token: Option<&str>) -> Result<Option<i64>> {
-    Ok(paging::decode("ListReadSetUploadParts", token)?.map(|c| c.created_at_ms))
+    Ok(paging::decode("ListReadSetUploadParts", token)?.map(|c| c.created_at.millis()))
 }
 
-fn upload_not_found(id: &str) -> CoreError {
+fn upload_not_found(id: &UploadId) -> CoreError {
     CoreError::NotFound(format!("upload {id} not found or no longer in progress"))
 }
 

@@ -2,6 +2,8 @@
 //! stores and the API shows (also its JSON form in job item specs); text becomes an enum
 //! only at those edges.
 
+pub use seqstore_formats::etag::EtagFamily;
+
 /// Text that names none of an enum's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("unknown {what} {text:?}")]
@@ -236,6 +238,56 @@ names! {
         Completed = "COMPLETED",
         /// Aborted.
         Aborted = "ABORTED",
+    }
+}
+
+names! {
+    /// The server-side encryption a store was created with.
+    SseType("SSE type") {
+        /// AWS KMS.
+        Kms = "KMS",
+    }
+}
+
+names! {
+    /// How a read set's ETags were computed: the format it was hashed as, and the family.
+    EtagAlgorithm("ETag algorithm") {
+        /// FASTQ, MD5.
+        FastqMd5up = "FASTQ_MD5up",
+        /// BAM or uBAM, MD5.
+        BamMd5up = "BAM_MD5up",
+        /// CRAM, MD5.
+        CramMd5up = "CRAM_MD5up",
+        /// FASTQ, SHA-256.
+        FastqSha256up = "FASTQ_SHA256up",
+        /// BAM or uBAM, SHA-256.
+        BamSha256up = "BAM_SHA256up",
+        /// CRAM, SHA-256.
+        CramSha256up = "CRAM_SHA256up",
+        /// FASTQ, SHA-512.
+        FastqSha512up = "FASTQ_SHA512up",
+        /// BAM or uBAM, SHA-512.
+        BamSha512up = "BAM_SHA512up",
+        /// CRAM, SHA-512.
+        CramSha512up = "CRAM_SHA512up",
+    }
+}
+
+impl EtagAlgorithm {
+    /// The algorithm of a read set of `file_type` in a store of `family` (uBAM hashes as BAM).
+    pub fn of(file_type: FileType, family: EtagFamily) -> Self {
+        use EtagFamily::{Md5up, Sha256up, Sha512up};
+        match (file_type, family) {
+            (FileType::Fastq, Md5up) => Self::FastqMd5up,
+            (FileType::Bam | FileType::Ubam, Md5up) => Self::BamMd5up,
+            (FileType::Cram, Md5up) => Self::CramMd5up,
+            (FileType::Fastq, Sha256up) => Self::FastqSha256up,
+            (FileType::Bam | FileType::Ubam, Sha256up) => Self::BamSha256up,
+            (FileType::Cram, Sha256up) => Self::CramSha256up,
+            (FileType::Fastq, Sha512up) => Self::FastqSha512up,
+            (FileType::Bam | FileType::Ubam, Sha512up) => Self::BamSha512up,
+            (FileType::Cram, Sha512up) => Self::CramSha512up,
+        }
     }
 }
 

@@ -1,22 +1,13 @@
 //! The wire edge of the domain: each vocabulary enum and its generated model enum convert
 //! into each other by one exhaustive `match` per direction (no text in between).
 
-use seqstore_model::{self as model, EncryptionType, SseConfig};
+use seqstore_model::{self as model, SseConfig};
 
-use crate::CoreError;
-use crate::error::Result;
 use crate::vocabulary::{
-    CreationType, FileType, ItemStatus, JobStatus, PartSource, ReadSetStatus, ReferenceStatus,
-    StoreStatus,
+    CreationType, EtagAlgorithm, FileType, ItemStatus, JobStatus, PartSource, ReadSetStatus,
+    ReferenceStatus, SseType, StoreStatus,
 };
 use seqstore_formats::etag::EtagFamily;
-
-/// A name of one vocabulary as the same name of another (a domain enum as its wire enum).
-pub(crate) fn parse_enum<T: std::str::FromStr>(name: impl AsRef<str>) -> Result<T> {
-    let text = name.as_ref();
-    text.parse()
-        .map_err(|_| CoreError::Unmapped(text.to_owned()))
-}
 
 /// The members of one generated shape moved into a sibling shape that has them too (the
 /// Create, Get, Update and list views of a resource); the compiler checks every member.
@@ -31,18 +22,11 @@ macro_rules! sibling {
 pub(crate) use sibling;
 
 /// The `sseConfig` echo: only when the user supplied one (spec E29).
-pub(crate) fn sse_config(
-    sse_type: Option<&str>,
-    key_arn: Option<String>,
-) -> Result<Option<SseConfig>> {
-    sse_type
-        .map(|t| {
-            Ok(SseConfig {
-                r#type: parse_enum::<EncryptionType>(t)?,
-                key_arn,
-            })
-        })
-        .transpose()
+pub(crate) fn sse_config(sse_type: Option<SseType>, key_arn: Option<String>) -> Option<SseConfig> {
+    sse_type.map(|t| SseConfig {
+        r#type: t.into(),
+        key_arn,
+    })
 }
 
 /// The same names in the vocabulary and in the model: an exhaustive `From` each way.
@@ -83,6 +67,11 @@ same_names! {
     FileType <=> FileType { Fastq, Bam, Ubam, Cram }
     PartSource <=> ReadSetPartSource { Source1, Source2 }
     CreationType <=> CreationType { Import, Upload }
+    SseType <=> EncryptionType { Kms }
+    EtagAlgorithm <=> ETagAlgorithm {
+        FastqMd5up, BamMd5up, CramMd5up, FastqSha256up, BamSha256up, CramSha256up,
+        FastqSha512up, BamSha512up, CramSha512up,
+    }
 }
 
 /// The ETag family on the wire (both enums are foreign here, so no `From`).

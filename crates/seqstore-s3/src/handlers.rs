@@ -367,10 +367,10 @@ mod tests {
             key: "k".into(),
             size: 0,
             etag: "e".into(),
-            last_modified_ms: chrono::Utc
+            last_modified: chrono::Utc
                 .with_ymd_and_hms(2024, 3, 5, 7, 8, 9)
                 .unwrap()
-                .timestamp_millis(),
+                .into(),
             archived: false,
         };
         assert_eq!(http_date(&info), "Tue, 05 Mar 2024 07:08:09 GMT");

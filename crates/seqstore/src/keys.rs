@@ -30,9 +30,9 @@ pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
         .insert_access_key(&AccessKeyRecord {
             access_key_id: id.clone(),
             secret_access_key: secret.clone(),
-            account_id: config.account_id.clone(),
+            account_id: config.account_id.clone().into(),
             user_name: user.map(str::to_owned),
-            created_at_ms: chrono::Utc::now().timestamp_millis(),
+            created_at: seqstore_core::Timestamp::now(),
         })
         .await
         .context("storing the access key")?;

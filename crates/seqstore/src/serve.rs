@@ -174,9 +174,9 @@ async fn ensure_root_key(
                 .insert_access_key(&AccessKeyRecord {
                     access_key_id: root.id.clone(),
                     secret_access_key: root.secret.clone(),
-                    account_id: account_id.to_owned(),
+                    account_id: account_id.to_owned().into(),
                     user_name: None,
-                    created_at_ms: chrono::Utc::now().timestamp_millis(),
+                    created_at: seqstore_core::Timestamp::now(),
                 })
                 .await?;
             Ok(())

@@ -2,14 +2,16 @@
 
 use super::Db;
 use super::read_sets::upsert_read_set;
-use super::rows::{self, Arg, JOB_COLUMNS, JOB_ITEM_COLUMNS, Select};
+use super::rows::{self, Arg, Select, Table};
 use super::tags::{target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use async_trait::async_trait;
+use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease, ListCursor,
     ReadSetRecord, ReferenceRecord, ResourceKind, Result,
 };
+use seqstore_core::ids::{AccountId, JobId, StoreId};
 use seqstore_core::vocabulary::{ItemStatus, JobKind, JobStatus};
 use sqlx::{Any, Transaction};
 use std::collections::BTreeMap;
@@ -33,51 +35,43 @@ impl Jobs for SqlCatalog {
 
     async fn job(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: JobKind,
-        store_id: &str,
-        id: &str,
+        store_id: &StoreId,
+        id: &JobId,
     ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>> {
-        let row = sqlx::query(&format!(
-            "SELECT {JOB_COLUMNS} FROM jobs WHERE account_id = $1 AND kind = $2 AND store_id = $3 AND id = $4"
-        ))
-        .bind(account_id)
-        .bind(kind.as_str())
-        .bind(store_id)
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await.db()?;
-        let Some(row) = row else { return Ok(None) };
-        let job = rows::job(&row)?;
+        let condition = "account_id = $1 AND kind = $2 AND store_id = $3 AND id = $4";
+        let args = [
+            account_id.as_str(),
+            kind.as_str(),
+            store_id.as_str(),
+            id.as_str(),
+        ];
+        let Some(job) = rows::one::<JobRecord>(self.pool(), condition, &args).await? else {
+            return Ok(None);
+        };
         let items = self.job_items(&job.id).await?;
         Ok(Some((job, items)))
     }
 
     async fn list_jobs(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: JobKind,
-        store_id: &str,
+        store_id: &StoreId,
         f: &JobFilter,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<JobRecord>> {
         let mut q = Select::default();
-        q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
+        q.cmp("account_id", "=", Arg::from(account_id.as_str()));
         q.cmp("kind", "=", Arg::from(kind.as_str()));
-        q.cmp("store_id", "=", Arg::Text(store_id.to_owned()));
+        q.cmp("store_id", "=", Arg::from(store_id.as_str()));
         q.cmp_opt("status", "=", &f.status.map(|s| s.as_str()));
-        q.cmp_opt("created_at", ">=", &f.created_after_ms);
-        q.cmp_opt("created_at", "<=", &f.created_before_ms);
+        q.cmp_opt("created_at", ">=", &f.created_after);
+        q.cmp_opt("created_at", "<=", &f.created_before);
         q.after(after);
-        let (sql, args) = q.page(JOB_COLUMNS, "jobs", limit);
-        rows::bind_all(sqlx::query(&sql), args)
-            .fetch_all(self.pool())
-            .await
-            .db()?
-            .iter()
-            .map(rows::job)
-            .collect()
+        q.page(self.pool(), limit).await
     }
 
     async fn claim_job(
@@ -85,7 +79,7 @@ impl Jobs for SqlCatalog {
         kinds: &[JobKind],
         serial: &[JobKind],
         lease: &Lease,
-        now_ms: i64,
+        now: Timestamp,
     ) -> Result<Option<JobRecord>> {
         if kinds.is_empty() {
             return Ok(None);
@@ -124,12 +118,13 @@ impl Jobs for SqlCatalog {
                WHERE j.status IN ('SUBMITTED', 'IN_PROGRESS') AND j.kind IN ({kind_params}) \
                  AND (j.lease_owner IS NULL OR j.lease_expires_at < $3) {serial_rule} \
                ORDER BY j.created_at, j.id LIMIT 1{lock}) \
-             RETURNING {JOB_COLUMNS}"
+             RETURNING {columns}",
+            columns = JobRecord::COLUMNS
         );
         let mut query = sqlx::query(&sql)
             .bind(&lease.owner)
-            .bind(lease.until_ms)
-            .bind(now_ms);
+            .bind(lease.until.millis())
+            .bind(now.millis());
         for kind in kinds.iter().chain(serial) {
             query = query.bind(kind.as_str());
         }
@@ -138,21 +133,21 @@ impl Jobs for SqlCatalog {
             .await
             .db()?
             .as_ref()
-            .map(rows::job)
+            .map(JobRecord::decode)
             .transpose()
     }
 
-    async fn renew_lease(&self, job_id: &str, lease: &Lease) -> Result<()> {
+    async fn renew_lease(&self, job_id: &JobId, lease: &Lease) -> Result<()> {
         let done =
             sqlx::query("UPDATE jobs SET lease_expires_at = $1 WHERE id = $2 AND lease_owner = $3")
-                .bind(lease.until_ms)
-                .bind(job_id)
+                .bind(lease.until.millis())
+                .bind(job_id.as_str())
                 .bind(&lease.owner)
                 .execute(self.pool())
                 .await
                 .db()?;
         if done.rows_affected() == 0 {
-            return Err(CatalogError::LeaseLost(job_id.to_owned()));
+            return Err(CatalogError::LeaseLost(job_id.to_string()));
         }
         Ok(())
     }
@@ -168,22 +163,18 @@ impl Jobs for SqlCatalog {
         Ok(done.rows_affected())
     }
 
-    async fn job_items(&self, job_id: &str) -> Result<Vec<JobItemRecord>> {
-        sqlx::query(&format!(
-            "SELECT {JOB_ITEM_COLUMNS} FROM job_items WHERE job_id = $1 ORDER BY item_index"
-        ))
-        .bind(job_id)
-        .fetch_all(self.pool())
+    async fn job_items(&self, job_id: &JobId) -> Result<Vec<JobItemRecord>> {
+        rows::all(
+            self.pool(),
+            "job_id = $1 ORDER BY item_index",
+            &[job_id.as_str()],
+        )
         .await
-        .db()?
-        .iter()
-        .map(rows::job_item)
-        .collect()
     }
 
     async fn set_item_status(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         index: i64,
         owner: &str,
         status: ItemStatus,
@@ -199,7 +190,7 @@ impl Jobs for SqlCatalog {
         .bind(status.as_str())
         .bind(message)
         .bind(started)
-        .bind(job_id)
+        .bind(job_id.as_str())
         .bind(index)
         .execute(&mut *tx)
         .await
@@ -210,7 +201,7 @@ impl Jobs for SqlCatalog {
 
     async fn finish_reference_item(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         index: i64,
         owner: &str,
         r: &ReferenceRecord,
@@ -218,29 +209,10 @@ impl Jobs for SqlCatalog {
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
-        sqlx::query(&format!(
-            "INSERT INTO genome_references ({}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-            rows::REFERENCE_COLUMNS
-        ))
-        .bind(&r.id)
-        .bind(&r.account_id)
-        .bind(&r.reference_store_id)
-        .bind(&r.name)
-        .bind(&r.description)
-        .bind(&r.md5)
-        .bind(r.status.as_str())
-        .bind(&r.source_file_name)
-        .bind(r.source_size)
-        .bind(r.index_size)
-        .bind(&r.creation_job_id)
-        .bind(r.created_at_ms)
-        .bind(r.updated_at_ms)
-        .bind(&r.source_s3_etag)
-        .bind(&r.index_s3_etag)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("reference id")))?;
+        r.bind(sqlx::query(&ReferenceRecord::insert()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as(e, CatalogError::AlreadyExists("reference id")))?;
         upsert_tags(
             &mut tx,
             &target(&r.account_id, ResourceKind::Reference, &r.id),
@@ -250,7 +222,7 @@ impl Jobs for SqlCatalog {
         sqlx::query(
             "UPDATE job_items SET status = 'FINISHED', status_message = NULL WHERE job_id = $1 AND item_index = $2",
         )
-        .bind(job_id)
+        .bind(job_id.as_str())
         .bind(index)
         .execute(&mut *tx)
         .await.db()?;
@@ -260,7 +232,7 @@ impl Jobs for SqlCatalog {
 
     async fn finish_read_set_item(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         index: i64,
         owner: &str,
         read_set: &ReadSetRecord,
@@ -279,7 +251,7 @@ impl Jobs for SqlCatalog {
         sqlx::query("UPDATE job_items SET status = $1, status_message = $2 WHERE job_id = $3 AND item_index = $4")
             .bind(status.as_str())
             .bind(message)
-            .bind(job_id)
+            .bind(job_id.as_str())
             .bind(index)
             .execute(&mut *tx)
             .await.db()?;
@@ -289,11 +261,11 @@ impl Jobs for SqlCatalog {
 
     async fn finish_job(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         owner: &str,
         status: JobStatus,
         message: Option<&str>,
-        completed_at_ms: i64,
+        completed_at: Timestamp,
     ) -> Result<()> {
         let done = sqlx::query(
             "UPDATE jobs SET status = $1, status_message = $2, completed_at = $3, \
@@ -301,14 +273,14 @@ impl Jobs for SqlCatalog {
         )
         .bind(status.as_str())
         .bind(message)
-        .bind(completed_at_ms)
-        .bind(job_id)
+        .bind(completed_at.millis())
+        .bind(job_id.as_str())
         .bind(owner)
         .execute(self.pool())
         .await
         .db()?;
         if done.rows_affected() == 0 {
-            return Err(CatalogError::LeaseLost(job_id.to_owned()));
+            return Err(CatalogError::LeaseLost(job_id.to_string()));
         }
         Ok(())
     }
@@ -317,16 +289,16 @@ impl Jobs for SqlCatalog {
 /// First statement of a worker's transaction: a no-op write on its job row that fails when
 /// the lease is gone, and that keeps the row locked (PostgreSQL) or the database write-locked
 /// (SQLite) until commit, so no other node can take the lease in between.
-async fn hold_lease(tx: &mut Transaction<'_, Any>, job_id: &str, owner: &str) -> Result<()> {
+async fn hold_lease(tx: &mut Transaction<'_, Any>, job_id: &JobId, owner: &str) -> Result<()> {
     let done =
         sqlx::query("UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2")
-            .bind(job_id)
+            .bind(job_id.as_str())
             .bind(owner)
             .execute(&mut **tx)
             .await
             .db()?;
     if done.rows_affected() == 0 {
-        return Err(CatalogError::LeaseLost(job_id.to_owned()));
+        return Err(CatalogError::LeaseLost(job_id.to_string()));
     }
     Ok(())
 }
@@ -337,37 +309,15 @@ pub(crate) async fn insert_job(
     job: &JobRecord,
     items: &[JobItemRecord],
 ) -> Result<()> {
-    sqlx::query(&format!(
-        "INSERT INTO jobs ({JOB_COLUMNS}, lease_owner, lease_expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL)"
-    ))
-    .bind(&job.id)
-    .bind(&job.account_id)
-    .bind(job.kind.as_str())
-    .bind(&job.store_id)
-    .bind(&job.role_arn)
-    .bind(job.status.as_str())
-    .bind(&job.status_message)
-    .bind(job.created_at_ms)
-    .bind(job.completed_at_ms)
-    .bind(job.attempts)
-    .execute(&mut **tx)
-    .await
-    .map_err(|e| unique_as(e, CatalogError::AlreadyExists("job id")))?;
-    for item in items {
-        sqlx::query(&format!(
-            "INSERT INTO job_items ({JOB_ITEM_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        ))
-        .bind(&item.job_id)
-        .bind(item.index)
-        .bind(item.status.as_str())
-        .bind(&item.status_message)
-        .bind(&item.spec)
-        .bind(&item.result_id)
-        .bind(item.attempts)
+    job.bind(sqlx::query(&JobRecord::insert()))
         .execute(&mut **tx)
         .await
-        .db()?;
+        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("job id")))?;
+    for item in items {
+        item.bind(sqlx::query(&JobItemRecord::insert()))
+            .execute(&mut **tx)
+            .await
+            .db()?;
     }
     Ok(())
 }

@@ -2,67 +2,54 @@
 
 use super::Db;
 use super::SqlCatalog;
-use super::rows::{self, Arg, REFERENCE_COLUMNS, Select};
+use super::rows::{self, Arg, Select};
 use super::tags::{delete_all_tags, target};
 use async_trait::async_trait;
 use seqstore_core::catalog::{
     CatalogError, ListCursor, ReferenceFilter, ReferenceRecord, References, ResourceKind, Result,
 };
+use seqstore_core::ids::{AccountId, ReferenceId, StoreId};
 
 #[async_trait]
 impl References for SqlCatalog {
     async fn reference(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
     ) -> Result<Option<ReferenceRecord>> {
-        sqlx::query(&format!(
-            "SELECT {REFERENCE_COLUMNS} FROM genome_references \
-             WHERE account_id = $1 AND reference_store_id = $2 AND id = $3"
-        ))
-        .bind(account_id)
-        .bind(store_id)
-        .bind(id)
-        .fetch_optional(self.pool())
+        rows::one(
+            self.pool(),
+            "account_id = $1 AND reference_store_id = $2 AND id = $3",
+            &[account_id.as_str(), store_id.as_str(), id.as_str()],
+        )
         .await
-        .db()?
-        .as_ref()
-        .map(rows::reference)
-        .transpose()
     }
 
     async fn list_references(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         f: &ReferenceFilter,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<ReferenceRecord>> {
         let mut q = Select::default();
-        q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
-        q.cmp("reference_store_id", "=", Arg::Text(store_id.to_owned()));
+        q.cmp("account_id", "=", Arg::from(account_id.as_str()));
+        q.cmp("reference_store_id", "=", Arg::from(store_id.as_str()));
         q.cmp_opt("name", "=", &f.name);
         q.cmp_opt("md5", "=", &f.md5);
-        q.cmp_opt("created_at", ">=", &f.created_after_ms);
-        q.cmp_opt("created_at", "<=", &f.created_before_ms);
+        q.cmp_opt("created_at", ">=", &f.created_after);
+        q.cmp_opt("created_at", "<=", &f.created_before);
         q.after(after);
-        let (sql, args) = q.page(REFERENCE_COLUMNS, "genome_references", limit);
-        rows::bind_all(sqlx::query(&sql), args)
-            .fetch_all(self.pool())
-            .await
-            .db()?
-            .iter()
-            .map(rows::reference)
-            .collect()
+        q.page(self.pool(), limit).await
     }
 
     async fn delete_reference(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
         arn: &str,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
@@ -79,9 +66,9 @@ impl References for SqlCatalog {
         let done = sqlx::query(
             "DELETE FROM genome_references WHERE account_id = $1 AND reference_store_id = $2 AND id = $3",
         )
-        .bind(account_id)
-        .bind(store_id)
-        .bind(id)
+        .bind(account_id.as_str())
+        .bind(store_id.as_str())
+        .bind(id.as_str())
         .execute(&mut *tx)
         .await.db()?;
         if done.rows_affected() == 0 {

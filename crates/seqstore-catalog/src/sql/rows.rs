@@ -1,221 +1,288 @@
-//! Row decoding and a small `$n` query builder for dynamic filters.
+//! Rows as records: each record's columns are listed once, in [`table!`], which derives
+//! its column list, its decoder and its binds; plus a small `$n` query builder for filters.
 
 use super::Db;
 use seqstore_blob::BlobKey;
+use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
-    CatalogError, FileEtags, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord,
-    ReferenceRecord, ReferenceStoreRecord, Result, SequenceStoreRecord, UploadRecord,
+    AccessKeyRecord, CatalogError, FileEtags, IdempotencyRecord, JobItemRecord, JobRecord,
+    ListCursor, PartRecord, ReadSetRecord, ReferenceRecord, ReferenceStoreRecord, Result,
+    SequenceStoreRecord, UploadRecord,
+};
+use seqstore_core::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
+use seqstore_core::vocabulary::{
+    CreationType, EtagAlgorithm, EtagFamily, FileType, ItemStatus, JobKind, JobStatus, PartSource,
+    ReadSetStatus, ReferenceStatus, SseType, StoreStatus, UploadStatus,
 };
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
-use sqlx::{Any, Row};
-use std::str::FromStr;
+use sqlx::{Any, AnyPool, Executor, Row};
+use std::collections::BTreeMap;
 
-pub(crate) const SEQUENCE_STORE_COLUMNS: &str = "id, account_id, name, description, sse_type, \
-     sse_key_arn, fallback_location, etag_algorithm_family, status, status_message, \
-     propagated_set_level_tags, access_log_location, s3_access_point_alias, created_at, updated_at";
+/// A query on the `Any` driver.
+pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
-pub(crate) const REFERENCE_STORE_COLUMNS: &str =
-    "id, account_id, name, description, sse_type, sse_key_arn, s3_access_point_alias, created_at";
-
-pub(crate) const REFERENCE_COLUMNS: &str = "id, account_id, reference_store_id, name, description, \
-     md5, status, source_file_name, source_size, index_size, creation_job_id, created_at, updated_at, \
-     source_s3_etag, index_s3_etag";
-
-pub(crate) const JOB_COLUMNS: &str = "id, account_id, kind, store_id, role_arn, status, \
-     status_message, created_at, completed_at, attempts";
-
-pub(crate) const READ_SET_COLUMNS: &str = "id, account_id, sequence_store_id, name, description, \
-     subject_id, sample_id, generated_from, reference_arn, file_type, status, status_message, \
-     creation_type, creation_job_id, etag_algorithm, etag_source1, etag_source2, total_read_count, \
-     total_base_count, source1_name, source1_size, source2_name, source2_size, index_name, \
-     index_size, created_at, updated_at, source1_s3_etag, source2_s3_etag, index_s3_etag";
-
-pub(crate) const UPLOAD_COLUMNS: &str = "id, account_id, sequence_store_id, source_file_type, \
-     subject_id, sample_id, generated_from, reference_arn, name, description, tags, status, \
-     read_set_id, created_at";
-
-pub(crate) const PART_COLUMNS: &str =
-    "upload_id, part_source, part_number, size, checksum, blob_key, created_at, updated_at";
-
-pub(crate) const JOB_ITEM_COLUMNS: &str =
-    "job_id, item_index, status, status_message, spec, result_id, attempts";
-
-/// A column holding a name of the domain's vocabulary (a status, a kind).
-fn name<T: FromStr<Err: std::fmt::Display>>(row: &AnyRow, column: &'static str) -> Result<T> {
-    let text: String = row.try_get(column).db()?;
-    text.parse().map_err(|e: T::Err| CatalogError::Corrupt {
-        column,
-        reason: e.to_string(),
-    })
+/// A value kept in the catalog: how it is read from its column and bound to a query.
+pub(crate) trait Column: Sized {
+    /// Reads it from `column` of `row`.
+    fn read(row: &AnyRow, column: &'static str) -> Result<Self>;
+    /// Binds it as the next parameter(s) of `query`.
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
 }
 
-/// The `blob_key` column: a key the blob layout wrote.
-pub(crate) fn blob_key(row: &AnyRow) -> Result<BlobKey> {
-    let text: String = row.try_get("blob_key").db()?;
-    BlobKey::recorded(&text).map_err(|e| CatalogError::Corrupt {
-        column: "blob_key",
-        reason: e.to_string(),
-    })
-}
-
-pub(crate) fn sequence_store(row: &AnyRow) -> Result<SequenceStoreRecord> {
-    let tags: String = row.try_get("propagated_set_level_tags").db()?;
-    Ok(SequenceStoreRecord {
-        id: row.try_get("id").db()?,
-        account_id: row.try_get("account_id").db()?,
-        name: row.try_get("name").db()?,
-        description: row.try_get("description").db()?,
-        sse_type: row.try_get("sse_type").db()?,
-        sse_key_arn: row.try_get("sse_key_arn").db()?,
-        fallback_location: row.try_get("fallback_location").db()?,
-        etag_algorithm_family: name(row, "etag_algorithm_family")?,
-        status: name(row, "status")?,
-        status_message: row.try_get("status_message").db()?,
-        propagated_set_level_tags: serde_json::from_str(&tags).map_err(|e| {
-            CatalogError::Corrupt {
-                column: "propagated_set_level_tags",
-                reason: e.to_string(),
+/// Values sqlx reads and binds as they are.
+macro_rules! plain {
+    ($($ty:ty),+) => {$(
+        impl Column for $ty {
+            fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+                row.try_get(column).db()
             }
-        })?,
-        access_log_location: row.try_get("access_log_location").db()?,
-        s3_access_point_alias: row.try_get("s3_access_point_alias").db()?,
-        created_at_ms: row.try_get("created_at").db()?,
-        updated_at_ms: row.try_get("updated_at").db()?,
-    })
+            fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+                query.bind(self)
+            }
+        }
+    )+};
+}
+plain!(String, Option<String>, i64, Option<i64>);
+
+/// Values kept as text: ids, and names of the domain's vocabulary (an unknown name is
+/// [`CatalogError::Corrupt`]).
+macro_rules! text {
+    ($($ty:ty),+) => {$(
+        impl Column for $ty {
+            fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+                let text: String = row.try_get(column).db()?;
+                text.parse().map_err(|e| corrupt(column, e))
+            }
+            fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+                query.bind(self.to_string())
+            }
+        }
+
+        impl Column for Option<$ty> {
+            fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+                let text: Option<String> = row.try_get(column).db()?;
+                text.map(|t| t.parse().map_err(|e| corrupt(column, e))).transpose()
+            }
+            fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+                query.bind(self.as_ref().map(ToString::to_string))
+            }
+        }
+    )+};
+}
+text!(
+    AccountId,
+    StoreId,
+    ReadSetId,
+    ReferenceId,
+    UploadId,
+    JobId,
+    ReadSetStatus,
+    ReferenceStatus,
+    StoreStatus,
+    JobKind,
+    JobStatus,
+    ItemStatus,
+    FileType,
+    PartSource,
+    CreationType,
+    UploadStatus,
+    SseType,
+    EtagAlgorithm,
+    EtagFamily
+);
+
+/// Values kept as JSON text.
+macro_rules! json {
+    ($($ty:ty),+) => {$(
+        impl Column for $ty {
+            fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+                let text: String = row.try_get(column).db()?;
+                serde_json::from_str(&text).map_err(|e| corrupt(column, e))
+            }
+            fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+                query.bind(serde_json::to_string(self).unwrap_or_default())
+            }
+        }
+    )+};
+}
+json!(Vec<String>, BTreeMap<String, String>);
+
+impl Column for Timestamp {
+    fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+        Ok(Timestamp::from_millis(row.try_get(column).db()?))
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(self.millis())
+    }
 }
 
-pub(crate) fn reference_store(row: &AnyRow) -> Result<ReferenceStoreRecord> {
-    Ok(ReferenceStoreRecord {
-        id: row.try_get("id").db()?,
-        account_id: row.try_get("account_id").db()?,
-        name: row.try_get("name").db()?,
-        description: row.try_get("description").db()?,
-        sse_type: row.try_get("sse_type").db()?,
-        sse_key_arn: row.try_get("sse_key_arn").db()?,
-        s3_access_point_alias: row.try_get("s3_access_point_alias").db()?,
-        created_at_ms: row.try_get("created_at").db()?,
-    })
+impl Column for Option<Timestamp> {
+    fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+        let ms: Option<i64> = row.try_get(column).db()?;
+        Ok(ms.map(Timestamp::from_millis))
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(self.map(Timestamp::millis))
+    }
 }
 
-pub(crate) fn reference(row: &AnyRow) -> Result<ReferenceRecord> {
-    Ok(ReferenceRecord {
-        id: row.try_get("id").db()?,
-        account_id: row.try_get("account_id").db()?,
-        reference_store_id: row.try_get("reference_store_id").db()?,
-        name: row.try_get("name").db()?,
-        description: row.try_get("description").db()?,
-        md5: row.try_get("md5").db()?,
-        status: name(row, "status")?,
-        source_file_name: row.try_get("source_file_name").db()?,
-        source_size: row.try_get("source_size").db()?,
-        index_size: row.try_get("index_size").db()?,
-        source_s3_etag: row.try_get("source_s3_etag").db()?,
-        index_s3_etag: row.try_get("index_s3_etag").db()?,
-        creation_job_id: row.try_get("creation_job_id").db()?,
-        created_at_ms: row.try_get("created_at").db()?,
-        updated_at_ms: row.try_get("updated_at").db()?,
-    })
+impl Column for BlobKey {
+    fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+        let text: String = row.try_get(column).db()?;
+        BlobKey::recorded(&text).map_err(|e| corrupt(column, e))
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query.bind(self.as_str())
+    }
 }
 
-pub(crate) fn read_set(row: &AnyRow) -> Result<ReadSetRecord> {
-    Ok(ReadSetRecord {
-        id: row.try_get("id").db()?,
-        account_id: row.try_get("account_id").db()?,
-        sequence_store_id: row.try_get("sequence_store_id").db()?,
-        name: row.try_get("name").db()?,
-        description: row.try_get("description").db()?,
-        subject_id: row.try_get("subject_id").db()?,
-        sample_id: row.try_get("sample_id").db()?,
-        generated_from: row.try_get("generated_from").db()?,
-        reference_arn: row.try_get("reference_arn").db()?,
-        file_type: name(row, "file_type")?,
-        status: name(row, "status")?,
-        status_message: row.try_get("status_message").db()?,
-        creation_type: name(row, "creation_type")?,
-        creation_job_id: row.try_get("creation_job_id").db()?,
-        etag_algorithm: row.try_get("etag_algorithm").db()?,
-        etag_source1: row.try_get("etag_source1").db()?,
-        etag_source2: row.try_get("etag_source2").db()?,
-        total_read_count: row.try_get("total_read_count").db()?,
-        total_base_count: row.try_get("total_base_count").db()?,
-        source1_name: row.try_get("source1_name").db()?,
-        source1_size: row.try_get("source1_size").db()?,
-        source2_name: row.try_get("source2_name").db()?,
-        source2_size: row.try_get("source2_size").db()?,
-        index_name: row.try_get("index_name").db()?,
-        index_size: row.try_get("index_size").db()?,
-        s3_etags: FileEtags {
-            source1: row.try_get("source1_s3_etag").db()?,
-            source2: row.try_get("source2_s3_etag").db()?,
-            index: row.try_get("index_s3_etag").db()?,
-        },
-        created_at_ms: row.try_get("created_at").db()?,
-        updated_at_ms: row.try_get("updated_at").db()?,
-    })
+/// The three S3 ETag columns of a read set (its `table!` entry names all three).
+impl Column for FileEtags {
+    fn read(row: &AnyRow, _: &'static str) -> Result<Self> {
+        Ok(FileEtags {
+            source1: Column::read(row, "source1_s3_etag")?,
+            source2: Column::read(row, "source2_s3_etag")?,
+            index: Column::read(row, "index_s3_etag")?,
+        })
+    }
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+        query
+            .bind(self.source1.as_deref())
+            .bind(self.source2.as_deref())
+            .bind(self.index.as_deref())
+    }
 }
 
-pub(crate) fn upload(row: &AnyRow) -> Result<UploadRecord> {
-    let tags: String = row.try_get("tags").db()?;
-    Ok(UploadRecord {
-        id: row.try_get("id").db()?,
-        account_id: row.try_get("account_id").db()?,
-        sequence_store_id: row.try_get("sequence_store_id").db()?,
-        source_file_type: name(row, "source_file_type")?,
-        subject_id: row.try_get("subject_id").db()?,
-        sample_id: row.try_get("sample_id").db()?,
-        generated_from: row.try_get("generated_from").db()?,
-        reference_arn: row.try_get("reference_arn").db()?,
-        name: row.try_get("name").db()?,
-        description: row.try_get("description").db()?,
-        tags: serde_json::from_str(&tags).map_err(|e| CatalogError::Corrupt {
-            column: "uploads.tags",
-            reason: e.to_string(),
-        })?,
-        status: name(row, "status")?,
-        read_set_id: row.try_get("read_set_id").db()?,
-        created_at_ms: row.try_get("created_at").db()?,
-    })
+fn corrupt(column: &'static str, reason: impl std::fmt::Display) -> CatalogError {
+    CatalogError::Corrupt {
+        column,
+        reason: reason.to_string(),
+    }
 }
 
-pub(crate) fn part(row: &AnyRow) -> Result<PartRecord> {
-    Ok(PartRecord {
-        upload_id: row.try_get("upload_id").db()?,
-        part_source: name(row, "part_source")?,
-        part_number: row.try_get("part_number").db()?,
-        size: row.try_get("size").db()?,
-        checksum: row.try_get("checksum").db()?,
-        blob_key: blob_key(row)?,
-        created_at_ms: row.try_get("created_at").db()?,
-        updated_at_ms: row.try_get("updated_at").db()?,
-    })
+/// A record kept as one row of a table.
+pub(crate) trait Table: Sized {
+    /// Its table.
+    const TABLE: &'static str;
+    /// Its columns, comma-separated, in binding order.
+    const COLUMNS: &'static str;
+    /// How many parameters [`Table::bind`] binds.
+    const WIDTH: usize = columns_in(Self::COLUMNS);
+    /// Decodes a row selected with [`Table::COLUMNS`].
+    fn decode(row: &AnyRow) -> Result<Self>;
+    /// Binds every column, in [`Table::COLUMNS`] order.
+    fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q>;
+
+    /// `INSERT INTO <table> (<columns>) VALUES ($1, ...)`.
+    fn insert() -> String {
+        let values: Vec<String> = (1..=Self::WIDTH).map(|i| format!("${i}")).collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            Self::TABLE,
+            Self::COLUMNS,
+            values.join(", ")
+        )
+    }
+
+    /// `SELECT <columns> FROM <table> WHERE <condition>`.
+    fn select(condition: &str) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {condition}",
+            Self::COLUMNS,
+            Self::TABLE
+        )
+    }
 }
 
-pub(crate) fn job(row: &AnyRow) -> Result<JobRecord> {
-    Ok(JobRecord {
-        id: row.try_get("id").db()?,
-        account_id: row.try_get("account_id").db()?,
-        kind: name(row, "kind")?,
-        store_id: row.try_get("store_id").db()?,
-        role_arn: row.try_get("role_arn").db()?,
-        status: name(row, "status")?,
-        status_message: row.try_get("status_message").db()?,
-        created_at_ms: row.try_get("created_at").db()?,
-        completed_at_ms: row.try_get("completed_at").db()?,
-        attempts: row.try_get("attempts").db()?,
-    })
+/// Implements [`Table`] for a record: each field is kept in the column of its name, or in
+/// the column(s) given after `=`.
+macro_rules! table {
+    ($($record:ident in $table:literal {
+        $first:ident $(= $first_column:literal)? $(, $field:ident $(= $column:literal)?)* $(,)?
+    })+) => {$(
+        impl Table for $record {
+            const TABLE: &'static str = $table;
+            const COLUMNS: &'static str = concat!(
+                table!(@column $first $($first_column)?),
+                $(", ", table!(@column $field $($column)?),)*
+            );
+
+            fn decode(row: &AnyRow) -> Result<Self> {
+                Ok(Self {
+                    $first: Column::read(row, table!(@column $first $($first_column)?))?,
+                    $($field: Column::read(row, table!(@column $field $($column)?))?,)*
+                })
+            }
+
+            fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+                let query = self.$first.bind(query);
+                $(let query = self.$field.bind(query);)*
+                query
+            }
+        }
+    )+};
+    (@column $field:ident) => { stringify!($field) };
+    (@column $field:ident $column:literal) => { $column };
 }
 
-pub(crate) fn job_item(row: &AnyRow) -> Result<JobItemRecord> {
-    Ok(JobItemRecord {
-        job_id: row.try_get("job_id").db()?,
-        index: row.try_get("item_index").db()?,
-        status: name(row, "status")?,
-        status_message: row.try_get("status_message").db()?,
-        spec: row.try_get("spec").db()?,
-        result_id: row.try_get("result_id").db()?,
-        attempts: row.try_get("attempts").db()?,
-    })
+/// How many columns a comma-separated list names.
+const fn columns_in(list: &str) -> usize {
+    let bytes = list.as_bytes();
+    let (mut i, mut n) = (0, 1);
+    while i < bytes.len() {
+        if bytes[i] == b',' {
+            n += 1;
+        }
+        i += 1;
+    }
+    n
+}
+
+table! {
+    AccessKeyRecord in "access_keys" {
+        access_key_id, secret_access_key, account_id, user_name, created_at,
+    }
+    IdempotencyRecord in "idempotency_tokens" {
+        account_id, operation, client_token, request_hash, response, created_at,
+    }
+    SequenceStoreRecord in "sequence_stores" {
+        id, account_id, name, description, sse_type, sse_key_arn, fallback_location,
+        etag_algorithm_family, status, status_message, propagated_set_level_tags,
+        access_log_location, s3_access_point_alias, created_at, updated_at,
+    }
+    ReferenceStoreRecord in "reference_stores" {
+        id, account_id, name, description, sse_type, sse_key_arn, s3_access_point_alias,
+        created_at,
+    }
+    ReferenceRecord in "genome_references" {
+        id, account_id, reference_store_id, name, description, md5, status, source_file_name,
+        source_size, index_size, creation_job_id, created_at, updated_at, source_s3_etag,
+        index_s3_etag,
+    }
+    JobRecord in "jobs" {
+        id, account_id, kind, store_id, role_arn, status, status_message, created_at,
+        completed_at, attempts,
+    }
+    JobItemRecord in "job_items" {
+        job_id, index = "item_index", status, status_message, spec, result_id, attempts,
+    }
+    ReadSetRecord in "read_sets" {
+        id, account_id, sequence_store_id, name, description, subject_id, sample_id,
+        generated_from, reference_arn, file_type, status, status_message, creation_type,
+        creation_job_id, etag_algorithm, etag_source1, etag_source2, total_read_count,
+        total_base_count, source1_name, source1_size, source2_name, source2_size, index_name,
+        index_size, created_at, updated_at,
+        s3_etags = "source1_s3_etag, source2_s3_etag, index_s3_etag",
+    }
+    UploadRecord in "uploads" {
+        id, account_id, sequence_store_id, source_file_type, subject_id, sample_id,
+        generated_from, reference_arn, name, description, tags, status, read_set_id,
+        created_at,
+    }
+    PartRecord in "upload_parts" {
+        upload_id, part_source, part_number, size, checksum, blob_key, created_at, updated_at,
+    }
 }
 
 /// A bound value of a dynamic query.
@@ -264,8 +331,8 @@ impl Select {
     /// Adds the keyset condition for the page after `cursor`.
     pub(crate) fn after(&mut self, cursor: Option<&ListCursor>) {
         if let Some(c) = cursor {
-            let t1 = self.bind(Arg::Int(c.created_at_ms));
-            let t2 = self.bind(Arg::Int(c.created_at_ms));
+            let t1 = self.bind(Arg::Int(c.created_at.millis()));
+            let t2 = self.bind(Arg::Int(c.created_at.millis()));
             let id = self.bind(Arg::Text(c.id.clone()));
             self.conditions.push(format!(
                 "(created_at > {t1} OR (created_at = {t2} AND id > {id}))"
@@ -273,33 +340,73 @@ impl Select {
         }
     }
 
-    /// `SELECT ... ORDER BY <order> LIMIT n` for tables not paged by creation time.
-    pub(crate) fn ordered(
+    /// Runs `SELECT ... ORDER BY <order> LIMIT n` and decodes the rows.
+    pub(crate) async fn fetch<T: Table>(
         self,
-        columns: &str,
-        table: &str,
+        pool: &AnyPool,
         order: &str,
         limit: u32,
-    ) -> (String, Vec<Arg>) {
-        let mut sql = format!("SELECT {columns} FROM {table}");
+    ) -> Result<Vec<T>> {
+        let mut sql = format!("SELECT {} FROM {}", T::COLUMNS, T::TABLE);
         if !self.conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&self.conditions.join(" AND "));
         }
         sql.push_str(&format!(" ORDER BY {order} LIMIT {limit}"));
-        (sql, self.args)
+        let query = self
+            .args
+            .into_iter()
+            .fold(sqlx::query(&sql), |q, arg| match arg {
+                Arg::Text(s) => q.bind(s),
+                Arg::Int(i) => q.bind(i),
+            });
+        query
+            .fetch_all(pool)
+            .await
+            .db()?
+            .iter()
+            .map(T::decode)
+            .collect()
     }
 
-    /// The final SQL and query with all binds applied.
-    pub(crate) fn page(self, columns: &str, table: &str, limit: u32) -> (String, Vec<Arg>) {
-        let mut sql = format!("SELECT {columns} FROM {table}");
-        if !self.conditions.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&self.conditions.join(" AND "));
-        }
-        sql.push_str(&format!(" ORDER BY created_at, id LIMIT {limit}"));
-        (sql, self.args)
+    /// One page in creation order (`ORDER BY created_at, id`).
+    pub(crate) async fn page<T: Table>(self, pool: &AnyPool, limit: u32) -> Result<Vec<T>> {
+        self.fetch(pool, "created_at, id", limit).await
     }
+}
+
+/// The row of `T` that `condition` selects, with `args` bound to `$1`, `$2`, ...
+pub(crate) async fn one<'c, T: Table>(
+    executor: impl Executor<'c, Database = Any>,
+    condition: &str,
+    args: &[&str],
+) -> Result<Option<T>> {
+    let sql = T::select(condition);
+    let query = args.iter().fold(sqlx::query(&sql), |q, arg| q.bind(*arg));
+    query
+        .fetch_optional(executor)
+        .await
+        .db()?
+        .as_ref()
+        .map(T::decode)
+        .transpose()
+}
+
+/// Every row of `T` that `condition` selects, with `args` bound to `$1`, `$2`, ...
+pub(crate) async fn all<'c, T: Table>(
+    executor: impl Executor<'c, Database = Any>,
+    condition: &str,
+    args: &[&str],
+) -> Result<Vec<T>> {
+    let sql = T::select(condition);
+    let query = args.iter().fold(sqlx::query(&sql), |q, arg| q.bind(*arg));
+    query
+        .fetch_all(executor)
+        .await
+        .db()?
+        .iter()
+        .map(T::decode)
+        .collect()
 }
 
 impl From<String> for Arg {
@@ -314,22 +421,14 @@ impl From<&str> for Arg {
     }
 }
 
+impl From<Timestamp> for Arg {
+    fn from(t: Timestamp) -> Self {
+        Self::Int(t.millis())
+    }
+}
+
 impl From<i64> for Arg {
     fn from(i: i64) -> Self {
         Self::Int(i)
     }
-}
-
-/// Applies the binds of a dynamic query.
-pub(crate) fn bind_all<'q>(
-    mut query: Query<'q, Any, AnyArguments<'q>>,
-    args: Vec<Arg>,
-) -> Query<'q, Any, AnyArguments<'q>> {
-    for arg in args {
-        query = match arg {
-            Arg::Text(s) => query.bind(s),
-            Arg::Int(i) => query.bind(i),
-        };
-    }
-    query
 }

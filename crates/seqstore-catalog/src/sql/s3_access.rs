@@ -2,12 +2,14 @@
 
 use super::Db;
 use super::SqlCatalog;
-use super::rows::{self, READ_SET_COLUMNS, REFERENCE_COLUMNS};
+use super::rows::{self, Column};
 use async_trait::async_trait;
+use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
     AccessPolicy, CatalogError, FileEtags, ReadSetRecord, ReferenceRecord, Result, S3Access,
     StoreKind, StoreRef,
 };
+use seqstore_core::ids::{AccountId, ReadSetId, ReferenceId, StoreId};
 use sqlx::Row;
 
 fn store_table(kind: StoreKind) -> &'static str {
@@ -40,8 +42,8 @@ impl S3Access for SqlCatalog {
                 } else {
                     StoreKind::Reference
                 },
-                account_id: r.try_get("account_id").db()?,
-                id: r.try_get("id").db()?,
+                account_id: Column::read(&r, "account_id")?,
+                id: Column::read(&r, "id")?,
             })
         })
         .transpose()
@@ -50,30 +52,30 @@ impl S3Access for SqlCatalog {
     async fn access_policy(
         &self,
         kind: StoreKind,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
     ) -> Result<Option<AccessPolicy>> {
         let row = sqlx::query(&format!(
             "SELECT s3_access_policy, s3_access_policy_updated_at FROM {} \
              WHERE account_id = $1 AND id = $2",
             store_table(kind)
         ))
-        .bind(account_id)
-        .bind(store_id)
+        .bind(account_id.as_str())
+        .bind(store_id.as_str())
         .fetch_optional(self.pool())
         .await
         .db()?;
         row.map(|r| -> Result<_> {
             let text: Option<String> = r.try_get("s3_access_policy").db()?;
-            let at: Option<i64> = r.try_get("s3_access_policy_updated_at").db()?;
+            let at: Option<Timestamp> = Column::read(&r, "s3_access_policy_updated_at")?;
             Ok(match (text, at) {
                 (None, _) => AccessPolicy::Default,
                 (Some(text), Some(at)) if text.is_empty() => {
-                    AccessPolicy::Removed { updated_at_ms: at }
+                    AccessPolicy::Removed { updated_at: at }
                 }
                 (Some(text), Some(at)) => AccessPolicy::Document {
                     text,
-                    updated_at_ms: at,
+                    updated_at: at,
                 },
                 (Some(_), None) => {
                     return Err(CatalogError::Corrupt {
@@ -89,17 +91,14 @@ impl S3Access for SqlCatalog {
     async fn set_access_policy(
         &self,
         kind: StoreKind,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         policy: &AccessPolicy,
     ) -> Result<()> {
         let (text, at) = match policy {
             AccessPolicy::Default => (None, None),
-            AccessPolicy::Removed { updated_at_ms } => (Some(""), Some(*updated_at_ms)),
-            AccessPolicy::Document {
-                text,
-                updated_at_ms,
-            } => (Some(text.as_str()), Some(*updated_at_ms)),
+            AccessPolicy::Removed { updated_at } => (Some(""), Some(*updated_at)),
+            AccessPolicy::Document { text, updated_at } => (Some(text.as_str()), Some(*updated_at)),
         };
         let done = sqlx::query(&format!(
             "UPDATE {} SET s3_access_policy = $1, s3_access_policy_updated_at = $2 \
@@ -107,9 +106,9 @@ impl S3Access for SqlCatalog {
             store_table(kind)
         ))
         .bind(text)
-        .bind(at)
-        .bind(account_id)
-        .bind(store_id)
+        .bind(at.map(Timestamp::millis))
+        .bind(account_id.as_str())
+        .bind(store_id.as_str())
         .execute(self.pool())
         .await
         .db()?;
@@ -121,52 +120,35 @@ impl S3Access for SqlCatalog {
 
     async fn readable_read_sets(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         from_id: &str,
         limit: u32,
     ) -> Result<Vec<ReadSetRecord>> {
-        sqlx::query(&format!(
-            "SELECT {READ_SET_COLUMNS} FROM read_sets \
-             WHERE sequence_store_id = $1 AND account_id = $2 AND id >= $3 \
-             AND status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') \
-             ORDER BY id LIMIT {limit}"
-        ))
-        .bind(store_id)
-        .bind(account_id)
-        .bind(from_id)
-        .fetch_all(self.pool())
-        .await
-        .db()?
-        .iter()
-        .map(rows::read_set)
-        .collect()
+        let condition = format!(
+            "sequence_store_id = $1 AND account_id = $2 AND id >= $3 \
+             AND status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') ORDER BY id LIMIT {limit}"
+        );
+        let args = [store_id.as_str(), account_id.as_str(), from_id];
+        rows::all(self.pool(), &condition, &args).await
     }
 
     async fn readable_references(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         from_id: &str,
         limit: u32,
     ) -> Result<Vec<ReferenceRecord>> {
-        sqlx::query(&format!(
-            "SELECT {REFERENCE_COLUMNS} FROM genome_references \
-             WHERE reference_store_id = $1 AND account_id = $2 AND id >= $3 \
-             AND status = 'ACTIVE' ORDER BY id LIMIT {limit}"
-        ))
-        .bind(store_id)
-        .bind(account_id)
-        .bind(from_id)
-        .fetch_all(self.pool())
-        .await
-        .db()?
-        .iter()
-        .map(rows::reference)
-        .collect()
+        let condition = format!(
+            "reference_store_id = $1 AND account_id = $2 AND id >= $3 AND status = 'ACTIVE' \
+             ORDER BY id LIMIT {limit}"
+        );
+        let args = [store_id.as_str(), account_id.as_str(), from_id];
+        rows::all(self.pool(), &condition, &args).await
     }
 
-    async fn set_read_set_etags(&self, read_set_id: &str, etags: &FileEtags) -> Result<()> {
+    async fn set_read_set_etags(&self, read_set_id: &ReadSetId, etags: &FileEtags) -> Result<()> {
         sqlx::query(
             "UPDATE read_sets SET source1_s3_etag = $1, source2_s3_etag = $2, index_s3_etag = $3 \
              WHERE id = $4",
@@ -174,7 +156,7 @@ impl S3Access for SqlCatalog {
         .bind(&etags.source1)
         .bind(&etags.source2)
         .bind(&etags.index)
-        .bind(read_set_id)
+        .bind(read_set_id.as_str())
         .execute(self.pool())
         .await
         .db()?;
@@ -183,7 +165,7 @@ impl S3Access for SqlCatalog {
 
     async fn set_reference_etags(
         &self,
-        reference_id: &str,
+        reference_id: &ReferenceId,
         source: &str,
         index: &str,
     ) -> Result<()> {
@@ -192,7 +174,7 @@ impl S3Access for SqlCatalog {
         )
         .bind(source)
         .bind(index)
-        .bind(reference_id)
+        .bind(reference_id.as_str())
         .execute(self.pool())
         .await
         .db()?;
@@ -203,30 +185,17 @@ impl S3Access for SqlCatalog {
         &self,
         limit: u32,
     ) -> Result<(Vec<ReadSetRecord>, Vec<ReferenceRecord>)> {
-        let read_sets = sqlx::query(&format!(
-            "SELECT {READ_SET_COLUMNS} FROM read_sets \
-             WHERE status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') AND (source1_s3_etag IS NULL \
+        let read_sets = format!(
+            "status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') AND (source1_s3_etag IS NULL \
              OR (source2_name IS NOT NULL AND source2_s3_etag IS NULL) \
-             OR (index_name IS NOT NULL AND index_s3_etag IS NULL)) \
+             OR (index_name IS NOT NULL AND index_s3_etag IS NULL)) ORDER BY id LIMIT {limit}"
+        );
+        let references = format!(
+            "status = 'ACTIVE' AND (source_s3_etag IS NULL OR index_s3_etag IS NULL) \
              ORDER BY id LIMIT {limit}"
-        ))
-        .fetch_all(self.pool())
-        .await
-        .db()?
-        .iter()
-        .map(rows::read_set)
-        .collect::<Result<_>>()?;
-        let references = sqlx::query(&format!(
-            "SELECT {REFERENCE_COLUMNS} FROM genome_references \
-             WHERE status = 'ACTIVE' AND (source_s3_etag IS NULL OR index_s3_etag IS NULL) \
-             ORDER BY id LIMIT {limit}"
-        ))
-        .fetch_all(self.pool())
-        .await
-        .db()?
-        .iter()
-        .map(rows::reference)
-        .collect::<Result<_>>()?;
+        );
+        let read_sets = rows::all(self.pool(), &read_sets, &[]).await?;
+        let references = rows::all(self.pool(), &references, &[]).await?;
         Ok((read_sets, references))
     }
 }

@@ -1,7 +1,7 @@
 //! Sequence stores.
 
 use super::Db;
-use super::rows::{self, Arg, SEQUENCE_STORE_COLUMNS, Select};
+use super::rows::{self, Arg, Select, Table};
 use super::tags::{delete_all_tags, target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use async_trait::async_trait;
@@ -9,6 +9,7 @@ use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, ListCursor, ResourceKind, Result, SequenceStoreFilter,
     SequenceStoreRecord, SequenceStores,
 };
+use seqstore_core::ids::{AccountId, StoreId};
 use std::collections::BTreeMap;
 
 #[async_trait]
@@ -24,28 +25,10 @@ impl SequenceStores for SqlCatalog {
             record_idempotency(&mut tx, record).await?;
         }
         id_unused_by(&mut tx, "reference_stores", &s.id).await?;
-        sqlx::query(&format!(
-            "INSERT INTO sequence_stores ({SEQUENCE_STORE_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
-        ))
-        .bind(&s.id)
-        .bind(&s.account_id)
-        .bind(&s.name)
-        .bind(&s.description)
-        .bind(&s.sse_type)
-        .bind(&s.sse_key_arn)
-        .bind(&s.fallback_location)
-        .bind(s.etag_algorithm_family.as_str())
-        .bind(s.status.as_str())
-        .bind(&s.status_message)
-        .bind(json_list(&s.propagated_set_level_tags))
-        .bind(&s.access_log_location)
-        .bind(&s.s3_access_point_alias)
-        .bind(s.created_at_ms)
-        .bind(s.updated_at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("sequence store id or alias")))?;
+        s.bind(sqlx::query(&SequenceStoreRecord::insert()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as(e, CatalogError::AlreadyExists("sequence store id or alias")))?;
         upsert_tags(
             &mut tx,
             &target(&s.account_id, ResourceKind::SequenceStore, &s.id),
@@ -58,46 +41,34 @@ impl SequenceStores for SqlCatalog {
 
     async fn sequence_store(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<Option<SequenceStoreRecord>> {
-        sqlx::query(&format!(
-            "SELECT {SEQUENCE_STORE_COLUMNS} FROM sequence_stores WHERE account_id = $1 AND id = $2"
-        ))
-        .bind(account_id)
-        .bind(id)
-        .fetch_optional(self.pool())
+        rows::one(
+            self.pool(),
+            "account_id = $1 AND id = $2",
+            &[account_id.as_str(), id.as_str()],
+        )
         .await
-        .db()?
-        .as_ref()
-        .map(rows::sequence_store)
-        .transpose()
     }
 
     async fn list_sequence_stores(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         f: &SequenceStoreFilter,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<SequenceStoreRecord>> {
         let mut q = Select::default();
-        q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
+        q.cmp("account_id", "=", Arg::from(account_id.as_str()));
         q.cmp_opt("name", "=", &f.name);
         q.cmp_opt("status", "=", &f.status.map(|s| s.as_str()));
-        q.cmp_opt("created_at", ">=", &f.created_after_ms);
-        q.cmp_opt("created_at", "<=", &f.created_before_ms);
-        q.cmp_opt("updated_at", ">=", &f.updated_after_ms);
-        q.cmp_opt("updated_at", "<=", &f.updated_before_ms);
+        q.cmp_opt("created_at", ">=", &f.created_after);
+        q.cmp_opt("created_at", "<=", &f.created_before);
+        q.cmp_opt("updated_at", ">=", &f.updated_after);
+        q.cmp_opt("updated_at", "<=", &f.updated_before);
         q.after(after);
-        let (sql, args) = q.page(SEQUENCE_STORE_COLUMNS, "sequence_stores", limit);
-        rows::bind_all(sqlx::query(&sql), args)
-            .fetch_all(self.pool())
-            .await
-            .db()?
-            .iter()
-            .map(rows::sequence_store)
-            .collect()
+        q.page(self.pool(), limit).await
     }
 
     async fn update_sequence_store(
@@ -121,9 +92,9 @@ impl SequenceStores for SqlCatalog {
         .bind(&s.status_message)
         .bind(json_list(&s.propagated_set_level_tags))
         .bind(&s.access_log_location)
-        .bind(s.updated_at_ms)
-        .bind(&s.account_id)
-        .bind(&s.id)
+        .bind(s.updated_at.millis())
+        .bind(s.account_id.as_str())
+        .bind(s.id.as_str())
         .execute(&mut *tx)
         .await
         .db()?;
@@ -134,14 +105,14 @@ impl SequenceStores for SqlCatalog {
         Ok(())
     }
 
-    async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()> {
+    async fn delete_sequence_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()> {
         let mut tx = self.write_tx().await?;
         let child = sqlx::query(
             "SELECT id FROM read_sets WHERE account_id = $1 AND sequence_store_id = $2 \
              AND status <> 'DELETED' LIMIT 1",
         )
-        .bind(account_id)
-        .bind(id)
+        .bind(account_id.as_str())
+        .bind(id.as_str())
         .fetch_optional(&mut *tx)
         .await
         .db()?;
@@ -149,8 +120,8 @@ impl SequenceStores for SqlCatalog {
             return Err(CatalogError::NotEmpty("sequence store"));
         }
         let done = sqlx::query("DELETE FROM sequence_stores WHERE account_id = $1 AND id = $2")
-            .bind(account_id)
-            .bind(id)
+            .bind(account_id.as_str())
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await
             .db()?;
@@ -177,10 +148,10 @@ fn json_list(items: &[String]) -> String {
 pub(crate) async fn id_unused_by(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     other_table: &str,
-    id: &str,
+    id: &StoreId,
 ) -> Result<()> {
     let taken = sqlx::query(&format!("SELECT id FROM {other_table} WHERE id = $1"))
-        .bind(id)
+        .bind(id.as_str())
         .fetch_optional(&mut **tx)
         .await
         .db()?;

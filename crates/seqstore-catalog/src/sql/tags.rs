@@ -4,6 +4,7 @@ use super::Db;
 use super::{SqlCatalog, unique_as};
 use async_trait::async_trait;
 use seqstore_core::catalog::{CatalogError, ResourceKind, Result, TagTarget, Tags};
+use seqstore_core::ids::AccountId;
 use sqlx::{Any, Row, Transaction};
 use std::collections::BTreeMap;
 
@@ -14,9 +15,9 @@ impl Tags for SqlCatalog {
             "SELECT tag_key, tag_value FROM tags \
              WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
         )
-        .bind(&target.account_id)
+        .bind(target.account_id.as_str())
         .bind(target.kind.as_str())
-        .bind(&target.id)
+        .bind(target.id.as_str())
         .fetch_all(self.pool())
         .await
         .db()?;
@@ -37,9 +38,9 @@ impl Tags for SqlCatalog {
             "SELECT COUNT(*) AS n FROM tags \
              WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
         )
-        .bind(&target.account_id)
+        .bind(target.account_id.as_str())
         .bind(target.kind.as_str())
-        .bind(&target.id)
+        .bind(target.id.as_str())
         .fetch_one(&mut *tx)
         .await
         .db()?
@@ -59,9 +60,9 @@ impl Tags for SqlCatalog {
                 "DELETE FROM tags WHERE account_id = $1 AND resource_kind = $2 \
                  AND resource_id = $3 AND tag_key = $4",
             )
-            .bind(&target.account_id)
+            .bind(target.account_id.as_str())
             .bind(target.kind.as_str())
-            .bind(&target.id)
+            .bind(target.id.as_str())
             .bind(key)
             .execute(&mut *tx)
             .await
@@ -85,9 +86,9 @@ pub(crate) async fn upsert_tags(
              ON CONFLICT (account_id, resource_kind, resource_id, tag_key) \
              DO UPDATE SET tag_value = excluded.tag_value",
         )
-        .bind(&target.account_id)
+        .bind(target.account_id.as_str())
         .bind(target.kind.as_str())
-        .bind(&target.id)
+        .bind(target.id.as_str())
         .bind(key)
         .bind(value)
         .execute(&mut **tx)
@@ -105,9 +106,9 @@ pub(crate) async fn delete_all_tags(
     sqlx::query(
         "DELETE FROM tags WHERE account_id = $1 AND resource_kind = $2 AND resource_id = $3",
     )
-    .bind(&target.account_id)
+    .bind(target.account_id.as_str())
     .bind(target.kind.as_str())
-    .bind(&target.id)
+    .bind(target.id.as_str())
     .execute(&mut **tx)
     .await
     .db()?;
@@ -115,7 +116,7 @@ pub(crate) async fn delete_all_tags(
 }
 
 /// The tag target of a resource.
-pub(crate) fn target(account_id: &str, kind: ResourceKind, id: &str) -> TagTarget {
+pub(crate) fn target(account_id: &AccountId, kind: ResourceKind, id: &str) -> TagTarget {
     TagTarget {
         account_id: account_id.to_owned(),
         kind,

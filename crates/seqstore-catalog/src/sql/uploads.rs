@@ -3,17 +3,18 @@
 use super::Db;
 use super::jobs::insert_job;
 use super::read_sets::upsert_read_set;
-use super::rows::{self, Arg, PART_COLUMNS, Select, UPLOAD_COLUMNS};
+use super::rows::{self, Arg, Column, Select, Table};
 use super::tags::{target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use async_trait::async_trait;
 use seqstore_blob::BlobKey;
+use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
     CatalogError, IdempotencyRecord, JobItemRecord, JobRecord, ListCursor, PartRecord,
     ReadSetRecord, ResourceKind, Result, UploadRecord, Uploads,
 };
+use seqstore_core::ids::{AccountId, StoreId, UploadId};
 use seqstore_core::vocabulary::PartSource;
-use sqlx::Row;
 use std::collections::BTreeMap;
 
 #[async_trait]
@@ -27,71 +28,41 @@ impl Uploads for SqlCatalog {
         if let Some(record) = idempotency {
             record_idempotency(&mut tx, record).await?;
         }
-        let tags = serde_json::to_string(&u.tags).unwrap_or_else(|_| "{}".into());
-        sqlx::query(&format!(
-            "INSERT INTO uploads ({UPLOAD_COLUMNS}) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
-        ))
-        .bind(&u.id)
-        .bind(&u.account_id)
-        .bind(&u.sequence_store_id)
-        .bind(u.source_file_type.as_str())
-        .bind(&u.subject_id)
-        .bind(&u.sample_id)
-        .bind(&u.generated_from)
-        .bind(&u.reference_arn)
-        .bind(&u.name)
-        .bind(&u.description)
-        .bind(tags)
-        .bind(u.status.as_str())
-        .bind(&u.read_set_id)
-        .bind(u.created_at_ms)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| unique_as(e, CatalogError::AlreadyExists("upload id")))?;
+        u.bind(sqlx::query(&UploadRecord::insert()))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_as(e, CatalogError::AlreadyExists("upload id")))?;
         tx.commit().await.db()?;
         Ok(())
     }
 
     async fn upload(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &UploadId,
     ) -> Result<Option<UploadRecord>> {
-        sqlx::query(&format!(
-            "SELECT {UPLOAD_COLUMNS} FROM uploads WHERE account_id = $1 AND sequence_store_id = $2 AND id = $3"
-        ))
-        .bind(account_id)
-        .bind(store_id)
-        .bind(id)
-        .fetch_optional(self.pool())
-        .await.db()?
-        .as_ref()
-        .map(rows::upload)
-        .transpose()
+        rows::one(
+            self.pool(),
+            "account_id = $1 AND sequence_store_id = $2 AND id = $3",
+            &[account_id.as_str(), store_id.as_str(), id.as_str()],
+        )
+        .await
     }
 
     async fn list_uploads(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<UploadRecord>> {
         let mut q = Select::default();
-        q.cmp("account_id", "=", Arg::Text(account_id.to_owned()));
-        q.cmp("sequence_store_id", "=", Arg::Text(store_id.to_owned()));
+        q.cmp("account_id", "=", Arg::from(account_id.as_str()));
+        q.cmp("sequence_store_id", "=", Arg::from(store_id.as_str()));
         q.raw("status = 'IN_PROGRESS'");
         q.after(after);
-        let (sql, args) = q.page(UPLOAD_COLUMNS, "uploads", limit);
-        rows::bind_all(sqlx::query(&sql), args)
-            .fetch_all(self.pool())
-            .await
-            .db()?
-            .iter()
-            .map(rows::upload)
-            .collect()
+        q.page(self.pool(), limit).await
     }
 
     async fn put_part(&self, p: &PartRecord) -> Result<Option<BlobKey>> {
@@ -101,7 +72,7 @@ impl Uploads for SqlCatalog {
         let live = sqlx::query(
             "UPDATE uploads SET status = status WHERE id = $1 AND status = 'IN_PROGRESS'",
         )
-        .bind(&p.upload_id)
+        .bind(p.upload_id.as_str())
         .execute(&mut *tx)
         .await
         .db()?;
@@ -112,7 +83,7 @@ impl Uploads for SqlCatalog {
             "SELECT blob_key, created_at FROM upload_parts \
              WHERE upload_id = $1 AND part_source = $2 AND part_number = $3",
         )
-        .bind(&p.upload_id)
+        .bind(p.upload_id.as_str())
         .bind(p.part_source.as_str())
         .bind(p.part_number)
         .fetch_optional(&mut *tx)
@@ -120,98 +91,75 @@ impl Uploads for SqlCatalog {
         .db()?;
         let (replaced, created_at) = match &previous {
             Some(row) => (
-                Some(rows::blob_key(row)?),
-                row.try_get::<i64, _>("created_at").db()?,
+                Some(Column::read(row, "blob_key")?),
+                Column::read(row, "created_at")?,
             ),
-            None => (None, p.created_at_ms),
+            None => (None, p.created_at),
         };
-        sqlx::query(&format!(
-            "INSERT INTO upload_parts ({PART_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-             ON CONFLICT (upload_id, part_source, part_number) DO UPDATE SET size = excluded.size, \
-             checksum = excluded.checksum, blob_key = excluded.blob_key, updated_at = excluded.updated_at"
-        ))
-        .bind(&p.upload_id)
-        .bind(p.part_source.as_str())
-        .bind(p.part_number)
-        .bind(p.size)
-        .bind(&p.checksum)
-        .bind(p.blob_key.as_str())
-        .bind(created_at)
-        .bind(p.updated_at_ms)
-        .execute(&mut *tx)
-        .await.db()?;
+        let sql = format!(
+            "{} ON CONFLICT (upload_id, part_source, part_number) DO UPDATE SET \
+             size = excluded.size, checksum = excluded.checksum, blob_key = excluded.blob_key, \
+             updated_at = excluded.updated_at",
+            PartRecord::insert()
+        );
+        let part = PartRecord {
+            created_at,
+            ..p.clone()
+        };
+        part.bind(sqlx::query(&sql)).execute(&mut *tx).await.db()?;
         tx.commit().await.db()?;
         Ok(replaced)
     }
 
     async fn list_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         part_source: PartSource,
-        created_after_ms: Option<i64>,
-        created_before_ms: Option<i64>,
+        created_after: Option<Timestamp>,
+        created_before: Option<Timestamp>,
         after_number: Option<i64>,
         limit: u32,
     ) -> Result<Vec<PartRecord>> {
         let mut q = Select::default();
-        q.cmp("upload_id", "=", Arg::Text(upload_id.to_owned()));
+        q.cmp("upload_id", "=", Arg::from(upload_id.as_str()));
         q.cmp("part_source", "=", Arg::from(part_source.as_str()));
-        q.cmp_opt("created_at", ">=", &created_after_ms);
-        q.cmp_opt("created_at", "<=", &created_before_ms);
+        q.cmp_opt("created_at", ">=", &created_after);
+        q.cmp_opt("created_at", "<=", &created_before);
         q.cmp_opt("part_number", ">", &after_number);
-        let (sql, args) = q.ordered(PART_COLUMNS, "upload_parts", "part_number", limit);
-        rows::bind_all(sqlx::query(&sql), args)
-            .fetch_all(self.pool())
-            .await
-            .db()?
-            .iter()
-            .map(rows::part)
-            .collect()
+        q.fetch(self.pool(), "part_number", limit).await
     }
 
-    async fn all_parts(&self, upload_id: &str) -> Result<Vec<PartRecord>> {
-        sqlx::query(&format!(
-            "SELECT {PART_COLUMNS} FROM upload_parts WHERE upload_id = $1 ORDER BY part_source, part_number"
-        ))
-        .bind(upload_id)
-        .fetch_all(self.pool())
-        .await.db()?
-        .iter()
-        .map(rows::part)
-        .collect()
+    async fn all_parts(&self, upload_id: &UploadId) -> Result<Vec<PartRecord>> {
+        rows::all(
+            self.pool(),
+            "upload_id = $1 ORDER BY part_source, part_number",
+            &[upload_id.as_str()],
+        )
+        .await
     }
 
     async fn abort_upload(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &UploadId,
     ) -> Result<Vec<PartRecord>> {
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE uploads SET status = 'ABORTED' \
              WHERE account_id = $1 AND sequence_store_id = $2 AND id = $3 AND status = 'IN_PROGRESS'",
         )
-        .bind(account_id)
-        .bind(store_id)
-        .bind(id)
+        .bind(account_id.as_str())
+        .bind(store_id.as_str())
+        .bind(id.as_str())
         .execute(&mut *tx)
         .await.db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("upload in progress"));
         }
-        let parts = sqlx::query(&format!(
-            "SELECT {PART_COLUMNS} FROM upload_parts WHERE upload_id = $1"
-        ))
-        .bind(id)
-        .fetch_all(&mut *tx)
-        .await
-        .db()?
-        .iter()
-        .map(rows::part)
-        .collect::<Result<Vec<_>>>()?;
+        let parts = rows::all(&mut *tx, "upload_id = $1", &[id.as_str()]).await?;
         sqlx::query("DELETE FROM upload_parts WHERE upload_id = $1")
-            .bind(id)
+            .bind(id.as_str())
             .execute(&mut *tx)
             .await
             .db()?;
@@ -221,7 +169,7 @@ impl Uploads for SqlCatalog {
 
     async fn complete_upload(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
         job: &JobRecord,
@@ -231,15 +179,15 @@ impl Uploads for SqlCatalog {
         let done = sqlx::query(
             "UPDATE uploads SET status = 'COMPLETED', read_set_id = $1 WHERE id = $2 AND status = 'IN_PROGRESS'",
         )
-        .bind(&read_set.id)
-        .bind(upload_id)
+        .bind(read_set.id.as_str())
+        .bind(upload_id.as_str())
         .execute(&mut *tx)
         .await.db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("upload in progress"));
         }
         let exists = sqlx::query("SELECT id FROM read_sets WHERE id = $1")
-            .bind(&read_set.id)
+            .bind(read_set.id.as_str())
             .fetch_optional(&mut *tx)
             .await
             .db()?;

@@ -6,9 +6,11 @@ use super::{
     ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceStoreFilter,
     SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
 };
+use crate::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
+use crate::time::Timestamp;
 use crate::vocabulary::{ItemStatus, JobKind, JobStatus, PartSource};
 use seqstore_blob::BlobKey;
 
@@ -46,13 +48,13 @@ pub trait AccessKeys {
 /// create/update transactions of the other traits.
 #[async_trait]
 pub trait Idempotency {
-    /// The record for `(account, operation, token)` younger than `not_before_ms`, if any.
+    /// The record for `(account, operation, token)` younger than `not_before`, if any.
     async fn idempotency_record(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         operation: &str,
         client_token: &str,
-        not_before_ms: i64,
+        not_before: Timestamp,
     ) -> Result<Option<IdempotencyRecord>>;
 }
 
@@ -72,13 +74,13 @@ pub trait SequenceStores {
     /// One sequence store of an account.
     async fn sequence_store(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<Option<SequenceStoreRecord>>;
     /// A page of an account's sequence stores, ordered by creation time then id.
     async fn list_sequence_stores(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         filter: &SequenceStoreFilter,
         after: Option<&ListCursor>,
         limit: u32,
@@ -92,7 +94,7 @@ pub trait SequenceStores {
     ) -> Result<()>;
     /// Deletes a store and its tags: [`super::CatalogError::NotFound`] when absent,
     /// [`super::CatalogError::NotEmpty`] while it holds read sets that are not deleted.
-    async fn delete_sequence_store(&self, account_id: &str, id: &str) -> Result<()>;
+    async fn delete_sequence_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()>;
 }
 
 /// Reference stores (one per account).
@@ -110,20 +112,20 @@ pub trait ReferenceStores {
     /// One reference store of an account.
     async fn reference_store(
         &self,
-        account_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        id: &StoreId,
     ) -> Result<Option<ReferenceStoreRecord>>;
     /// A page of an account's reference stores, ordered by creation time then id.
     async fn list_reference_stores(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         filter: &ReferenceStoreFilter,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<ReferenceStoreRecord>>;
     /// Deletes a reference store and its tags: [`super::CatalogError::NotFound`] when
     /// absent, [`super::CatalogError::NotEmpty`] while it holds references.
-    async fn delete_reference_store(&self, account_id: &str, id: &str) -> Result<()>;
+    async fn delete_reference_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()>;
 }
 
 /// References (genomes) in reference stores. They are created by import jobs
@@ -133,15 +135,15 @@ pub trait References {
     /// One reference of a store.
     async fn reference(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
     ) -> Result<Option<ReferenceRecord>>;
     /// A page of a store's references, ordered by creation time then id.
     async fn list_references(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         filter: &ReferenceFilter,
         after: Option<&ListCursor>,
         limit: u32,
@@ -151,9 +153,9 @@ pub trait References {
     /// (or uploads in progress) link it.
     async fn delete_reference(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReferenceId,
         arn: &str,
     ) -> Result<()>;
 }
@@ -165,15 +167,15 @@ pub trait ReadSets {
     /// One read set of a store (deleted ones included: the caller decides).
     async fn read_set(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReadSetId,
     ) -> Result<Option<ReadSetRecord>>;
     /// A page of a store's read sets, ordered by creation time then id.
     async fn list_read_sets(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         filter: &ReadSetFilter,
         after: Option<&ListCursor>,
         limit: u32,
@@ -182,9 +184,9 @@ pub trait ReadSets {
     /// was. [`super::CatalogError::NotFound`] when absent or already deleted.
     async fn delete_read_set(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &ReadSetId,
     ) -> Result<ReadSetRecord>;
 }
 
@@ -200,15 +202,15 @@ pub trait Uploads {
     /// One upload of a store, whatever its status.
     async fn upload(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &UploadId,
     ) -> Result<Option<UploadRecord>>;
     /// A page of a store's uploads in progress, ordered by creation time then id.
     async fn list_uploads(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         after: Option<&ListCursor>,
         limit: u32,
     ) -> Result<Vec<UploadRecord>>;
@@ -219,29 +221,29 @@ pub trait Uploads {
     /// A page of an upload's parts of one source, by part number, after `after_number`.
     async fn list_parts(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         part_source: PartSource,
-        created_after_ms: Option<i64>,
-        created_before_ms: Option<i64>,
+        created_after: Option<Timestamp>,
+        created_before: Option<Timestamp>,
         after_number: Option<i64>,
         limit: u32,
     ) -> Result<Vec<PartRecord>>;
     /// Every part of an upload, by source then part number.
-    async fn all_parts(&self, upload_id: &str) -> Result<Vec<PartRecord>>;
+    async fn all_parts(&self, upload_id: &UploadId) -> Result<Vec<PartRecord>>;
     /// Ends an upload in progress: ABORTED, part rows removed (returned, to delete their
     /// blobs). [`super::CatalogError::NotFound`] when it is not in progress.
     async fn abort_upload(
         &self,
-        account_id: &str,
-        store_id: &str,
-        id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
+        id: &UploadId,
     ) -> Result<Vec<PartRecord>>;
     /// Completes an upload in progress in one transaction: the upload COMPLETED, the read
     /// set (PROCESSING_UPLOAD) and its tags recorded, the ingest job created.
     /// [`super::CatalogError::NotFound`] when it is not in progress.
     async fn complete_upload(
         &self,
-        upload_id: &str,
+        upload_id: &UploadId,
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
         job: &JobRecord,
@@ -281,17 +283,17 @@ pub trait Jobs {
     /// One job of an account with its items in request order.
     async fn job(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: JobKind,
-        store_id: &str,
-        id: &str,
+        store_id: &StoreId,
+        id: &JobId,
     ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>>;
     /// A page of a store's jobs of one kind, ordered by creation time then id.
     async fn list_jobs(
         &self,
-        account_id: &str,
+        account_id: &AccountId,
         kind: JobKind,
-        store_id: &str,
+        store_id: &StoreId,
         filter: &JobFilter,
         after: Option<&ListCursor>,
         limit: u32,
@@ -305,18 +307,18 @@ pub trait Jobs {
         kinds: &[JobKind],
         serial: &[JobKind],
         lease: &Lease,
-        now_ms: i64,
+        now: Timestamp,
     ) -> Result<Option<JobRecord>>;
     /// Extends a held lease; [`super::CatalogError::LeaseLost`] when another node holds it.
-    async fn renew_lease(&self, job_id: &str, lease: &Lease) -> Result<()>;
+    async fn renew_lease(&self, job_id: &JobId, lease: &Lease) -> Result<()>;
     /// Drops every lease of `owner` (a node that restarted holds none).
     async fn release_leases(&self, owner: &str) -> Result<u64>;
     /// The items of a job, in request order.
-    async fn job_items(&self, job_id: &str) -> Result<Vec<JobItemRecord>>;
+    async fn job_items(&self, job_id: &JobId) -> Result<Vec<JobItemRecord>>;
     /// Sets an item's status (counting an attempt when it becomes IN_PROGRESS).
     async fn set_item_status(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         index: i64,
         owner: &str,
         status: ItemStatus,
@@ -326,7 +328,7 @@ pub trait Jobs {
     /// FINISHED, in one transaction.
     async fn finish_reference_item(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         index: i64,
         owner: &str,
         reference: &ReferenceRecord,
@@ -336,7 +338,7 @@ pub trait Jobs {
     /// for imports, replaced for uploads) with `tags`, and the item's status and message.
     async fn finish_read_set_item(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         index: i64,
         owner: &str,
         read_set: &ReadSetRecord,
@@ -346,11 +348,11 @@ pub trait Jobs {
     /// Moves a job to a terminal status and drops its lease.
     async fn finish_job(
         &self,
-        job_id: &str,
+        job_id: &JobId,
         owner: &str,
         status: JobStatus,
         message: Option<&str>,
-        completed_at_ms: i64,
+        completed_at: Timestamp,
     ) -> Result<()>;
 }
 
@@ -364,8 +366,8 @@ pub trait S3Access {
     async fn access_policy(
         &self,
         kind: StoreKind,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
     ) -> Result<Option<AccessPolicy>>;
     /// Replaces the access point policy of a store ([`AccessPolicy::Default`] is not
     /// storable: it is the state of a store nobody set a policy on).
@@ -373,16 +375,16 @@ pub trait S3Access {
     async fn set_access_policy(
         &self,
         kind: StoreKind,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         policy: &AccessPolicy,
     ) -> Result<()>;
     /// Up to `limit` read sets of a store in ACTIVE, ARCHIVED or ACTIVATING status with ids
     /// greater than or equal to `from_id`, in ascending id order.
     async fn readable_read_sets(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         from_id: &str,
         limit: u32,
     ) -> Result<Vec<ReadSetRecord>>;
@@ -390,17 +392,17 @@ pub trait S3Access {
     /// `from_id`, in ascending id order.
     async fn readable_references(
         &self,
-        account_id: &str,
-        store_id: &str,
+        account_id: &AccountId,
+        store_id: &StoreId,
         from_id: &str,
         limit: u32,
     ) -> Result<Vec<ReferenceRecord>>;
     /// Records the S3 ETags of files stored before they were written with them.
-    async fn set_read_set_etags(&self, read_set_id: &str, etags: &FileEtags) -> Result<()>;
+    async fn set_read_set_etags(&self, read_set_id: &ReadSetId, etags: &FileEtags) -> Result<()>;
     /// Records the S3 ETags of a reference's source and index.
     async fn set_reference_etags(
         &self,
-        reference_id: &str,
+        reference_id: &ReferenceId,
         source: &str,
         index: &str,
     ) -> Result<()>;

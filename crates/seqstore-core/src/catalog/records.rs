@@ -1,13 +1,15 @@
 //! Plain rows as the catalog stores them; the domain maps them to wire shapes.
 
+use crate::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 use std::collections::BTreeMap;
 
 use seqstore_blob::BlobKey;
 use seqstore_formats::etag::EtagFamily;
 
+use crate::time::Timestamp;
 use crate::vocabulary::{
-    CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
-    ReferenceStatus, StoreStatus, UploadStatus,
+    CreationType, EtagAlgorithm, FileType, ItemStatus, JobKind, JobStatus, PartSource,
+    ReadSetStatus, ReferenceStatus, SseType, StoreStatus, UploadStatus,
 };
 
 /// An access key that can sign requests for one account.
@@ -18,27 +20,27 @@ pub struct AccessKeyRecord {
     /// The secret used for SigV4 HMACs.
     pub secret_access_key: String,
     /// The 12-digit account the key acts as.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The IAM-style user the key belongs to (`arn:…:iam::<account>:user/<name>`); `None`
     /// for the account's root principal.
     pub user_name: Option<String>,
-    /// Creation time, ms since the epoch.
-    pub created_at_ms: i64,
+    /// Creation time.
+    pub created_at: Timestamp,
 }
 
 /// A sequence store row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SequenceStoreRecord {
     /// 10-digit id, unique across accounts.
-    pub id: String,
+    pub id: StoreId,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Store name.
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
     /// SSE type (`KMS`) when the user supplied an `sseConfig`.
-    pub sse_type: Option<String>,
+    pub sse_type: Option<SseType>,
     /// SSE key ARN when supplied.
     pub sse_key_arn: Option<String>,
     /// Fallback S3 location for failed uploads.
@@ -55,42 +57,42 @@ pub struct SequenceStoreRecord {
     pub access_log_location: Option<String>,
     /// The stable S3 access point alias.
     pub s3_access_point_alias: String,
-    /// Creation time, ms since the epoch.
-    pub created_at_ms: i64,
-    /// Last update time, ms since the epoch.
-    pub updated_at_ms: i64,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
 }
 
 /// A reference store row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferenceStoreRecord {
     /// 10-digit id, unique across accounts.
-    pub id: String,
+    pub id: StoreId,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Store name.
     pub name: String,
     /// Optional description.
     pub description: Option<String>,
     /// SSE type when supplied.
-    pub sse_type: Option<String>,
+    pub sse_type: Option<SseType>,
     /// SSE key ARN when supplied.
     pub sse_key_arn: Option<String>,
     /// The stable S3 access point alias of the store's files.
     pub s3_access_point_alias: String,
-    /// Creation time, ms since the epoch.
-    pub created_at_ms: i64,
+    /// Creation time.
+    pub created_at: Timestamp,
 }
 
 /// A reference genome row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferenceRecord {
     /// 10-digit id, unique across accounts.
-    pub id: String,
+    pub id: ReferenceId,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The reference store.
-    pub reference_store_id: String,
+    pub reference_store_id: StoreId,
     /// Reference name.
     pub name: String,
     /// Optional description.
@@ -110,14 +112,14 @@ pub struct ReferenceRecord {
     /// S3 ETag (MD5 hex) of the stored `.fai`.
     pub index_s3_etag: Option<String>,
     /// The import job that created it.
-    pub creation_job_id: Option<String>,
-    /// Creation time, ms since the epoch.
-    pub created_at_ms: i64,
-    /// Last update time, ms since the epoch.
-    pub updated_at_ms: i64,
+    pub creation_job_id: Option<JobId>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
 }
 
-/// Filter of ListReferences; time bounds are inclusive, ms.
+/// Filter of ListReferences; time bounds are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReferenceFilter {
     /// Exact name.
@@ -125,32 +127,32 @@ pub struct ReferenceFilter {
     /// Exact md5.
     pub md5: Option<String>,
     /// Created at or after.
-    pub created_after_ms: Option<i64>,
+    pub created_after: Option<Timestamp>,
     /// Created at or before.
-    pub created_before_ms: Option<i64>,
+    pub created_before: Option<Timestamp>,
 }
 
 /// A background job (import, export, activation, ingestion).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobRecord {
     /// 10-digit id.
-    pub id: String,
+    pub id: JobId,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// What the job does.
     pub kind: JobKind,
     /// The store it works on.
-    pub store_id: String,
+    pub store_id: StoreId,
     /// The IAM role the caller named (recorded, not assumed).
     pub role_arn: Option<String>,
     /// Its status.
     pub status: JobStatus,
     /// Why the job failed as a whole.
     pub status_message: Option<String>,
-    /// Creation time, ms.
-    pub created_at_ms: i64,
-    /// When it reached a terminal status, ms.
-    pub completed_at_ms: Option<i64>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// When it reached a terminal status.
+    pub completed_at: Option<Timestamp>,
     /// How many times a worker claimed it.
     pub attempts: i64,
 }
@@ -159,7 +161,7 @@ pub struct JobRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobItemRecord {
     /// The job.
-    pub job_id: String,
+    pub job_id: JobId,
     /// Position in the request, from 0.
     pub index: i64,
     /// Its status.
@@ -174,15 +176,15 @@ pub struct JobItemRecord {
     pub attempts: i64,
 }
 
-/// Filter of the List*Jobs operations; time bounds are inclusive, ms.
+/// Filter of the List*Jobs operations; time bounds are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct JobFilter {
     /// Exact status.
     pub status: Option<JobStatus>,
     /// Created at or after.
-    pub created_after_ms: Option<i64>,
+    pub created_after: Option<Timestamp>,
     /// Created at or before.
-    pub created_before_ms: Option<i64>,
+    pub created_before: Option<Timestamp>,
 }
 
 /// The claim a worker holds on a job.
@@ -190,19 +192,19 @@ pub struct JobFilter {
 pub struct Lease {
     /// The node holding it.
     pub owner: String,
-    /// When it lapses unless renewed, ms.
-    pub until_ms: i64,
+    /// When it lapses unless renewed.
+    pub until: Timestamp,
 }
 
 /// A read set row. File names and sizes are set once ingestion stored the files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadSetRecord {
     /// 10-digit id, unique across accounts.
-    pub id: String,
+    pub id: ReadSetId,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The sequence store.
-    pub sequence_store_id: String,
+    pub sequence_store_id: StoreId,
     /// Read set name.
     pub name: String,
     /// Optional description.
@@ -226,7 +228,7 @@ pub struct ReadSetRecord {
     /// The import job or upload that created it.
     pub creation_job_id: Option<String>,
     /// ETag algorithm, e.g. `FASTQ_MD5up`.
-    pub etag_algorithm: Option<String>,
+    pub etag_algorithm: Option<EtagAlgorithm>,
     /// ETag of source 1.
     pub etag_source1: Option<String>,
     /// ETag of source 2 (paired FASTQ).
@@ -249,10 +251,10 @@ pub struct ReadSetRecord {
     pub index_size: Option<i64>,
     /// S3 ETags (MD5 hex) of the stored files, written with them.
     pub s3_etags: FileEtags,
-    /// Creation time, ms.
-    pub created_at_ms: i64,
-    /// Last update time, ms.
-    pub updated_at_ms: i64,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// Last update time.
+    pub updated_at: Timestamp,
 }
 
 /// S3 ETags (MD5 hex of the stored bytes) of a read set's files.
@@ -273,15 +275,15 @@ pub enum AccessPolicy {
     Default,
     /// Removed by DeleteS3AccessPolicy: no S3 access.
     Removed {
-        /// When it was removed, ms.
-        updated_at_ms: i64,
+        /// When it was removed.
+        updated_at: Timestamp,
     },
     /// Put by the user.
     Document {
         /// The policy JSON as submitted.
         text: String,
-        /// When it was put, ms.
-        updated_at_ms: i64,
+        /// When it was put.
+        updated_at: Timestamp,
     },
 }
 
@@ -300,12 +302,12 @@ pub struct StoreRef {
     /// Its kind.
     pub kind: StoreKind,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Store id.
-    pub id: String,
+    pub id: StoreId,
 }
 
-/// Filter of ListReadSets; time bounds inclusive, ms.
+/// Filter of ListReadSets; time bounds inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReadSetFilter {
     /// Exact name.
@@ -315,9 +317,9 @@ pub struct ReadSetFilter {
     /// Exact reference ARN; `""` matches read sets without a reference.
     pub reference_arn: Option<String>,
     /// Created at or after.
-    pub created_after_ms: Option<i64>,
+    pub created_after: Option<Timestamp>,
     /// Created at or before.
-    pub created_before_ms: Option<i64>,
+    pub created_before: Option<Timestamp>,
     /// Exact sample id.
     pub sample_id: Option<String>,
     /// Exact subject id.
@@ -332,11 +334,11 @@ pub struct ReadSetFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct UploadRecord {
     /// 10-digit upload id.
-    pub id: String,
+    pub id: UploadId,
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The sequence store.
-    pub sequence_store_id: String,
+    pub sequence_store_id: StoreId,
     /// The format of its files.
     pub source_file_type: FileType,
     /// Subject id.
@@ -356,16 +358,16 @@ pub struct UploadRecord {
     /// Its status.
     pub status: UploadStatus,
     /// The read set made by CompleteMultipartReadSetUpload.
-    pub read_set_id: Option<String>,
-    /// Creation time, ms.
-    pub created_at_ms: i64,
+    pub read_set_id: Option<ReadSetId>,
+    /// Creation time.
+    pub created_at: Timestamp,
 }
 
 /// One uploaded part, staged in blob storage.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartRecord {
     /// The upload.
-    pub upload_id: String,
+    pub upload_id: UploadId,
     /// Which file it belongs to.
     pub part_source: PartSource,
     /// 1..10000.
@@ -376,17 +378,17 @@ pub struct PartRecord {
     pub checksum: String,
     /// Where the bytes are staged.
     pub blob_key: BlobKey,
-    /// First upload of this part number, ms.
-    pub created_at_ms: i64,
-    /// Last (re-)upload, ms.
-    pub updated_at_ms: i64,
+    /// First upload of this part number.
+    pub created_at: Timestamp,
+    /// Last (re-)upload.
+    pub updated_at: Timestamp,
 }
 
 /// A remembered answer to a request that carried a `clientToken`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
     /// Account that sent the request.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Operation name, e.g. `CreateSequenceStore`.
     pub operation: String,
     /// The client's token.
@@ -395,20 +397,20 @@ pub struct IdempotencyRecord {
     pub request_hash: String,
     /// The JSON answer given the first time.
     pub response: String,
-    /// When it was recorded, ms since the epoch.
-    pub created_at_ms: i64,
+    /// When it was recorded.
+    pub created_at: Timestamp,
 }
 
 /// Keyset position for list paging: the last item of the previous page.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListCursor {
-    /// Creation time of the last item, ms.
-    pub created_at_ms: i64,
+    /// Creation time of the last item.
+    pub created_at: Timestamp,
     /// Id of the last item.
     pub id: String,
 }
 
-/// Filter of ListSequenceStores; time bounds are inclusive, ms.
+/// Filter of ListSequenceStores; time bounds are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SequenceStoreFilter {
     /// Exact name.
@@ -416,24 +418,24 @@ pub struct SequenceStoreFilter {
     /// Exact status.
     pub status: Option<StoreStatus>,
     /// Created at or after.
-    pub created_after_ms: Option<i64>,
+    pub created_after: Option<Timestamp>,
     /// Created at or before.
-    pub created_before_ms: Option<i64>,
+    pub created_before: Option<Timestamp>,
     /// Updated at or after.
-    pub updated_after_ms: Option<i64>,
+    pub updated_after: Option<Timestamp>,
     /// Updated at or before.
-    pub updated_before_ms: Option<i64>,
+    pub updated_before: Option<Timestamp>,
 }
 
-/// Filter of ListReferenceStores; time bounds are inclusive, ms.
+/// Filter of ListReferenceStores; time bounds are inclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReferenceStoreFilter {
     /// Exact name.
     pub name: Option<String>,
     /// Created at or after.
-    pub created_after_ms: Option<i64>,
+    pub created_after: Option<Timestamp>,
     /// Created at or before.
-    pub created_before_ms: Option<i64>,
+    pub created_before: Option<Timestamp>,
 }
 
 /// Kinds of taggable resources.
@@ -465,7 +467,7 @@ impl ResourceKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TagTarget {
     /// Owning account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// Resource kind.
     pub kind: ResourceKind,
     /// Resource id.

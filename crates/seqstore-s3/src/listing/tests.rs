@@ -81,7 +81,7 @@ fn info(key: &str) -> S3Object {
         key: key.to_owned(),
         size: 1,
         etag: "e".into(),
-        last_modified_ms: 1_700_000_000_000,
+        last_modified: seqstore_core::Timestamp::from_millis(1_700_000_000_000),
         archived: false,
     }
 }

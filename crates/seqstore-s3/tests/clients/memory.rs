@@ -44,8 +44,8 @@ impl MemorySource {
         let ap_account = head.split(':').nth(4).unwrap();
         let ap = AccessPoint {
             kind: StoreKind::Sequence,
-            account_id: owner_account.to_owned(),
-            store_id: name.to_owned(),
+            account_id: owner_account.to_owned().into(),
+            store_id: name.to_owned().into(),
             arn: arn.to_owned(),
         };
         let mut names = self.names.write().unwrap();
@@ -63,7 +63,7 @@ impl MemorySource {
             access_key_id.to_owned(),
             SigningKey {
                 secret_access_key: secret.to_owned(),
-                account_id: account.to_owned(),
+                account_id: account.to_owned().into(),
                 principal_arn: format!("arn:aws:iam::{account}:root"),
             },
         );
@@ -80,7 +80,7 @@ impl MemorySource {
         self.objects
             .read()
             .unwrap()
-            .get(&(ap.store_id.clone(), key.to_owned()))
+            .get(&(ap.store_id.to_string(), key.to_owned()))
             .cloned()
     }
 }
@@ -90,7 +90,7 @@ fn info(key: &str, o: &Object) -> S3Object {
         key: key.to_owned(),
         size: o.data.len() as u64,
         etag: o.etag.clone(),
-        last_modified_ms: o.last_modified.timestamp_millis(),
+        last_modified: o.last_modified.into(),
         archived: o.archived,
     }
 }
@@ -139,7 +139,7 @@ impl ObjectSource for MemorySource {
         Ok(objects
             .iter()
             .filter(|((name, key), _)| {
-                *name == ap.store_id
+                *name == ap.store_id.as_str()
                     && key.starts_with(prefix)
                     && start_after.is_none_or(|after| key.as_str() > after)
             })
@@ -167,6 +167,6 @@ impl ObjectSource for MemorySource {
         _action: S3Action,
         _resource: &str,
     ) -> Result<bool, SourceError> {
-        Ok(caller.account_id == ap.account_id)
+        Ok(caller.account_id == ap.account_id.as_str())
     }
 }
