@@ -1,9 +1,9 @@
 //! Client tokens (spec E20): a retry with the same token and parameters gets the first
 //! answer again; the same token with other parameters is refused.
 
-use crate::catalog::IdempotencyRecord;
+use crate::catalog::{CatalogError, IdempotencyRecord};
 use crate::error::Result;
-use crate::ids::AccountId;
+use crate::ids::{AccountId, ID_ATTEMPTS};
 use crate::{CoreError, Service, Timestamp};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -114,6 +114,61 @@ impl Service {
             Replay::Done(answer) => Ok(answer),
             Replay::Proceed(_) => Err(CoreError::ReplayLost(operation)),
         }
+    }
+}
+
+/// A create request as its client token sees it.
+pub(crate) struct Create<'a, Req> {
+    /// Operation name, e.g. `CreateSequenceStore`.
+    pub(crate) operation: &'static str,
+    /// The request (a replay must match it).
+    pub(crate) request: &'a Req,
+    /// Its client token.
+    pub(crate) client_token: Option<&'a str>,
+    /// What is created, for the error when no id is free.
+    pub(crate) what: &'static str,
+}
+
+impl Service {
+    /// Runs a create: a token that answered this request before gets that answer again;
+    /// otherwise `make` checks the request and makes the record and its answer under fresh
+    /// ids, and `insert` stores both with the token in one transaction; an id that is taken
+    /// makes them again.
+    pub(crate) async fn create<Req, Rec, Ans, Made, Inserted>(
+        &self,
+        account_id: &AccountId,
+        c: Create<'_, Req>,
+        make: impl Fn() -> Made,
+        insert: impl Fn(Rec, Option<IdempotencyRecord>) -> Inserted,
+    ) -> Result<Ans>
+    where
+        Req: Serialize,
+        Ans: Serialize + DeserializeOwned,
+        Made: Future<Output = Result<(Rec, Ans)>>,
+        Inserted: Future<Output = Result<(), CatalogError>>,
+    {
+        let (op, token) = (c.operation, c.client_token);
+        let pending = match self
+            .replay(account_id, op, token, c.request, OnMismatch::Validation)
+            .await?
+        {
+            Replay::Done(answer) => return Ok(answer),
+            Replay::Proceed(pending) => pending,
+        };
+        for _ in 0..ID_ATTEMPTS {
+            let (record, answer) = make().await?;
+            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
+            match insert(record, idem).await {
+                Ok(()) => return Ok(answer),
+                Err(CatalogError::AlreadyExists(_)) => continue,
+                // A concurrent retry with the same token won the race: answer as it did.
+                Err(CatalogError::TokenInUse) => {
+                    return self.replay_recorded(account_id, op, token, c.request).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(CoreError::NoFreeId(c.what))
     }
 }
 

@@ -1,9 +1,9 @@
 //! Reference stores (spec D.13): one per account; create, get, list, delete.
 
-use crate::catalog::{CatalogError, ReferenceStoreFilter, ReferenceStoreRecord};
+use crate::catalog::{CatalogError, IdempotencyRecord, ReferenceStoreFilter, ReferenceStoreRecord};
 use crate::error::Result;
-use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, new_id};
+use crate::idempotency::Create;
+use crate::ids::{AccountId, StoreId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::wire::{sibling, sse_config};
@@ -20,25 +20,10 @@ impl Service {
         account_id: &AccountId,
         input: CreateReferenceStoreRequest,
     ) -> Result<CreateReferenceStoreResponse> {
-        let op = "CreateReferenceStore";
-        let token = input.client_token.clone();
-        let pending = match self
-            .replay(
-                account_id,
-                op,
-                token.as_deref(),
-                &input,
-                OnMismatch::Validation,
-            )
-            .await?
-        {
-            Replay::Done(answer) => return Ok(answer),
-            Replay::Proceed(pending) => pending,
-        };
-        let tags = input.tags.clone().unwrap_or_default();
-        validate_tags(&tags, "tags")?;
+        let tags = &input.tags.clone().unwrap_or_default();
         let now = Timestamp::now();
-        for _ in 0..ID_ATTEMPTS {
+        let make = || async {
+            validate_tags(tags, "tags")?;
             let id = new_id();
             let record = ReferenceStoreRecord {
                 s3_access_point_alias: s3_access::new_alias(&self.settings, account_id, &id),
@@ -53,29 +38,28 @@ impl Service {
             let answer = sibling!(self.reference_store_view(&record)? => CreateReferenceStoreResponse {
                 id, arn, name, description, sse_config, creation_time,
             });
-            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
-            match self
-                .catalog
-                .create_reference_store(&record, &tags, idem.as_ref())
+            Ok((record, answer))
+        };
+        let create = Create {
+            operation: "CreateReferenceStore",
+            request: &input,
+            client_token: input.client_token.as_deref(),
+            what: "reference store",
+        };
+        let insert = |store, idem: Option<IdempotencyRecord>| async move {
+            let catalog = &self.catalog;
+            catalog
+                .create_reference_store(&store, tags, idem.as_ref())
                 .await
-            {
-                Ok(()) => return Ok(answer),
-                Err(CatalogError::AlreadyExists(_)) => continue,
-                Err(CatalogError::QuotaExceeded(_)) => {
-                    return Err(CoreError::QuotaExceeded(
-                        "an account has at most one reference store per region; delete the existing one first".into(),
-                    ));
-                }
-                Err(CatalogError::TokenInUse) => {
-                    // A concurrent retry with the same token won the race: answer as it did.
-                    return self
-                        .replay_recorded(account_id, op, token.as_deref(), &input)
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(CoreError::NoFreeId("reference store"))
+        };
+        self.create(account_id, create, make, insert)
+        .await
+        .map_err(|e| match e {
+            CoreError::Catalog(CatalogError::QuotaExceeded(_)) => CoreError::QuotaExceeded(
+                "an account has at most one reference store per region; delete the existing one first".into(),
+            ),
+            e => e,
+        })
     }
 
     /// GetReferenceStore.

@@ -51,7 +51,7 @@ impl std::fmt::Display for S3Action {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct S3Caller {
     /// The signing key's account.
-    pub account_id: String,
+    pub account_id: AccountId,
     /// `arn:<partition>:iam::<account>:root` or `…:user/<name>`.
     pub principal_arn: String,
     /// `AWS4-HMAC-SHA256` (SigV4) or `AWS` (SigV2), as `s3:signatureversion` names them.

@@ -1,9 +1,9 @@
 //! Sequence stores (spec D.2): create, get, list, update, delete.
 
-use crate::catalog::{CatalogError, SequenceStoreFilter, SequenceStoreRecord};
+use crate::catalog::{CatalogError, IdempotencyRecord, SequenceStoreFilter, SequenceStoreRecord};
 use crate::error::Result;
-use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, new_id};
+use crate::idempotency::{Create, OnMismatch, Replay};
+use crate::ids::{AccountId, StoreId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
 use crate::vocabulary::StoreStatus;
@@ -26,25 +26,11 @@ impl Service {
         account_id: &AccountId,
         input: CreateSequenceStoreRequest,
     ) -> Result<CreateSequenceStoreResponse> {
-        let op = "CreateSequenceStore";
-        let pending = match self
-            .replay(
-                account_id,
-                op,
-                input.client_token.as_deref(),
-                &input,
-                OnMismatch::Validation,
-            )
-            .await?
-        {
-            Replay::Done(answer) => return Ok(answer),
-            Replay::Proceed(pending) => pending,
-        };
-        let tags = input.tags.clone().unwrap_or_default();
-        validate_tags(&tags, "tags")?;
-        let propagated = propagated_tags(input.propagated_set_level_tags.clone())?;
+        let tags = &input.tags.clone().unwrap_or_default();
         let now = Timestamp::now();
-        for _ in 0..ID_ATTEMPTS {
+        let make = || async {
+            validate_tags(tags, "tags")?;
+            let propagated = propagated_tags(input.propagated_set_level_tags.clone())?;
             let id = new_id();
             let record = SequenceStoreRecord {
                 s3_access_point_alias: s3_access::new_alias(&self.settings, account_id, &id),
@@ -75,24 +61,21 @@ impl Service {
                 e_tag_algorithm_family, status, status_message, propagated_set_level_tags,
                 s3_access,
             });
-            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
-            match self
-                .catalog
-                .create_sequence_store(&record, &tags, idem.as_ref())
+            Ok((record, answer))
+        };
+        let create = Create {
+            operation: "CreateSequenceStore",
+            request: &input,
+            client_token: input.client_token.as_deref(),
+            what: "sequence store",
+        };
+        let insert = |store, idem: Option<IdempotencyRecord>| async move {
+            let catalog = &self.catalog;
+            catalog
+                .create_sequence_store(&store, tags, idem.as_ref())
                 .await
-            {
-                Ok(()) => return Ok(answer),
-                Err(CatalogError::AlreadyExists(_)) => continue,
-                Err(CatalogError::TokenInUse) => {
-                    // A concurrent retry with the same token won the race: answer as it did.
-                    return self
-                        .replay_recorded(account_id, op, input.client_token.as_deref(), &input)
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(CoreError::NoFreeId("sequence store"))
+        };
+        self.create(account_id, create, make, insert).await
     }
 
     /// GetSequenceStore.

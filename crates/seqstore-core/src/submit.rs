@@ -1,10 +1,10 @@
 //! Submitting import jobs: one catalog transaction records the job, its items (each with
 //! the id of the resource it will create) and the client token's answer.
 
-use crate::catalog::{CatalogError, JobFilter, JobItemRecord, JobRecord};
+use crate::catalog::{IdempotencyRecord, JobFilter, JobItemRecord, JobRecord};
 use crate::error::Result;
-use crate::idempotency::{OnMismatch, Replay};
-use crate::ids::{AccountId, ID_ATTEMPTS, JobId, StoreId, new_id};
+use crate::idempotency::Create;
+use crate::ids::{AccountId, JobId, StoreId, new_id};
 use crate::paging;
 use crate::vocabulary::{ItemStatus, JobKind, JobStatus};
 use crate::{CoreError, Service, Timestamp};
@@ -42,21 +42,8 @@ impl Service {
         Req: Serialize,
         Ans: Serialize + DeserializeOwned,
     {
-        let pending = match self
-            .replay(
-                account_id,
-                s.operation,
-                s.client_token,
-                s.request,
-                OnMismatch::Validation,
-            )
-            .await?
-        {
-            Replay::Done(answer) => return Ok(answer),
-            Replay::Proceed(pending) => pending,
-        };
         let now = Timestamp::now();
-        for _ in 0..ID_ATTEMPTS {
+        let make = || async {
             let job = JobRecord {
                 id: new_id(),
                 account_id: account_id.to_owned(),
@@ -84,22 +71,20 @@ impl Service {
                 })
                 .collect();
             let reply = answer(&job);
-            let idem = pending.as_ref().map(|p| p.record(&reply)).transpose()?;
-            match self.catalog.create_job(&job, &items, idem.as_ref()).await {
-                Ok(()) => {
-                    self.job_submitted.notify_waiters();
-                    return Ok(reply);
-                }
-                Err(CatalogError::AlreadyExists(_)) => continue,
-                Err(CatalogError::TokenInUse) => {
-                    return self
-                        .replay_recorded(account_id, s.operation, s.client_token, s.request)
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(CoreError::NoFreeId("job"))
+            Ok(((job, items), reply))
+        };
+        let insert = |(job, items): (JobRecord, Vec<_>), idem: Option<IdempotencyRecord>| async move {
+            self.catalog.create_job(&job, &items, idem.as_ref()).await
+        };
+        let create = Create {
+            operation: s.operation,
+            request: s.request,
+            client_token: s.client_token,
+            what: "job",
+        };
+        let reply = self.create(account_id, create, make, insert).await?;
+        self.job_submitted.notify_waiters();
+        Ok(reply)
     }
 }
 

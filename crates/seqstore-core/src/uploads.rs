@@ -2,10 +2,11 @@
 //! abort, and complete into a read set that an ingest job validates.
 
 use crate::catalog::{
-    CatalogError, JobItemRecord, JobRecord, ListCursor, PartRecord, ReadSetRecord, UploadRecord,
+    CatalogError, IdempotencyRecord, JobItemRecord, JobRecord, ListCursor, PartRecord,
+    ReadSetRecord, UploadRecord,
 };
 use crate::error::Result;
-use crate::idempotency::{OnMismatch, Replay};
+use crate::idempotency::Create;
 use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, UploadId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
@@ -46,37 +47,19 @@ impl Service {
         account_id: &AccountId,
         input: CreateMultipartReadSetUploadRequest,
     ) -> Result<CreateMultipartReadSetUploadResponse> {
-        let op = "CreateMultipartReadSetUpload";
-        let token = input.client_token.clone();
-        let pending = match self
-            .replay(
-                account_id,
-                op,
-                token.as_deref(),
-                &input,
-                OnMismatch::Validation,
-            )
-            .await?
-        {
-            Replay::Done(answer) => return Ok(answer),
-            Replay::Proceed(pending) => pending,
-        };
-        self.sequence_store_record(account_id, &StoreId::from(input.sequence_store_id.as_str()))
-            .await?;
-        self.check_reference_link(
-            account_id,
-            input.source_file_type,
-            input.reference_arn.as_deref(),
-        )
-        .await?;
+        let store_id = StoreId::from(input.sequence_store_id.as_str());
         let tags = input.tags.clone().unwrap_or_default();
-        validate_tags(&tags, "tags")?;
         let now = Timestamp::now();
-        for _ in 0..ID_ATTEMPTS {
+        let make = || async {
+            self.sequence_store_record(account_id, &store_id).await?;
+            let link = input.reference_arn.as_deref();
+            self.check_reference_link(account_id, input.source_file_type, link)
+                .await?;
+            validate_tags(&tags, "tags")?;
             let upload = UploadRecord {
                 id: new_id(),
                 account_id: account_id.to_owned(),
-                sequence_store_id: input.sequence_store_id.clone().into(),
+                sequence_store_id: store_id.clone(),
                 source_file_type: input.source_file_type.into(),
                 subject_id: input.subject_id.clone(),
                 sample_id: input.sample_id.clone(),
@@ -103,19 +86,18 @@ impl Service {
                 tags: item.tags,
                 creation_time: item.creation_time,
             };
-            let idem = pending.as_ref().map(|p| p.record(&answer)).transpose()?;
-            match self.catalog.create_upload(&upload, idem.as_ref()).await {
-                Ok(()) => return Ok(answer),
-                Err(CatalogError::AlreadyExists(_)) => continue,
-                Err(CatalogError::TokenInUse) => {
-                    return self
-                        .replay_recorded(account_id, op, token.as_deref(), &input)
-                        .await;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(CoreError::NoFreeId("upload"))
+            Ok((upload, answer))
+        };
+        let create = Create {
+            operation: "CreateMultipartReadSetUpload",
+            request: &input,
+            client_token: input.client_token.as_deref(),
+            what: "upload",
+        };
+        let insert = |upload, idem: Option<IdempotencyRecord>| async move {
+            self.catalog.create_upload(&upload, idem.as_ref()).await
+        };
+        self.create(account_id, create, make, insert).await
     }
 
     /// UploadReadSetPart: streams the body to staging while hashing it. `claimed_sha256`

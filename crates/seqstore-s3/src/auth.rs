@@ -112,7 +112,7 @@ impl S3Access for ReadOnlyAccess {
             .ok_or_else(error::access_denied)?;
         let signature_version = signature_version(cx.headers(), cx.uri());
         cx.extensions_mut().insert(S3Caller {
-            account_id: key.account_id.into(),
+            account_id: key.account_id,
             principal_arn: key.principal_arn,
             signature_version,
         });

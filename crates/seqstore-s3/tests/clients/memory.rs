@@ -167,6 +167,6 @@ impl ObjectSource for MemorySource {
         _action: S3Action,
         _resource: &str,
     ) -> Result<bool, SourceError> {
-        Ok(caller.account_id == ap.account_id.as_str())
+        Ok(caller.account_id == ap.account_id)
     }
 }
