@@ -7,12 +7,12 @@ use seqstore_catalog::SqlCatalog;
 use seqstore_core::Timestamp;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{
-    AccessKeyRecord, AccessPolicy, CatalogError, FileEtags, IdempotencyRecord, JobFilter,
-    JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord,
-    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
-    SequenceStoreFilter, SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, Busy, CatalogError, FileEtags, Finished, IdempotencyRecord,
+    JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter,
+    ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
+    ResourceKind, SequenceStoreFilter, SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
 };
-use seqstore_core::ids::AccountId;
+use seqstore_core::ids::{AccountId, JobId, StoreId};
 use seqstore_core::vocabulary::{
     CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
     ReferenceStatus, SseType, StoreStatus, UploadStatus,
@@ -91,6 +91,7 @@ conformance!(
     completing_an_upload_creates_read_set_and_job_atomically,
     read_sets_filter_tombstone_and_block_deletions,
     finishing_a_read_set_item_writes_the_outcome,
+    a_deleted_read_set_stays_deleted_and_busy_stores_stay,
     s3_access_finds_stores_policies_and_objects_in_key_order,
 );
 
@@ -1312,6 +1313,9 @@ async fn import_read_sets(c: &SqlCatalog, sets: &[ReadSetRecord]) {
         .await
         .unwrap();
     }
+    c.finish_job(&"8000000001".into(), "n", JobStatus::Completed, None, ms(2))
+        .await
+        .unwrap();
 }
 
 async fn read_sets_filter_tombstone_and_block_deletions(c: &SqlCatalog) {
@@ -1515,6 +1519,67 @@ async fn finishing_a_read_set_item_writes_the_outcome(c: &SqlCatalog) {
         .await,
         Err(CatalogError::LeaseLost(_))
     ));
+}
+
+async fn a_deleted_read_set_stays_deleted_and_busy_stores_stay(c: &SqlCatalog) {
+    let (a, s1) = (&AccountId::from("111122223333"), &StoreId::from("S1"));
+    c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    c.create_upload(&upload("0000000001", 2), None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        c.delete_sequence_store(a, s1).await,
+        Err(CatalogError::InFlight(Busy::Upload(id))) if id == "0000000001"
+    ));
+    let processing = read_set("1000000001", 3, ReadSetStatus::ProcessingUpload, None);
+    let mut ingest = job("9000000001", "S1", 3);
+    ingest.kind = JobKind::ReadSetIngest;
+    let job_items = items("9000000001", 1);
+    c.complete_upload(
+        &"0000000001".into(),
+        &processing,
+        &no_tags(),
+        &ingest,
+        &job_items,
+    )
+    .await
+    .unwrap();
+    // The read set is deleted while its ingestion runs: the tombstone wins the finish.
+    c.claim_job(&[JobKind::ReadSetIngest], &[], &lease("n", i64::MAX), ms(4))
+        .await
+        .unwrap()
+        .unwrap();
+    c.delete_read_set(a, s1, &"1000000001".into())
+        .await
+        .unwrap();
+    let active = read_set("1000000001", 3, ReadSetStatus::Active, None);
+    let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
+    let job_id = &JobId::from("9000000001");
+    assert_eq!(
+        c.finish_read_set_item(job_id, 0, "n", &active, &tags, FINISHED)
+            .await
+            .unwrap(),
+        Finished::Deleted
+    );
+    let stored = c.read_set(a, s1, &"1000000001".into()).await.unwrap();
+    assert_eq!(stored.map(|r| r.status), Some(ReadSetStatus::Deleted));
+    let target = TagTarget {
+        account_id: a.clone(),
+        kind: ResourceKind::ReadSet,
+        id: "1000000001".into(),
+    };
+    assert!(c.tags(&target).await.unwrap().is_empty());
+    assert_eq!(
+        c.job_items(job_id).await.unwrap()[0].status,
+        ItemStatus::NotStarted
+    );
+    // Once the job has ended the store can go.
+    c.finish_job(job_id, "n", JobStatus::Completed, None, ms(5))
+        .await
+        .unwrap();
+    c.delete_sequence_store(a, s1).await.unwrap();
 }
 
 async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog) {

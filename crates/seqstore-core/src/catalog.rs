@@ -8,16 +8,16 @@ mod error;
 mod ports;
 mod records;
 
-pub use error::CatalogError;
+pub use error::{Busy, CatalogError};
 pub use ports::{
     AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
     SequenceStores, Tags, Uploads,
 };
 pub use records::{
-    AccessKeyRecord, AccessPolicy, FileEtags, IdempotencyRecord, JobFilter, JobItemRecord,
-    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
-    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceStoreFilter,
-    SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, FileEtags, Finished, IdempotencyRecord, JobFilter,
+    JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord,
+    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
+    SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
 };
 
 /// The catalog traits, for method calls on `dyn Catalog`.

@@ -1,6 +1,6 @@
 //! Domain errors: what went wrong, in words a user can act on.
 
-use crate::catalog::CatalogError;
+use crate::catalog::{Busy, CatalogError};
 
 /// A failed domain operation. The API layer maps each variant to one wire error.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +75,15 @@ impl CoreError {
             field: field.into(),
             message: message.into(),
         }
+    }
+
+    /// A [`CoreError::Conflict`]: a `store` cannot go while `busy` works on it.
+    pub(crate) fn busy(store: &str, id: &str, busy: &Busy) -> Self {
+        let advice = match busy {
+            Busy::Upload(_) => "complete or abort it first",
+            Busy::Job(_) => "delete the store once it has finished",
+        };
+        Self::Conflict(format!("{store} {id} has {busy} in progress; {advice}"))
     }
 
     /// A [`CoreError::Storage`] failure while `doing` something.

@@ -123,6 +123,7 @@ impl Service {
             Err(CatalogError::NotEmpty(_)) => Err(CoreError::Conflict(format!(
                 "reference store {id} still holds references; delete them first"
             ))),
+            Err(CatalogError::InFlight(busy)) => Err(CoreError::busy("reference store", id, &busy)),
             Err(e) => Err(e.into()),
         }
     }

@@ -208,6 +208,7 @@ impl Service {
             Err(CatalogError::NotEmpty(_)) => Err(CoreError::Conflict(format!(
                 "sequence store {id} still holds read sets; delete them with BatchDeleteReadSet first"
             ))),
+            Err(CatalogError::InFlight(busy)) => Err(CoreError::busy("sequence store", id, &busy)),
             Err(e) => Err(e.into()),
         }
     }

@@ -8,8 +8,8 @@ use super::{SqlCatalog, record_idempotency, unique_as};
 use async_trait::async_trait;
 use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
-    CatalogError, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease, ListCursor,
-    ReadSetRecord, ReferenceRecord, ResourceKind, Result,
+    CatalogError, Finished, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Jobs, Lease,
+    ListCursor, ReadSetRecord, ReferenceRecord, ResourceKind, Result,
 };
 use seqstore_core::ids::{AccountId, JobId, StoreId};
 use seqstore_core::vocabulary::{ItemStatus, JobKind, JobStatus};
@@ -238,10 +238,12 @@ impl Jobs for SqlCatalog {
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
         (status, message): (ItemStatus, Option<&str>),
-    ) -> Result<()> {
+    ) -> Result<Finished> {
         let mut tx = self.write_tx().await?;
         hold_lease(&mut tx, job_id, owner).await?;
-        upsert_read_set(&mut tx, read_set).await?;
+        if !upsert_read_set(&mut tx, read_set).await? {
+            return Ok(Finished::Deleted);
+        }
         upsert_tags(
             &mut tx,
             &target(&read_set.account_id, ResourceKind::ReadSet, &read_set.id),
@@ -256,7 +258,7 @@ impl Jobs for SqlCatalog {
             .execute(&mut *tx)
             .await.db()?;
         tx.commit().await.db()?;
-        Ok(())
+        Ok(Finished::Recorded)
     }
 
     async fn finish_job(

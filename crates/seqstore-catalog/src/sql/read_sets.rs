@@ -84,21 +84,24 @@ impl ReadSets for SqlCatalog {
     }
 }
 
-/// Inserts a read set, or replaces every column of the row with the same id.
+/// Inserts a read set, or replaces every column of the row with the same id unless that
+/// row is a tombstone: `false` when a deleted read set stopped the write.
 pub(crate) async fn upsert_read_set(
     tx: &mut Transaction<'_, Any>,
     r: &ReadSetRecord,
-) -> Result<()> {
+) -> Result<bool> {
     let updates: Vec<String> = ReadSetRecord::COLUMNS
         .split(", ")
         .filter(|c| *c != "id")
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
+    // The condition is evaluated on the row as it is when the write locks it, so a delete
+    // that commits first always wins.
     let sql = format!(
-        "{} ON CONFLICT (id) DO UPDATE SET {}",
+        "{} ON CONFLICT (id) DO UPDATE SET {} WHERE read_sets.status <> 'DELETED'",
         ReadSetRecord::insert(),
         updates.join(", ")
     );
-    r.bind(sqlx::query(&sql)).execute(&mut **tx).await.db()?;
-    Ok(())
+    let done = r.bind(sqlx::query(&sql)).execute(&mut **tx).await.db()?;
+    Ok(done.rows_affected() > 0)
 }

@@ -90,6 +90,7 @@ impl ReferenceStores for SqlCatalog {
         if child.is_some() {
             return Err(CatalogError::NotEmpty("reference store"));
         }
+        super::sequence_stores::nothing_in_flight(&mut tx, account_id, id, false).await?;
         let done = sqlx::query("DELETE FROM reference_stores WHERE account_id = $1 AND id = $2")
             .bind(account_id.as_str())
             .bind(id.as_str())

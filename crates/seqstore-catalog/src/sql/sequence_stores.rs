@@ -6,7 +6,7 @@ use super::tags::{delete_all_tags, target, upsert_tags};
 use super::{SqlCatalog, record_idempotency, unique_as};
 use async_trait::async_trait;
 use seqstore_core::catalog::{
-    CatalogError, IdempotencyRecord, ListCursor, ResourceKind, Result, SequenceStoreFilter,
+    Busy, CatalogError, IdempotencyRecord, ListCursor, ResourceKind, Result, SequenceStoreFilter,
     SequenceStoreRecord, SequenceStores,
 };
 use seqstore_core::ids::{AccountId, StoreId};
@@ -119,6 +119,7 @@ impl SequenceStores for SqlCatalog {
         if child.is_some() {
             return Err(CatalogError::NotEmpty("sequence store"));
         }
+        nothing_in_flight(&mut tx, account_id, id, true).await?;
         let done = sqlx::query("DELETE FROM sequence_stores WHERE account_id = $1 AND id = $2")
             .bind(account_id.as_str())
             .bind(id.as_str())
@@ -159,4 +160,36 @@ pub(crate) async fn id_unused_by(
         Some(_) => Err(CatalogError::AlreadyExists("store id")),
         None => Ok(()),
     }
+}
+
+/// Refuses to delete a store that a job (and, with `uploads`, an upload) still works on:
+/// [`CatalogError::InFlight`] names the oldest.
+pub(crate) async fn nothing_in_flight(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    account_id: &AccountId,
+    store_id: &StoreId,
+    uploads: bool,
+) -> Result<()> {
+    let first = |sql| {
+        sqlx::query_scalar::<_, String>(sql)
+            .bind(account_id.as_str())
+            .bind(store_id.as_str())
+    };
+    let job = first(
+        "SELECT id FROM jobs WHERE account_id = $1 AND store_id = $2 \
+         AND status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING') ORDER BY created_at, id LIMIT 1",
+    );
+    if let Some(id) = job.fetch_optional(&mut **tx).await.db()? {
+        return Err(CatalogError::InFlight(Busy::Job(id.into())));
+    }
+    if uploads {
+        let upload = first(
+            "SELECT id FROM uploads WHERE account_id = $1 AND sequence_store_id = $2 \
+             AND status = 'IN_PROGRESS' ORDER BY created_at, id LIMIT 1",
+        );
+        if let Some(id) = upload.fetch_optional(&mut **tx).await.db()? {
+            return Err(CatalogError::InFlight(Busy::Upload(id.into())));
+        }
+    }
+    Ok(())
 }

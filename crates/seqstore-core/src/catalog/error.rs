@@ -1,5 +1,25 @@
 //! What can go wrong in the catalog.
 
+use crate::ids::{JobId, UploadId};
+
+/// Work that keeps a store from being deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Busy {
+    /// A job that has not ended.
+    Job(JobId),
+    /// A multipart upload in progress.
+    Upload(UploadId),
+}
+
+impl std::fmt::Display for Busy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Job(id) => write!(f, "job {id}"),
+            Self::Upload(id) => write!(f, "upload {id}"),
+        }
+    }
+}
+
 /// A catalog failure. Domain conditions are variants of their own; whatever else the
 /// backend reports keeps its source.
 #[derive(Debug, thiserror::Error)]
@@ -16,6 +36,9 @@ pub enum CatalogError {
     /// The row still has children (a store with references, ...).
     #[error("{0} is not empty")]
     NotEmpty(&'static str),
+    /// Work is still running on the row.
+    #[error("{0} is in progress")]
+    InFlight(Busy),
     /// The job's lease is held by another node now: stop working on it.
     #[error("lease on job {0} lost")]
     LeaseLost(String),

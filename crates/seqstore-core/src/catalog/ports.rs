@@ -1,10 +1,10 @@
 //! The catalog traits: what the domain needs to keep durably, one trait per concern.
 
 use super::{
-    AccessKeyRecord, AccessPolicy, FileEtags, IdempotencyRecord, JobFilter, JobItemRecord,
-    JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter,
-    ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceStoreFilter,
-    SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, FileEtags, Finished, IdempotencyRecord, JobFilter,
+    JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord,
+    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result,
+    SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
 };
 use crate::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 use async_trait::async_trait;
@@ -93,7 +93,8 @@ pub trait SequenceStores {
         idempotency: Option<&IdempotencyRecord>,
     ) -> Result<()>;
     /// Deletes a store and its tags: [`super::CatalogError::NotFound`] when absent,
-    /// [`super::CatalogError::NotEmpty`] while it holds read sets that are not deleted.
+    /// [`super::CatalogError::NotEmpty`] while it holds read sets that are not deleted,
+    /// [`super::CatalogError::InFlight`] while a job or an upload works on it.
     async fn delete_sequence_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()>;
 }
 
@@ -124,7 +125,8 @@ pub trait ReferenceStores {
         limit: u32,
     ) -> Result<Vec<ReferenceStoreRecord>>;
     /// Deletes a reference store and its tags: [`super::CatalogError::NotFound`] when
-    /// absent, [`super::CatalogError::NotEmpty`] while it holds references.
+    /// absent, [`super::CatalogError::NotEmpty`] while it holds references,
+    /// [`super::CatalogError::InFlight`] while an import job works on it.
     async fn delete_reference_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()>;
 }
 
@@ -336,6 +338,8 @@ pub trait Jobs {
     ) -> Result<()>;
     /// Writes the outcome of a read-set item in one transaction: the read set row (inserted
     /// for imports, replaced for uploads) with `tags`, and the item's status and message.
+    /// A read set deleted meanwhile keeps its tombstone: nothing is written, and the answer
+    /// is [`Finished::Deleted`].
     async fn finish_read_set_item(
         &self,
         job_id: &JobId,
@@ -344,7 +348,7 @@ pub trait Jobs {
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
         item: (ItemStatus, Option<&str>),
-    ) -> Result<()>;
+    ) -> Result<Finished>;
     /// Moves a job to a terminal status and drops its lease.
     async fn finish_job(
         &self,

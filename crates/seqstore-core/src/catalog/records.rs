@@ -257,6 +257,15 @@ pub struct ReadSetRecord {
     pub updated_at: Timestamp,
 }
 
+/// What became of a read set that a job finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finished {
+    /// Its row and the item's outcome are written.
+    Recorded,
+    /// It was deleted meanwhile: the tombstone stays and nothing was written.
+    Deleted,
+}
+
 /// S3 ETags (MD5 hex of the stored bytes) of a read set's files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FileEtags {

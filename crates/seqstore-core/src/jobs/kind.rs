@@ -8,7 +8,7 @@ use seqstore_blob::{BlobPrefix, KeyError, SourceError};
 use crate::Service;
 use std::collections::BTreeMap;
 
-use crate::catalog::{CatalogError, JobItemRecord, JobRecord, ReadSetRecord};
+use crate::catalog::{CatalogError, Finished, JobItemRecord, JobRecord, ReadSetRecord};
 use crate::vocabulary::{ItemStatus, ReadSetStatus};
 
 /// One kind of job: how an item runs and how it fails.
@@ -101,8 +101,13 @@ pub(crate) async fn mark_failed(
         .await
 }
 
+/// What a job item says of a read set the user deleted while it was being made.
+pub(crate) const DELETED_WHILE_INGESTING: &str =
+    "the read set was deleted before its ingestion finished";
+
 /// Records the read set an item produced, with `tags`: the item is FINISHED when the read
-/// set ended ACTIVE, FAILED with the read set's status message otherwise.
+/// set ended ACTIVE, FAILED with the read set's status message otherwise. A read set the
+/// user deleted meanwhile stays deleted: its files go and the item fails saying so.
 pub(crate) async fn record_read_set(
     service: &Service,
     owner: &str,
@@ -116,8 +121,23 @@ pub(crate) async fn record_read_set(
     } else {
         (ItemStatus::Failed, read_set.status_message.as_deref())
     };
-    service
+    let finished = service
         .catalog
         .finish_read_set_item(&job.id, item.index, owner, read_set, tags, outcome)
-        .await
+        .await?;
+    if finished == Finished::Deleted {
+        let prefix = BlobPrefix::read_set(
+            &read_set.account_id,
+            &read_set.sequence_store_id,
+            &read_set.id,
+        );
+        if let Err(e) = match prefix {
+            Ok(prefix) => service.blobs.delete_prefix(&prefix).await,
+            Err(e) => Err(e.into()),
+        } {
+            tracing::warn!(read_set_id = %read_set.id, error = %e, "cannot remove a deleted read set's files");
+        }
+        mark_failed(service, owner, job, item, DELETED_WHILE_INGESTING).await?;
+    }
+    Ok(())
 }
