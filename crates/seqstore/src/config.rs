@@ -263,8 +263,48 @@ impl Config {
         redact(&mut shown.root_secret_access_key);
         redact(&mut shown.blob.secret_access_key);
         redact(&mut shown.sources.s3.secret_access_key);
+        for url in [
+            &mut shown.catalog,
+            &mut shown.blob.endpoint,
+            &mut shown.sources.s3.endpoint,
+        ] {
+            *url = url.as_deref().map(redact_url_password);
+        }
         toml::to_string(&shown).unwrap_or_else(|e| format!("# cannot render config: {e}"))
     }
+}
+
+/// A URL with the password of its user info (`scheme://user:password@host`) and of a
+/// `password=` query parameter redacted.
+fn redact_url_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((user_info, host)) => match user_info.split_once(':') {
+            Some((user, _)) => format!("{user}:<redacted>@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let params: Vec<String> = query
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => {
+                        format!("{k}=<redacted>")
+                    }
+                    _ => p.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", params.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 /// Account ids are text, but environment variables and unquoted TOML give numbers:
@@ -296,6 +336,31 @@ pub struct ConfigError(pub String);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn url_passwords_are_redacted() {
+        for (url, shown) in [
+            (
+                "postgres://seq:s3cret@db:5432/seqstore",
+                "postgres://seq:<redacted>@db:5432/seqstore",
+            ),
+            (
+                "postgresql://seq:p%40ss@db/x?sslmode=require&password=two",
+                "postgresql://seq:<redacted>@db/x?sslmode=require&password=<redacted>",
+            ),
+            ("postgres://seq@db/x", "postgres://seq@db/x"),
+            (
+                "sqlite:///var/lib/seqstore/catalog.db?mode=rwc",
+                "sqlite:///var/lib/seqstore/catalog.db?mode=rwc",
+            ),
+            (
+                "http://user:pw@127.0.0.1:9000",
+                "http://user:<redacted>@127.0.0.1:9000",
+            ),
+        ] {
+            assert_eq!(redact_url_password(url), shown);
+        }
+    }
 
     #[derive(Serialize)]
     struct Flags {

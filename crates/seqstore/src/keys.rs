@@ -20,11 +20,11 @@ pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
             "--user {name:?}: use 1 to 64 of A-Z a-z 0-9 + = , . @ _ - (IAM user name rules)"
         );
     }
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating {}", config.data_dir.display()))?;
+    crate::data_dir::prepare(&config.data_dir)?;
     let catalog = SqlCatalog::connect(&config.catalog_url())
         .await
         .context("opening the catalog")?;
+    crate::data_dir::secure_catalog(&config.catalog_url())?;
     let (id, secret) = seqstore_core::new_access_key();
     catalog
         .insert_access_key(&AccessKeyRecord {

@@ -3,6 +3,7 @@
 mod cli;
 mod config;
 mod credentials;
+mod data_dir;
 mod etag;
 mod keys;
 mod serve;

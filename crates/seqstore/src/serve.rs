@@ -2,6 +2,7 @@
 
 use crate::config::{BlobBackend, Config, LogFormat};
 use crate::credentials::{self, KeyPair, Source};
+use crate::data_dir;
 use anyhow::{Context, bail};
 use seqstore_api::{AppState, router};
 use seqstore_blob::{BlobConfig, BlobStore, S3SourceConfig, Sources};
@@ -16,14 +17,22 @@ use tokio_util::sync::CancellationToken;
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     init_logging(config.log_format);
-    std::fs::create_dir_all(&config.data_dir)
-        .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    let mut narrowed = data_dir::prepare(&config.data_dir)?;
     let data_dir = config.data_dir.canonicalize()?;
     warn_about_stray_env();
 
     let catalog = SqlCatalog::connect(&config.catalog_url())
         .await
         .context("opening the catalog")?;
+    narrowed.extend(data_dir::secure_catalog(&config.catalog_url())?);
+    for n in narrowed {
+        tracing::warn!(
+            path = %n.path.display(),
+            "narrowed permissions from {:o} to {:o}: it holds secrets",
+            n.from,
+            n.to
+        );
+    }
     let (root, source) = match (&config.root_access_key_id, &config.root_secret_access_key) {
         (Some(id), Some(secret)) => (
             KeyPair {
