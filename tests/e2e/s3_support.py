@@ -115,8 +115,10 @@ def s3_client(server, keys: Keys, *, addressing_style: str = "path", endpoint: s
               proxy: bool = False, **config):
     """A boto3 s3 client of the endpoint. `proxy`: send every request to the endpoint as an HTTP
     proxy, so that a virtual-hosted `Host: BUCKET.localhost:PORT` needs no DNS."""
+    # signature_version: access points take SigV4 only, and boto3 presigns S3 URLs with SigV2
+    # unless told otherwise.
     cfg = dict(s3={"addressing_style": addressing_style}, retries={"total_max_attempts": 1},
-               connect_timeout=5, read_timeout=60)
+               connect_timeout=5, read_timeout=60, signature_version="s3v4")
     if proxy:
         cfg["proxies"] = {"http": s3_endpoint(server)}
     cfg.update(config)

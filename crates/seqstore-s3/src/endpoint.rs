@@ -10,6 +10,8 @@ use s3s::service::S3Service;
 use s3s::{HttpError, HttpResponse};
 use tracing::Instrument as _;
 
+use crate::gate;
+
 /// The S3 endpoint, ready for [`crate::serve`] (or any hyper 1 connection).
 #[derive(Debug, Clone)]
 pub struct S3Endpoint {
@@ -25,6 +27,17 @@ impl S3Endpoint {
     pub fn s3s_service(&self) -> &S3Service {
         &self.inner
     }
+}
+
+/// A request refused before s3s saw it.
+fn refused_response(refusal: &gate::Refusal, request_id: &str) -> HttpResponse {
+    let mut response = hyper::Response::new(s3s::Body::from(gate::xml(refusal, request_id)));
+    *response.status_mut() = refusal.status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    response
 }
 
 /// 16 uppercase hex digits, like S3's `x-amz-request-id`.
@@ -44,10 +57,14 @@ impl hyper::service::Service<hyper::Request<Incoming>> for S3Endpoint {
         let span = tracing::info_span!("s3", request_id = %request_id);
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
+        let refused = gate::refusal(req.method(), req.uri(), req.headers());
         Box::pin(
             async move {
                 let started = Instant::now();
-                let mut result = hyper::service::Service::call(&inner, req).await;
+                let mut result = match refused {
+                    Some(refusal) => Ok(refused_response(&refusal, &request_id)),
+                    None => hyper::service::Service::call(&inner, req).await,
+                };
                 let elapsed_ms = started.elapsed().as_millis();
                 match &mut result {
                     Ok(response) => {

@@ -29,13 +29,6 @@ pub(crate) fn from_source(err: SourceError) -> S3Error {
     }
 }
 
-pub(crate) fn no_such_bucket(bucket: &str) -> S3Error {
-    S3Error::with_message(
-        S3ErrorCode::NoSuchBucket,
-        format!("The specified bucket does not exist: {bucket}"),
-    )
-}
-
 pub(crate) fn no_such_key() -> S3Error {
     S3Error::with_message(S3ErrorCode::NoSuchKey, "The specified key does not exist.")
 }
@@ -82,7 +75,6 @@ mod tests {
     #[test]
     fn status_codes() {
         assert_eq!(no_such_key().status_code().unwrap(), 404);
-        assert_eq!(no_such_bucket("b").status_code().unwrap(), 404);
         assert_eq!(access_denied().status_code().unwrap(), 403);
         assert_eq!(read_only().status_code().unwrap(), 403);
         assert_eq!(archived().status_code().unwrap(), 403);

@@ -91,7 +91,8 @@ impl ReadOnly {
             .access_point(bucket)
             .await
             .map_err(error::from_source)?
-            .ok_or_else(|| error::no_such_bucket(bucket))?;
+            // An unknown access point and another account's answer alike: no probing.
+            .ok_or_else(error::access_denied)?;
         let allowed = self
             .source
             .authorize(&ap, principal, action, resource)

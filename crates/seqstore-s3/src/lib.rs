@@ -21,6 +21,7 @@ mod conditions;
 mod domain;
 mod endpoint;
 mod error;
+mod gate;
 mod handlers;
 mod host;
 mod listing;

@@ -52,6 +52,8 @@ def client(key_id=None, secret=None, region=None, endpoint=None, **config):
         config=botocore.config.Config(
             s3={"addressing_style": config.pop("addressing_style", "path")},
             retries={"max_attempts": 1},
+            # Access points take SigV4 only; boto3 presigns S3 URLs with SigV2 unless told.
+            signature_version=config.pop("signature_version", "s3v4"),
             **config,
         ),
     )
@@ -151,10 +153,11 @@ def case_missing():
     expect_error(S3.get_object, "NoSuchKey", 404, Bucket=BUCKET, Key=SMALL + ".csi")
     expect_error(S3.head_object, "404", 404, Bucket=BUCKET, Key=SMALL + ".csi")
     expect_error(S3.get_object_tagging, "NoSuchKey", 404, Bucket=BUCKET, Key=SMALL + ".csi")
+    # An unknown access point answers as another account's does: no probing for stores.
     nobucket = "nothere-s3alias"
-    expect_error(S3.get_object, "NoSuchBucket", 404, Bucket=nobucket, Key="k")
-    expect_error(S3.head_bucket, "404", 404, Bucket=nobucket)
-    expect_error(S3.list_objects_v2, "NoSuchBucket", 404, Bucket=nobucket)
+    expect_error(S3.get_object, "AccessDenied", 403, Bucket=nobucket, Key="k")
+    expect_error(S3.head_bucket, "403", 403, Bucket=nobucket)
+    expect_error(S3.list_objects_v2, "AccessDenied", 403, Bucket=nobucket)
 
 
 def case_head_bucket():
@@ -277,6 +280,15 @@ def case_presigned_refused():
     status, body = http_error(bad)
     eq(status, 403, "wrong secret")
     assert "<Code>SignatureDoesNotMatch</Code>" in body, body
+    # A presigned URL lives a week at most.
+    week = S3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": SMALL}, ExpiresIn=604800)
+    with urllib.request.urlopen(week) as r:
+        eq(r.read(), data(SMALL), "a week")
+    for too_long in (604801, 4000000000):
+        url = S3.generate_presigned_url("get_object", Params={"Bucket": BUCKET, "Key": SMALL}, ExpiresIn=too_long)
+        status, body = http_error(url)
+        eq(status, 400, f"X-Amz-Expires={too_long}")
+        assert "<Code>AuthorizationQueryParametersError</Code>" in body, body
 
 
 def case_auth_refused():
@@ -293,9 +305,17 @@ def case_auth_refused():
     expect_error(other.get_object, "AccessDenied", 403, Bucket=BUCKET, Key=SMALL)
     expect_error(other.list_objects_v2, "AccessDenied", 403, Bucket=BUCKET)
     expect_error(other.head_object, "403", 403, Bucket=BUCKET, Key=SMALL)
-    v2 = client(signature_version="s3")
-    eq(v2.get_object(Bucket=BUCKET, Key=SMALL)["Body"].read(), data(SMALL), "SigV2")
-    expect_error(client(signature_version="s3", secret="wrong").get_object, "SignatureDoesNotMatch", 403, Bucket=BUCKET, Key=SMALL)
+    # Access points take SigV4 only: SigV2, right or wrong, is refused before any check.
+    for v2 in (client(signature_version="s3"), client(signature_version="s3", secret="wrong")):
+        expect_error(v2.get_object, "InvalidRequest", 400, Bucket=BUCKET, Key=SMALL)
+    v2_url = client(signature_version="s3").generate_presigned_url(
+        "get_object", Params={"Bucket": BUCKET, "Key": SMALL}, ExpiresIn=300)
+    status, body = http_error(v2_url)
+    eq(status, 400, "SigV2 presigned")
+    assert "<Code>InvalidRequest</Code>" in body, body
+    status, _, body = signed("GET", f"/{BUCKET}/{SMALL}", service="sts")
+    eq(status, 400, "credential scope for sts")
+    assert b"<Code>AuthorizationHeaderMalformed</Code>" in body, body
     wrong_region = client(region="eu-west-1")
     expect_error(wrong_region.get_object, "AuthorizationHeaderMalformed", 400, Bucket=BUCKET, Key=SMALL)
 
@@ -385,8 +405,8 @@ def case_disconnect():
     eq(S3.get_object(Bucket=BUCKET, Key=SMALL)["Body"].read(), data(SMALL), "still serving")
 
 
-def signed(method, path, headers=None, key_id=None, secret=None):
-    """A raw request signed by botocore's SigV4 signer (service s3), sent with http.client."""
+def signed(method, path, headers=None, key_id=None, secret=None, service="s3"):
+    """A raw request signed by botocore's SigV4 signer (for `service`), sent with http.client."""
     import http.client
 
     import botocore.auth
@@ -396,7 +416,7 @@ def signed(method, path, headers=None, key_id=None, secret=None):
     creds = botocore.credentials.Credentials(key_id or M["key_id"], secret or M["secret"])
     headers = {"X-Amz-Content-SHA256": hashlib.sha256(b"").hexdigest(), **(headers or {})}
     req = botocore.awsrequest.AWSRequest(method=method, url=M["endpoint"] + path, headers=headers)
-    botocore.auth.SigV4Auth(creds, "s3", M["region"]).add_auth(req)
+    botocore.auth.SigV4Auth(creds, service, M["region"]).add_auth(req)
     conn = http.client.HTTPConnection("127.0.0.1", M["port"])
     conn.request(method, path, headers=dict(req.headers.items()))
     r = conn.getresponse()
