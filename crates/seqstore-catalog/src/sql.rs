@@ -134,6 +134,22 @@ impl AccessKeys for SqlCatalog {
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>> {
         rows::one::<AccessKeyRecord>(&self.pool, "access_key_id = $1", &[access_key_id]).await
     }
+
+    async fn access_keys(&self) -> Result<Vec<AccessKeyRecord>> {
+        rows::all(&self.pool, "1 = 1 ORDER BY created_at, access_key_id", &[]).await
+    }
+
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<()> {
+        let done = sqlx::query("DELETE FROM access_keys WHERE access_key_id = $1")
+            .bind(access_key_id)
+            .execute(&self.pool)
+            .await
+            .db()?;
+        match done.rows_affected() {
+            0 => Err(CatalogError::NotFound("access key")),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[async_trait]

@@ -152,6 +152,21 @@ async fn access_keys_round_trip(c: &SqlCatalog) {
         c.insert_access_key(&key).await,
         Err(CatalogError::AlreadyExists(_))
     ));
+    let older = AccessKeyRecord {
+        access_key_id: "SSKOLDER".into(),
+        user_name: None,
+        created_at: ms(4),
+        ..key.clone()
+    };
+    c.insert_access_key(&older).await.unwrap();
+    assert_eq!(c.access_keys().await.unwrap(), vec![older, key.clone()]);
+    c.delete_access_key("SSKEXAMPLE").await.unwrap();
+    assert_eq!(c.access_key("SSKEXAMPLE").await.unwrap(), None);
+    assert!(matches!(
+        c.delete_access_key("SSKEXAMPLE").await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert_eq!(c.access_keys().await.unwrap().len(), 1);
 }
 
 async fn sequence_store_crud(c: &SqlCatalog) {

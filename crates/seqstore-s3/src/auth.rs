@@ -25,8 +25,8 @@ const READ_OPERATIONS: &[&str] = &[
 
 /// How long a looked-up key is reused before the source is asked again. Every signed request
 /// needs its key twice (the signature, then the access check); keys never change, they can
-/// only stop existing, and then they stop working within this time.
-const KEY_TTL: Duration = Duration::from_secs(60);
+/// only be deleted (`seqstore keys delete`), and then they stop working within this time.
+const KEY_TTL: Duration = Duration::from_secs(1);
 
 /// The keys the source knew lately: one lookup serves a key's requests for [`KEY_TTL`].
 #[derive(Default)]

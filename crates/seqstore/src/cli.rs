@@ -63,6 +63,19 @@ enum KeysCommand {
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
     },
+    /// List the access keys (ids, accounts, users and creation times; never secrets).
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Delete an access key: a running server refuses it within 2 seconds.
+    Delete {
+        #[command(flatten)]
+        common: Common,
+        /// The key's id (`aws_access_key_id`).
+        #[arg(value_name = "ACCESS_KEY_ID")]
+        access_key_id: String,
+    },
 }
 
 /// Flags shared by every command that opens the catalog.
@@ -143,12 +156,16 @@ impl Cli {
                 reference,
                 family,
             } => crate::etag::run(&files, kind, reference.as_deref(), &family),
-            Command::Keys {
-                command: KeysCommand::Create { common, user },
-            } => {
-                let config = common.load(None, None)?;
-                crate::keys::create(&config, user.as_deref()).await
-            }
+            Command::Keys { command } => match command {
+                KeysCommand::Create { common, user } => {
+                    crate::keys::create(&common.load(None, None)?, user.as_deref()).await
+                }
+                KeysCommand::List { common } => crate::keys::list(&common.load(None, None)?).await,
+                KeysCommand::Delete {
+                    common,
+                    access_key_id,
+                } => crate::keys::delete(&common.load(None, None)?, &access_key_id).await,
+            },
         }
     }
 }

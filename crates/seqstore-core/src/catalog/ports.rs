@@ -42,6 +42,10 @@ pub trait AccessKeys {
     async fn insert_access_key(&self, key: &AccessKeyRecord) -> Result<()>;
     /// Looks up an access key by id.
     async fn access_key(&self, access_key_id: &str) -> Result<Option<AccessKeyRecord>>;
+    /// Every access key, oldest first.
+    async fn access_keys(&self) -> Result<Vec<AccessKeyRecord>>;
+    /// Deletes an access key: [`super::CatalogError::NotFound`] when absent.
+    async fn delete_access_key(&self, access_key_id: &str) -> Result<()>;
 }
 
 /// Remembered answers to requests with a `clientToken`. Recording happens inside the
