@@ -160,3 +160,45 @@ def test_keys_of_other_account_work_immediately(server, omics):
     created = client.create_sequence_store(name=unique("fresh-acct"))
     assert f":{account}:sequenceStore/" in created["arn"]
     assert keys.secret_access_key in printed
+
+
+class _UnsignedPayloadAuth(botocore.auth.SigV4Auth):
+    """botocore's signer with `UNSIGNED-PAYLOAD` in place of the body's digest."""
+
+    def payload(self, request):
+        return "UNSIGNED-PAYLOAD"
+
+
+def test_unsigned_payload_is_refused_on_json_operations(server):
+    """On plain HTTP an unsigned JSON body could be swapped under a valid signature: only
+    UploadReadSetPart (a streamed body) may declare UNSIGNED-PAYLOAD."""
+    import botocore.awsrequest
+    import botocore.credentials
+
+    keys = server.root_keys()
+    body = b'{"name": "%s"}' % unique("unsigned").encode()
+    req = botocore.awsrequest.AWSRequest(
+        method="POST", url=f"{server.endpoint}/sequencestore", data=body,
+        headers={"Content-Type": "application/json", "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
+    )
+    creds = botocore.credentials.Credentials(keys.access_key_id, keys.secret_access_key)
+    _UnsignedPayloadAuth(creds, "omics", "us-east-1").add_auth(req)
+    resp = http().request("POST", req.url, body=body, headers=dict(req.headers.items()))
+    assert_error(resp, 403, "InvalidSignatureException", "UNSIGNED-PAYLOAD")
+
+
+def test_a_request_by_an_unknown_key_is_refused_before_its_body_is_read(server):
+    """The server answers from the headers alone: an unauthenticated client cannot make it
+    read (and hold) a body."""
+    import socket
+
+    now = dt.datetime.now(dt.timezone.utc)
+    auth = (f"AWS4-HMAC-SHA256 Credential=AKIAUNKNOWNKEY000000/{now:%Y%m%d}/us-east-1/omics/"
+            f"aws4_request, SignedHeaders=host;x-amz-date, Signature={'0' * 64}")
+    head = (f"POST /sequencestore HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: 1048576\r\nX-Amz-Date: {now:%Y%m%dT%H%M%SZ}\r\nAuthorization: {auth}\r\n\r\n")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
+        s.sendall(head.encode())
+        answer = s.recv(65536)  # no byte of the announced body was sent
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:300]
+    assert b"UnrecognizedClientException" in answer, answer[:500]

@@ -3,25 +3,32 @@
 use crate::router::AppState;
 use crate::wire::{ApiError, RequestContext};
 use http::request::Parts;
-use seqstore_auth::{AuthError, Expected, PayloadHash, SigningRequest};
+use seqstore_auth::{AuthError, Expected, ParsedSignature, PayloadHash, SigningRequest};
+use seqstore_core::SigningKey;
 
-/// Checks the request's signature and returns who is calling.
-///
-/// `body_sha256` is the hex digest of the buffered body, or `None` for a streamed body
-/// whose `x-amz-content-sha256` header is trusted here and checked while streaming.
-pub(crate) async fn authenticate(
+/// Who a request says it comes from: its parsed signature and the key it names, known
+/// from the headers alone, before any body is read.
+pub(crate) struct Claimed {
+    parsed: ParsedSignature,
+    key: SigningKey,
+}
+
+impl Claimed {
+    /// Whether the payload is declared `UNSIGNED-PAYLOAD`.
+    pub(crate) fn unsigned_payload(&self) -> bool {
+        self.parsed.unsigned_payload()
+    }
+}
+
+/// Parses the signature and finds its key: a request without a well-formed signature by a
+/// known key is refused before its body is read.
+pub(crate) async fn identify(
     state: &AppState,
     parts: &Parts,
     request_id: &str,
-    body_sha256: Option<&str>,
-) -> Result<RequestContext, ApiError> {
-    let request = SigningRequest {
-        method: parts.method.as_str(),
-        raw_path: parts.uri.path(),
-        raw_query: parts.uri.query(),
-        headers: &parts.headers,
-    };
-    let parsed = seqstore_auth::parse(&request).map_err(|e| ApiError::from_auth(&e))?;
+) -> Result<Claimed, ApiError> {
+    let parsed =
+        seqstore_auth::parse(&signing_request(parts)).map_err(|e| ApiError::from_auth(&e))?;
     let key = state
         .service
         .signing_key(parsed.access_key_id())
@@ -32,10 +39,25 @@ pub(crate) async fn authenticate(
                 access_key_id: parsed.access_key_id().to_owned(),
             })
         })?;
+    Ok(Claimed { parsed, key })
+}
+
+/// Checks the signature and returns who is calling.
+///
+/// `body_sha256` is the hex digest of the buffered body, or `None` for a streamed body
+/// whose `x-amz-content-sha256` header is trusted here and checked while streaming.
+pub(crate) fn authenticate(
+    state: &AppState,
+    parts: &Parts,
+    request_id: &str,
+    claimed: Claimed,
+    body_sha256: Option<&str>,
+) -> Result<RequestContext, ApiError> {
+    let Claimed { parsed, key } = claimed;
     let payload = body_sha256.map_or(PayloadHash::FromHeader, PayloadHash::Computed);
     let expected = Expected::omics(&state.service.settings().region);
     seqstore_auth::verify(
-        &request,
+        &signing_request(parts),
         &parsed,
         &key.secret_access_key,
         payload,
@@ -49,4 +71,13 @@ pub(crate) async fn authenticate(
         access_key_id: parsed.access_key_id().to_owned(),
         claimed_payload_sha256: parsed.claimed_payload_hash().map(str::to_owned),
     })
+}
+
+fn signing_request(parts: &Parts) -> SigningRequest<'_> {
+    SigningRequest {
+        method: parts.method.as_str(),
+        raw_path: parts.uri.path(),
+        raw_query: parts.uri.query(),
+        headers: &parts.headers,
+    }
 }

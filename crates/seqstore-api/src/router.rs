@@ -1,8 +1,9 @@
 //! The one entry point: every request goes through [`handle`], whatever its Host.
 
-use crate::auth::authenticate;
+use crate::auth::{authenticate, identify};
 use crate::generated::service::dispatch;
 use crate::handlers::Handlers;
+use crate::stall;
 use crate::wire::{ApiError, WireResponse};
 use axum::Router;
 use axum::body::Body;
@@ -76,6 +77,17 @@ async fn serve(
     let streaming = route
         .as_ref()
         .is_some_and(|r| r.operation.def().streaming_input);
+    let claimed = identify(state, &parts, request_id).await?;
+    if claimed.unsigned_payload() && !streaming {
+        // On plain HTTP an unsigned JSON body could be swapped under a valid signature; only
+        // the part upload streams bodies too large to sign first.
+        return Err(ApiError::new(
+            "InvalidSignatureException",
+            StatusCode::FORBIDDEN,
+            "x-amz-content-sha256: UNSIGNED-PAYLOAD is accepted only for UploadReadSetPart; \
+             sign the body's SHA-256",
+        ));
+    }
     let (body_bytes, body_stream, body_sha256) = if streaming {
         (Bytes::new(), body, None)
     } else {
@@ -83,7 +95,7 @@ async fn serve(
         let digest = hex::encode(Sha256::digest(&bytes));
         (bytes, Body::empty(), Some(digest))
     };
-    let ctx = authenticate(state, &parts, request_id, body_sha256.as_deref()).await?;
+    let ctx = authenticate(state, &parts, request_id, claimed, body_sha256.as_deref())?;
     let Some(route) = route else {
         return Err(unknown_operation(parts.method.as_str(), parts.uri.path()));
     };

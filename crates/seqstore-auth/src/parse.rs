@@ -69,6 +69,11 @@ impl ParsedSignature {
         self.security_token.as_deref()
     }
 
+    /// Whether the client declared `x-amz-content-sha256: UNSIGNED-PAYLOAD`.
+    pub fn unsigned_payload(&self) -> bool {
+        self.content_sha256.as_deref() == Some(UNSIGNED_PAYLOAD)
+    }
+
     /// The hex SHA-256 the client claims in `x-amz-content-sha256`, if it claims one
     /// (`None` for `UNSIGNED-PAYLOAD` or no header). A caller that streams the body
     /// verified with [`crate::PayloadHash::FromHeader`] must compare it with the digest of
