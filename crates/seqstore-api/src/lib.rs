@@ -6,6 +6,7 @@ mod errors;
 pub mod generated;
 mod handlers;
 mod router;
+mod stall;
 pub mod wire;
 
 pub use router::{AppState, router};

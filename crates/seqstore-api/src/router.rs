@@ -29,6 +29,8 @@ const MAX_JSON_BODY: usize = 1024 * 1024;
 pub struct AppState {
     /// The domain service.
     pub service: Arc<Service>,
+    /// How long a streamed request body may send nothing before it is dropped.
+    pub body_stall: std::time::Duration,
 }
 
 /// The omics API as an axum router: a single fallback that routes on method + raw path,
@@ -89,7 +91,7 @@ async fn serve(
         ));
     }
     let (body_bytes, body_stream, body_sha256) = if streaming {
-        (Bytes::new(), body, None)
+        (Bytes::new(), stall::guard(body, state.body_stall), None)
     } else {
         let bytes = read_json_body(body).await?;
         let digest = hex::encode(Sha256::digest(&bytes));

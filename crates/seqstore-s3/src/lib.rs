@@ -11,7 +11,8 @@
 //! let options = seqstore_s3::ServiceOptions::new("us-east-1");
 //! let service = seqstore_s3::s3_service(source, &options).expect("valid options");
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:9000").await?;
-//! seqstore_s3::serve(listener, service, async { /* shutdown signal */ }).await
+//! let limits = seqstore_s3::ConnectionLimits::default();
+//! seqstore_s3::serve(listener, service, limits, async { /* shutdown signal */ }).await
 //! # }
 //! ```
 
@@ -32,7 +33,7 @@ use std::sync::Arc;
 
 pub use crate::domain::ServiceSource;
 pub use crate::endpoint::S3Endpoint;
-pub use crate::server::serve;
+pub use crate::server::{ConnectionLimits, serve};
 pub use crate::source::{
     AccessPoint, BoxError, ByteStream, ObjectSource, S3Action, S3Caller, S3Object, SigningKey,
     SourceError,

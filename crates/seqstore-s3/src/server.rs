@@ -1,28 +1,64 @@
-//! Serving the endpoint on a TCP listener: HTTP/1.1 connections, graceful shutdown.
+//! Serving HTTP/1.1 on a TCP listener with bounded connections: a header (and an idle
+//! keep-alive) must arrive within a timeout, at most so many connections are open at once, and
+//! shutdown is graceful. Both of seqstore's endpoints are served by it.
 
+use std::error::Error as StdError;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::{Body, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
-
-use crate::S3Endpoint;
+use tokio::sync::Semaphore;
 
 /// How long shutdown waits for requests in flight (a long download is cut off after this).
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// What one listener allows its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// A request's headers, and the next request on an idle keep-alive connection, must
+    /// arrive within this; the connection is closed otherwise.
+    pub header_timeout: Duration,
+    /// Connections open at once; a connection beyond is closed as soon as it is accepted.
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
 
 /// Accepts connections on `listener` until `shutdown` completes, then stops accepting and
 /// lets requests in flight finish for up to 10 seconds.
 ///
 /// Connection errors are the client's business (htslib drops the connection as soon as it has
 /// the bytes it wants) and are logged at debug level only.
-pub async fn serve(
+pub async fn serve<S, B>(
     listener: TcpListener,
-    service: S3Endpoint,
+    service: S,
+    limits: ConnectionLimits,
     shutdown: impl Future<Output = ()> + Send,
-) -> std::io::Result<()> {
+) -> std::io::Result<()>
+where
+    S: hyper::service::Service<hyper::Request<Incoming>, Response = hyper::Response<B>>
+        + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+    S::Error: Into<Box<dyn StdError + Send + Sync>>,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn StdError + Send + Sync>>,
+{
     let graceful = GracefulShutdown::new();
+    let open = Arc::new(Semaphore::new(limits.max_connections));
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -30,12 +66,17 @@ pub async fn serve(
                 Ok(pair) => pair,
                 Err(err) => {
                     // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %err, "s3 accept failed");
+                    tracing::warn!(error = %err, "accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
             },
             () = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            tracing::warn!(%peer, max = limits.max_connections, "too many connections; closing a new one");
+            drop(stream);
+            continue;
         };
         // Small answers (a 64 KiB range, an error, a HEAD) go out at once instead of waiting
         // for the client's delayed ACK.
@@ -44,12 +85,14 @@ pub async fn serve(
         }
         let connection = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
+            .header_read_timeout(limits.header_timeout)
             .serve_connection(TokioIo::new(stream), service.clone());
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
             if let Err(err) = connection.await {
-                tracing::debug!(%peer, error = %err, "s3 connection ended early");
+                tracing::debug!(%peer, error = %err, "connection ended early");
             }
+            drop(permit);
         });
     }
     drop(listener);
@@ -57,7 +100,7 @@ pub async fn serve(
         .await
         .is_err()
     {
-        tracing::warn!("s3 requests still in flight after {DRAIN:?}; stopping anyway");
+        tracing::warn!("requests still in flight after {DRAIN:?}; stopping anyway");
     }
     Ok(())
 }

@@ -44,6 +44,8 @@ pub struct Config {
     pub sources: SourcesSection,
     /// The job engine.
     pub jobs: JobsSection,
+    /// `[http]`: what a client connection may take of the server.
+    pub http: HttpSection,
     /// This node's identity for job leases; default: generated once into
     /// `<data-dir>/node-id`. Must differ between nodes sharing a catalog.
     pub node_id: Option<String>,
@@ -89,6 +91,28 @@ impl Default for JobsSection {
         Self {
             workers: 2,
             lease_seconds: 30,
+        }
+    }
+}
+
+/// `[http]`: limits on client connections, on both endpoints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpSection {
+    /// Seconds a request's headers, or the next request on an idle connection, may take.
+    pub header_timeout_seconds: u64,
+    /// Seconds an upload body may go without sending a byte before it is dropped.
+    pub body_stall_seconds: u64,
+    /// Connections open at once, per endpoint; more are closed as soon as they connect.
+    pub max_connections: usize,
+}
+
+impl Default for HttpSection {
+    fn default() -> Self {
+        Self {
+            header_timeout_seconds: 30,
+            body_stall_seconds: 60,
+            max_connections: 1024,
         }
     }
 }
@@ -155,6 +179,7 @@ impl Default for Config {
             blob: BlobSection::default(),
             sources: SourcesSection::default(),
             jobs: JobsSection::default(),
+            http: HttpSection::default(),
             node_id: None,
         }
     }
@@ -177,6 +202,7 @@ const ENV_KEYS: &[&str] = &[
     "blob",
     "sources",
     "jobs",
+    "http",
     "node_id",
 ];
 
@@ -229,6 +255,17 @@ impl Config {
         }
         if self.jobs.lease_seconds < 3 {
             return Err(ConfigError("jobs.lease_seconds must be at least 3".into()));
+        }
+        let http = &self.http;
+        if http.header_timeout_seconds == 0
+            || http.body_stall_seconds == 0
+            || http.max_connections == 0
+        {
+            return Err(ConfigError(
+                "http.header_timeout_seconds, http.body_stall_seconds and http.max_connections \
+                 must be at least 1"
+                    .into(),
+            ));
         }
         if let Some(endpoint) = &self.sources.s3.endpoint
             && !(endpoint.starts_with("http://") || endpoint.starts_with("https://"))

@@ -94,21 +94,29 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     });
     let s3_stop = stop.clone();
-    let s3_server = tokio::spawn(seqstore_s3::serve(s3_listener, s3_endpoint, async move {
-        s3_stop.cancelled().await;
-    }));
+    let limits = seqstore_s3::ConnectionLimits {
+        header_timeout: Duration::from_secs(config.http.header_timeout_seconds),
+        max_connections: config.http.max_connections,
+    };
+    let s3_server = tokio::spawn(seqstore_s3::serve(
+        s3_listener,
+        s3_endpoint,
+        limits,
+        async move { s3_stop.cancelled().await },
+    ));
     let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
     let app = router(AppState {
         service: Arc::new(service),
+        body_stall: Duration::from_secs(config.http.body_stall_seconds),
     });
     let stopping = stop.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            stopping.cancel();
-        })
-        .await
-        .context("serving")?;
+    let app = hyper_util::service::TowerToHyperService::new(app);
+    seqstore_s3::serve(listener, app, limits, async move {
+        shutdown_signal().await;
+        stopping.cancel();
+    })
+    .await
+    .context("serving")?;
     stop.cancel();
     runner.await.context("job engine")?.context("job engine")?;
     s3_server

@@ -51,7 +51,8 @@ impl TestServer {
             tracing::subscriber::with_default(subscriber, || {
                 rt.block_on(async move {
                     let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                    seqstore_s3::serve(listener, service, async {
+                    let limits = seqstore_s3::ConnectionLimits::default();
+                    seqstore_s3::serve(listener, service, limits, async {
                         let _ = stopped.await;
                     })
                     .await
