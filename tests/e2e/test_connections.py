@@ -1,7 +1,8 @@
 """What a client connection may take of the server, on both endpoints: headers (and the next
 request on an idle keep-alive connection) within `http.header_timeout_seconds`, at most
 `http.max_connections` open at once, and an upload body that stalls for
-`http.body_stall_seconds` is dropped with its staging. Short limits keep the test quick; the
+`http.body_stall_seconds` is dropped with its staging; an account runs at most
+`http.max_part_uploads_per_account` part uploads at once. Short limits keep the test quick; the
 defaults are 30 s, 1024 and 60 s."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ LIMITS = {
     "SEQSTORE_HTTP__HEADER_TIMEOUT_SECONDS": "2",
     "SEQSTORE_HTTP__BODY_STALL_SECONDS": "2",
     "SEQSTORE_HTTP__MAX_CONNECTIONS": "6",
+    "SEQSTORE_HTTP__MAX_PART_UPLOADS_PER_ACCOUNT": "1",
 }
 
 
@@ -73,31 +75,52 @@ def test_connections_beyond_the_cap_are_closed(limited):
         again.close()
 
 
-def test_a_stalled_part_upload_is_dropped_with_its_staging(limited):
+def account_with_upload(srv):
+    """A new account's keys, client, store and upload in progress."""
     from e2e_support import new_account_id
 
-    account = new_account_id()
-    keys, _ = limited.create_keys(account)
-    client = limited.client(keys)
-    store_id = client.create_sequence_store(name="stall")["id"]
-    upload_id = create_upload(client, store_id, "FASTQ", "stalled")["uploadId"]
-    # A signed part upload whose body stops after its first bytes.
+    keys, _ = srv.create_keys(new_account_id())
+    client = srv.client(keys)
+    store_id = client.create_sequence_store(name="limits")["id"]
+    upload_id = create_upload(client, store_id, "FASTQ", "limits")["uploadId"]
+    return keys, client, store_id, upload_id
+
+
+def start_stalled_part(srv, keys, store_id: str, upload_id: str, body: bytes) -> socket.socket:
+    """A signed UploadReadSetPart whose body stops after its first 4 KiB."""
     import botocore.auth
     import botocore.awsrequest
     import botocore.credentials
 
-    body = b"@r\nACGT\n+\nIIII\n" * 1000
     path = f"/sequencestore/{store_id}/upload/{upload_id}/part?partSource=SOURCE1&partNumber=1"
+    class Unsigned(botocore.auth.SigV4Auth):
+        def payload(self, request):
+            return "UNSIGNED-PAYLOAD"
+
+    # As botocore sends a part: the streamed body is not signed.
     req = botocore.awsrequest.AWSRequest(
-        method="PUT", url=f"{limited.endpoint}{path}", data=body,
-        headers={"Content-Type": "application/octet-stream"},
+        method="PUT", url=f"{srv.endpoint}{path}", data=body,
+        headers={"Content-Type": "application/octet-stream", "X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"},
     )
     creds = botocore.credentials.Credentials(keys.access_key_id, keys.secret_access_key)
-    botocore.auth.SigV4Auth(creds, "omics", "us-east-1").add_auth(req)
-    head = f"PUT {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
+    Unsigned(creds, "omics", "us-east-1").add_auth(req)
+    head = f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in req.headers.items())
     head += f"Content-Length: {len(body)}\r\n\r\n"
-    s = socket.create_connection(("127.0.0.1", limited.port))
+    s = socket.create_connection(("127.0.0.1", srv.port))
     s.sendall(head.encode() + body[:4096])
+    s.settimeout(0.5)
+    try:
+        early = s.recv(65536)
+    except TimeoutError:
+        early = None
+    assert early is None, f"the part upload was answered before its body ended: {early[:300]!r}"
+    return s
+
+
+def test_a_stalled_part_upload_is_dropped_with_its_staging(limited):
+    keys, client, store_id, upload_id = account_with_upload(limited)
+    s = start_stalled_part(limited, keys, store_id, upload_id, b"@r\nACGT\n+\nIIII\n" * 1000)
     started = time.monotonic()
     assert closed_within(s, 10), "a stalled upload body kept its connection"
     assert time.monotonic() - started < 8
@@ -106,3 +129,23 @@ def test_a_stalled_part_upload_is_dropped_with_its_staging(limited):
     parts = client.list_read_set_upload_parts(sequenceStoreId=store_id, uploadId=upload_id,
                                               partSource="SOURCE1")
     assert parts.get("parts", []) == [], parts
+
+
+def test_an_account_runs_a_bounded_number_of_part_uploads(limited):
+    from e2e_support import raises_aws
+
+    keys, client, store_id, upload_id = account_with_upload(limited)
+    data = b"@r\nACGT\n+\nIIII\n"
+    running = start_stalled_part(limited, keys, store_id, upload_id, data * 1000)
+    time.sleep(0.5)  # the server has taken the first upload's slot
+    with raises_aws("ThrottlingException", message_contains="part uploads in progress"):
+        client.upload_read_set_part(sequenceStoreId=store_id, uploadId=upload_id,
+                                    partSource="SOURCE1", partNumber=2, payload=data)
+    # Another account is not held up.
+    _, other, other_store, other_upload = account_with_upload(limited)
+    other.upload_read_set_part(sequenceStoreId=other_store, uploadId=other_upload,
+                               partSource="SOURCE1", partNumber=1, payload=data)
+    # Once the first upload has ended (it stalls out), the account may upload again.
+    assert closed_within(running, 10)
+    client.upload_read_set_part(sequenceStoreId=store_id, uploadId=upload_id,
+                                partSource="SOURCE1", partNumber=2, payload=data)

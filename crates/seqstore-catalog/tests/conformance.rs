@@ -92,6 +92,7 @@ conformance!(
     read_sets_filter_tombstone_and_block_deletions,
     finishing_a_read_set_item_writes_the_outcome,
     a_deleted_read_set_stays_deleted_and_busy_stores_stay,
+    stale_uploads_are_those_in_progress_created_before,
     s3_access_finds_stores_policies_and_objects_in_key_order,
 );
 
@@ -1595,6 +1596,27 @@ async fn a_deleted_read_set_stays_deleted_and_busy_stores_stay(c: &SqlCatalog) {
         .await
         .unwrap();
     c.delete_sequence_store(a, s1).await.unwrap();
+}
+
+async fn stale_uploads_are_those_in_progress_created_before(c: &SqlCatalog) {
+    let (a, s1) = (&AccountId::from("111122223333"), &StoreId::from("S1"));
+    for (id, at) in [("0000000001", 10), ("0000000002", 20), ("0000000003", 30)] {
+        c.create_upload(&upload(id, at), None).await.unwrap();
+    }
+    c.abort_upload(a, s1, &"0000000001".into()).await.unwrap();
+    let ids = |v: Vec<UploadRecord>| v.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(c.stale_uploads(ms(30), 10).await.unwrap()),
+        ["0000000002"]
+    );
+    assert_eq!(
+        ids(c.stale_uploads(ms(31), 10).await.unwrap()),
+        ["0000000002", "0000000003"]
+    );
+    assert_eq!(
+        ids(c.stale_uploads(ms(31), 1).await.unwrap()),
+        ["0000000002"]
+    );
 }
 
 async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog) {

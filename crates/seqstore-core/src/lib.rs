@@ -22,6 +22,7 @@ mod s3_access;
 mod s3_objects;
 mod s3_policy;
 mod sequence_stores;
+mod slots;
 mod submit;
 mod tags;
 pub mod time;
@@ -92,6 +93,8 @@ pub struct Settings {
     pub region: String,
     /// The account that owns the S3 access points (spec E17: a service account).
     pub s3_access_point_account: String,
+    /// Part uploads one account may run at once.
+    pub max_part_uploads_per_account: usize,
 }
 
 /// The domain service: one per process, shared by every request.
@@ -103,6 +106,8 @@ pub struct Service {
     settings: Settings,
     /// Wakes idle job workers when a job is submitted.
     job_submitted: Arc<Notify>,
+    /// Part uploads running per account.
+    upload_slots: slots::UploadSlots,
 }
 
 impl Service {
@@ -119,6 +124,7 @@ impl Service {
             sources: Arc::new(sources),
             settings,
             job_submitted: Arc::new(Notify::new()),
+            upload_slots: slots::UploadSlots::default(),
         }
     }
 

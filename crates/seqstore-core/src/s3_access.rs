@@ -240,6 +240,7 @@ mod tests {
             partition: "aws".into(),
             region: "us-east-1".into(),
             s3_access_point_account: "222222222222".into(),
+            max_part_uploads_per_account: 1,
         }
     }
 

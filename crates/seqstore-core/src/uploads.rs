@@ -109,6 +109,8 @@ impl Service {
         mut body: BoxStream<'static, std::io::Result<Bytes>>,
         claimed_sha256: Option<&str>,
     ) -> Result<UploadReadSetPartResponse> {
+        let max = self.settings.max_part_uploads_per_account;
+        let _slot = self.upload_slots.take(account_id, max)?;
         let upload = self
             .upload_in_progress(
                 account_id,
@@ -295,6 +297,34 @@ impl Service {
             self.delete_blob(&part.blob_key).await;
         }
         Ok(())
+    }
+
+    /// Aborts every upload still in progress `older_than` after its creation, removing its
+    /// staged parts; how many went.
+    pub async fn expire_uploads(&self, older_than: std::time::Duration) -> Result<usize> {
+        let before = Timestamp::now().minus(older_than);
+        let mut expired = 0;
+        loop {
+            let stale = self.catalog.stale_uploads(before, 100).await?;
+            if stale.is_empty() {
+                return Ok(expired);
+            }
+            for u in stale {
+                let store = &u.sequence_store_id;
+                match self.catalog.abort_upload(&u.account_id, store, &u.id).await {
+                    Ok(parts) => {
+                        for part in parts {
+                            self.delete_blob(&part.blob_key).await;
+                        }
+                        tracing::info!(upload_id = %u.id, account = %u.account_id, "expired an upload");
+                        expired += 1;
+                    }
+                    // Completed or aborted meanwhile.
+                    Err(CatalogError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
     }
 
     /// CompleteMultipartReadSetUpload (spec E5, E6): every listed part must exist with its

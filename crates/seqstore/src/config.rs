@@ -46,6 +46,8 @@ pub struct Config {
     pub jobs: JobsSection,
     /// `[http]`: what a client connection may take of the server.
     pub http: HttpSection,
+    /// `[uploads]`: multipart uploads.
+    pub uploads: UploadsSection,
     /// This node's identity for job leases; default: generated once into
     /// `<data-dir>/node-id`. Must differ between nodes sharing a catalog.
     pub node_id: Option<String>,
@@ -105,6 +107,8 @@ pub struct HttpSection {
     pub body_stall_seconds: u64,
     /// Connections open at once, per endpoint; more are closed as soon as they connect.
     pub max_connections: usize,
+    /// Part uploads one account may run at once; more answer `ThrottlingException`.
+    pub max_part_uploads_per_account: usize,
 }
 
 impl Default for HttpSection {
@@ -113,6 +117,23 @@ impl Default for HttpSection {
             header_timeout_seconds: 30,
             body_stall_seconds: 60,
             max_connections: 1024,
+            max_part_uploads_per_account: 32,
+        }
+    }
+}
+
+/// `[uploads]`: multipart uploads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UploadsSection {
+    /// Seconds after its creation an upload not completed is aborted, its parts removed.
+    pub expire_after_seconds: u64,
+}
+
+impl Default for UploadsSection {
+    fn default() -> Self {
+        Self {
+            expire_after_seconds: 7 * 24 * 60 * 60,
         }
     }
 }
@@ -180,6 +201,7 @@ impl Default for Config {
             sources: SourcesSection::default(),
             jobs: JobsSection::default(),
             http: HttpSection::default(),
+            uploads: UploadsSection::default(),
             node_id: None,
         }
     }
@@ -203,6 +225,7 @@ const ENV_KEYS: &[&str] = &[
     "sources",
     "jobs",
     "http",
+    "uploads",
     "node_id",
 ];
 
@@ -260,11 +283,17 @@ impl Config {
         if http.header_timeout_seconds == 0
             || http.body_stall_seconds == 0
             || http.max_connections == 0
+            || http.max_part_uploads_per_account == 0
         {
             return Err(ConfigError(
-                "http.header_timeout_seconds, http.body_stall_seconds and http.max_connections \
-                 must be at least 1"
+                "http.header_timeout_seconds, http.body_stall_seconds, http.max_connections and \
+                 http.max_part_uploads_per_account must be at least 1"
                     .into(),
+            ));
+        }
+        if self.uploads.expire_after_seconds == 0 {
+            return Err(ConfigError(
+                "uploads.expire_after_seconds must be at least 1".into(),
             ));
         }
         if let Some(endpoint) = &self.sources.s3.endpoint

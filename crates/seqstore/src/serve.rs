@@ -51,6 +51,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         partition: config.partition.clone(),
         region: config.region.clone(),
         s3_access_point_account: config.s3_access_point_account.clone(),
+        max_part_uploads_per_account: config.http.max_part_uploads_per_account,
     };
     let backend = catalog.backend();
     let service = Service::new(
@@ -86,6 +87,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let stop = CancellationToken::new();
     tokio::spawn(sweep_staging(blobs.clone(), stop.clone()));
+    let expire_after = Duration::from_secs(config.uploads.expire_after_seconds);
+    tokio::spawn(expire_uploads(service.clone(), expire_after, stop.clone()));
     let backfill = service.clone();
     tokio::spawn(async move {
         let n = backfill.backfill_s3_etags().await;
@@ -142,6 +145,25 @@ async fn sweep_staging(blobs: BlobStore, stop: CancellationToken) {
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
+}
+
+/// Aborts uploads left in progress longer than `after`, checking every `after / 2` (at
+/// least every hour, at most every second).
+async fn expire_uploads(service: Service, after: Duration, stop: CancellationToken) {
+    let every = (after / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    loop {
+        match service.expire_uploads(after).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(aborted = n, ?after, "expired uploads left in progress"),
+            Err(e) => {
+                tracing::warn!(error = %seqstore_core::error_chain(&e), "upload expiry failed")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
             _ = stop.cancelled() => return,
         }
     }

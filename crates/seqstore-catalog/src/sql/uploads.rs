@@ -65,6 +65,18 @@ impl Uploads for SqlCatalog {
         q.page(self.pool(), limit).await
     }
 
+    async fn stale_uploads(
+        &self,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<UploadRecord>> {
+        let condition = format!(
+            "status = 'IN_PROGRESS' AND created_at < {} ORDER BY created_at, id LIMIT {limit}",
+            created_before.millis()
+        );
+        rows::all(self.pool(), &condition, &[]).await
+    }
+
     async fn put_part(&self, p: &PartRecord) -> Result<Option<BlobKey>> {
         let mut tx = self.write_tx().await?;
         // Locks the upload row (PostgreSQL) / the database (SQLite) against a concurrent

@@ -236,6 +236,12 @@ pub trait Uploads {
     ) -> Result<Vec<PartRecord>>;
     /// Every part of an upload, by source then part number.
     async fn all_parts(&self, upload_id: &UploadId) -> Result<Vec<PartRecord>>;
+    /// Uploads still in progress that were created before `created_before`, oldest first.
+    async fn stale_uploads(
+        &self,
+        created_before: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<UploadRecord>>;
     /// Ends an upload in progress: ABORTED, part rows removed (returned, to delete their
     /// blobs). [`super::CatalogError::NotFound`] when it is not in progress.
     async fn abort_upload(
