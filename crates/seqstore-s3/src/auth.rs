@@ -110,74 +110,19 @@ impl S3Access for ReadOnlyAccess {
             .get(self.source.as_ref(), &access_key_id)
             .await?
             .ok_or_else(error::access_denied)?;
-        let signature_version = signature_version(cx.headers(), cx.uri());
         cx.extensions_mut().insert(S3Caller {
             account_id: key.account_id,
             principal_arn: key.principal_arn,
-            signature_version,
+            // `gate` refuses SigV2 before s3s runs: every request here is SigV4.
+            signature_version: "AWS4-HMAC-SHA256",
         });
         Ok(())
-    }
-}
-
-/// `AWS` for a SigV2 request (`Authorization: AWS …` or a `Signature` query without
-/// `X-Amz-Algorithm`), else `AWS4-HMAC-SHA256`: the values of `s3:signatureversion`.
-fn signature_version(headers: &hyper::HeaderMap, uri: &hyper::Uri) -> &'static str {
-    let v2_header = headers
-        .get(hyper::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("AWS "));
-    let v2_query = uri.query().is_some_and(|q| {
-        let has = |name: &str| {
-            q.split('&')
-                .any(|pair| pair.split('=').next() == Some(name))
-        };
-        has("AWSAccessKeyId") && !has("X-Amz-Algorithm")
-    });
-    if v2_header || v2_query {
-        "AWS"
-    } else {
-        "AWS4-HMAC-SHA256"
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signature_versions() {
-        let uri = |u: &str| u.parse::<hyper::Uri>().unwrap();
-        let auth = |v: &'static str| {
-            let mut h = hyper::HeaderMap::new();
-            h.insert(hyper::header::AUTHORIZATION, v.parse().unwrap());
-            h
-        };
-        let none = hyper::HeaderMap::new();
-        let v4 = "AWS4-HMAC-SHA256 Credential=AKID/20261129/us-east-1/s3/aws4_request, …";
-        assert_eq!(
-            signature_version(&auth(v4), &uri("/b/k")),
-            "AWS4-HMAC-SHA256"
-        );
-        assert_eq!(
-            signature_version(&auth("AWS AKID:c2ln"), &uri("/b/k")),
-            "AWS"
-        );
-        assert_eq!(
-            signature_version(
-                &none,
-                &uri("/b/k?AWSAccessKeyId=AKID&Expires=1&Signature=x")
-            ),
-            "AWS"
-        );
-        assert_eq!(
-            signature_version(
-                &none,
-                &uri("/b/k?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=x")
-            ),
-            "AWS4-HMAC-SHA256"
-        );
-    }
 
     #[test]
     fn keys_are_reused_while_fresh() {
