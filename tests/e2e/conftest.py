@@ -55,6 +55,12 @@ def _require_backend(backend: str) -> str | None:
     return url
 
 
+# Tests use fresh accounts to keep apart what is counted per account (one reference store
+# each, quotas, listings), and those accounts import from the test buckets: the suite's servers
+# grant every account every bucket. test_grants.py starts servers with other grants.
+OPEN_GRANTS = '[[sources.grants]]\naccount = "*"\nbuckets = ["*"]\n'
+
+
 class ServerFactory:
     """Starts servers with their own data dir (and database) and stops them afterwards."""
 
@@ -66,13 +72,13 @@ class ServerFactory:
         self.servers: list[Server] = []
         self.databases: list[str] = []
 
-    def new(self, env: dict | None = None, start: bool = True) -> Server:
+    def new(self, env: dict | None = None, start: bool = True, config: str = OPEN_GRANTS) -> Server:
         catalog = None
         if self.admin_url is not None:
             name, catalog = create_postgres_database(self.admin_url)
             self.databases.append(name)
         workdir = self.tmp_path_factory.mktemp(f"seqstore-{self.backend}")
-        server = Server(workdir, self.backend, catalog, env={**self.base_env, **(env or {})})
+        server = Server(workdir, self.backend, catalog, env={**self.base_env, **(env or {})}, config=config)
         self.servers.append(server)
         if start:
             server.start()

@@ -154,8 +154,11 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 class Server:
     """One `seqstore serve` process with its data dir; logs go to files next to it."""
 
-    def __init__(self, workdir: Path, backend: str, catalog_url: str | None, env: dict | None = None):
+    def __init__(self, workdir: Path, backend: str, catalog_url: str | None, env: dict | None = None,
+                 config: str | None = None):
         self.workdir = workdir
+        # A TOML config file (`--config`), for what environment variables cannot say.
+        self.config = config
         self.data_dir = workdir / "data"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.backend = backend
@@ -193,6 +196,10 @@ class Server:
             "--account-id", ACCOUNT_ID,
             *self.catalog_args(),
         ]
+        if self.config is not None:
+            config_file = self.workdir / "seqstore.toml"
+            config_file.write_text(self.config)
+            cmd += ["--config", str(config_file)]
         env = clean_env(RUST_BACKTRACE="1", **self.extra_env)
         with open(self._stdout_path, "wb") as out, open(self._stderr_path, "wb") as err:
             self.proc = subprocess.Popen(

@@ -32,6 +32,7 @@ impl ApiError {
                 Self::shape(ErrorShape::ValidationException, message)
             }
             CoreError::NotFound(m) => Self::shape(ErrorShape::ResourceNotFoundException, m),
+            CoreError::AccessDenied(m) => Self::shape(ErrorShape::AccessDeniedException, m),
             CoreError::Conflict(m) => Self::shape(ErrorShape::ConflictException, m),
             CoreError::QuotaExceeded(m) => {
                 Self::shape(ErrorShape::ServiceQuotaExceededException, m)

@@ -6,7 +6,7 @@ mod sources;
 mod sweep;
 
 pub use layout::{BlobKey, BlobPrefix, KeyError};
-pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources};
+pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources, bucket_of};
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};

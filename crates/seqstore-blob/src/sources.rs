@@ -387,17 +387,24 @@ impl Client {
 }
 
 /// Splits `s3://bucket/key`: the key is everything after the `/` that ends the bucket,
-/// byte for byte (`//`, `%`, a leading `/` included). The bucket holds only the characters
-/// S3 bucket names may (so it cannot change where a request goes); a key ending in `/`
-/// names a folder, not a file.
+/// byte for byte (`//`, `%`, a leading `/` included). A key ending in `/` names a folder,
+/// not a file.
 pub fn parse_s3_uri(uri: &str) -> Option<(&str, &str)> {
+    let bucket = bucket_of(uri)?;
+    let key = uri.get("s3://".len() + bucket.len() + 1..)?;
+    (!key.is_empty() && !key.ends_with('/')).then_some((bucket, key))
+}
+
+/// The bucket of `s3://bucket[/...]`, when it holds only the characters S3 bucket names
+/// may (so it cannot change where a request goes).
+pub fn bucket_of(uri: &str) -> Option<&str> {
     let rest = uri.strip_prefix("s3://")?;
-    let (bucket, key) = rest.split_once('/')?;
+    let bucket = rest.split_once('/').map_or(rest, |(bucket, _)| bucket);
     let bucket_ok = !bucket.is_empty()
         && bucket
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
-    (bucket_ok && !key.is_empty() && !key.ends_with('/')).then_some((bucket, key))
+    bucket_ok.then_some(bucket)
 }
 
 #[cfg(test)]

@@ -16,6 +16,9 @@ pub enum CoreError {
     /// The resource does not exist (or belongs to another account).
     #[error("{0}")]
     NotFound(String),
+    /// The caller may not use what it named (a bucket no grant gives its account).
+    #[error("{0}")]
+    AccessDenied(String),
     /// The resource's state forbids the operation.
     #[error("{0}")]
     Conflict(String),

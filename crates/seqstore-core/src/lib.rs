@@ -7,6 +7,7 @@ pub mod catalog;
 mod error;
 mod etag_backfill;
 mod files;
+mod grants;
 mod idempotency;
 pub mod ids;
 mod ingest;
@@ -71,6 +72,7 @@ pub use arn::{Arn, ArnResource};
 pub use catalog::StoreKind;
 pub use error::{CoreError, error_chain};
 pub use files::{BlobRead, PART_SIZE};
+pub use grants::{BucketGrant, BucketGrants};
 pub use ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};
@@ -95,6 +97,8 @@ pub struct Settings {
     pub s3_access_point_account: String,
     /// Part uploads one account may run at once.
     pub max_part_uploads_per_account: usize,
+    /// Which buckets each account may import from or fall back to.
+    pub bucket_grants: BucketGrants,
 }
 
 /// The domain service: one per process, shared by every request.

@@ -59,6 +59,15 @@ impl Service {
                 &source.tags.clone().unwrap_or_default(),
                 &format!("sources.{i}.tags"),
             )?;
+            let files = &source.source_files;
+            self.check_bucket(
+                account_id,
+                &format!("sources.{i}.sourceFiles.source1"),
+                &files.source1,
+            )?;
+            if let Some(uri) = &files.source2 {
+                self.check_bucket(account_id, &format!("sources.{i}.sourceFiles.source2"), uri)?;
+            }
             if source.source_files.source2.is_some() && source.source_file_type != FileType::Fastq {
                 return Err(CoreError::invalid(
                     format!("sources.{i}.sourceFiles.source2"),
@@ -212,6 +221,7 @@ impl Service {
         .collect();
         let mut stored: Vec<StoredSource> = Vec::new();
         for (n, uri) in uris.iter().enumerate() {
+            self.check_item_bucket(job, uri)?;
             let source = self
                 .sources
                 .open(uri)

@@ -39,6 +39,7 @@ impl Service {
         let spec: StartReferenceImportJobSourceItem = serde_json::from_str(&item.spec)
             .map_err(|e| ItemError::Internal(format!("job item spec: {e}")))?;
         let uri = spec.source_file.as_str();
+        self.check_item_bucket(job, uri)?;
         let source = self
             .sources
             .open(uri)

@@ -38,6 +38,8 @@ impl Service {
                 &source.tags.clone().unwrap_or_default(),
                 &format!("sources.{i}.tags"),
             )?;
+            let field = format!("sources.{i}.sourceFile");
+            self.check_bucket(account_id, &field, &source.source_file)?;
         }
         let submission = Submission {
             operation: "StartReferenceImportJob",

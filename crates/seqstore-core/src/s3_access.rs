@@ -241,6 +241,10 @@ mod tests {
             region: "us-east-1".into(),
             s3_access_point_account: "222222222222".into(),
             max_part_uploads_per_account: 1,
+            bucket_grants: crate::BucketGrants {
+                owner: "111122223333".into(),
+                grants: vec![],
+            },
         }
     }
 

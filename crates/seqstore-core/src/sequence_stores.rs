@@ -30,6 +30,9 @@ impl Service {
         let now = Timestamp::now();
         let make = || async {
             validate_tags(tags, "tags")?;
+            if let Some(location) = non_empty(input.fallback_location.clone()) {
+                self.check_bucket(account_id, "fallbackLocation", &location)?;
+            }
             let propagated = propagated_tags(input.propagated_set_level_tags.clone())?;
             let id = new_id();
             let record = SequenceStoreRecord {
@@ -167,6 +170,9 @@ impl Service {
         }
         if let Some(location) = input.fallback_location.clone() {
             record.fallback_location = non_empty(Some(location));
+            if let Some(location) = &record.fallback_location {
+                self.check_bucket(account_id, "fallbackLocation", location)?;
+            }
         }
         if let Some(tags) = input.propagated_set_level_tags.clone() {
             // Re-tagging existing objects (status UPDATING) starts once read sets exist.

@@ -151,6 +151,9 @@ impl Service {
             .await
             .ok()??;
         let location = store.fallback_location?;
+        if let Err(e) = self.check_bucket(&job.account_id, "fallbackLocation", &location) {
+            return Some(format!("uploaded bytes not copied: {e}"));
+        }
         let spec = upload_spec(item).ok()?;
         let parts = self
             .catalog

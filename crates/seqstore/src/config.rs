@@ -59,6 +59,20 @@ pub struct Config {
 pub struct SourcesSection {
     /// `[sources.s3]`.
     pub s3: S3SourcesSection,
+    /// `[[sources.grants]]`: the buckets each account may import from or fall back to.
+    /// Without any, the server's own account may use every bucket and others none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub grants: Vec<GrantSection>,
+}
+
+/// One `[[sources.grants]]` entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSection {
+    /// A 12-digit account id, or `*` for every account.
+    pub account: String,
+    /// Bucket names; `*` is any bucket.
+    pub buckets: Vec<String>,
 }
 
 /// `[sources.s3]`: unset fields use the standard AWS environment variables.
@@ -303,12 +317,46 @@ impl Config {
                 "sources.s3.endpoint {endpoint:?} is not an http:// or https:// URL"
             )));
         }
+        for grant in &self.sources.grants {
+            if grant.account != "*" && !twelve_digits(&grant.account) {
+                return Err(ConfigError(format!(
+                    "sources.grants account {:?} is neither a 12-digit account id nor \"*\"",
+                    grant.account
+                )));
+            }
+            let bucket_name = |b: &str| {
+                b == "*" || seqstore_blob::bucket_of(&format!("s3://{b}")).is_some_and(|n| n == b)
+            };
+            if grant.buckets.is_empty() || !grant.buckets.iter().all(|b| bucket_name(b)) {
+                return Err(ConfigError(format!(
+                    "sources.grants of account {:?}: buckets must be bucket names or \"*\", \
+                     at least one",
+                    grant.account
+                )));
+            }
+        }
         if self.blob.backend == BlobBackend::S3 && self.blob.bucket.is_none() {
             return Err(ConfigError(
                 "blob.backend = \"s3\" needs blob.bucket".into(),
             ));
         }
         Ok(())
+    }
+
+    /// The `[[sources.grants]]` in the domain's terms.
+    pub fn bucket_grants(&self) -> seqstore_core::BucketGrants {
+        let grants = self
+            .sources
+            .grants
+            .iter()
+            .map(|g| seqstore_core::BucketGrant {
+                account: (g.account != "*").then(|| g.account.as_str().into()),
+                buckets: g.buckets.clone(),
+            });
+        seqstore_core::BucketGrants {
+            owner: self.account_id.as_str().into(),
+            grants: grants.collect(),
+        }
     }
 
     /// The catalog URL in force.
@@ -468,6 +516,39 @@ mod tests {
             assert!(err.to_string().contains("regoin"), "{err}");
             jail.set_env("SEQSTORE_ACCOUNT_ID", "12");
             assert!(Config::load(None, &Flags { region: None }).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
+    fn grants_name_accounts_and_bucket_names() {
+        figment::Jail::expect_with(|jail| {
+            let load = |text: &str| {
+                std::fs::write("g.toml", text).unwrap();
+                Config::load(Some(Path::new("g.toml")), &Flags { region: None })
+            };
+            let c = load(
+                "[[sources.grants]]\naccount = \"111122223333\"\nbuckets = [\"lab\", \"*\"]\n\
+                 [[sources.grants]]\naccount = \"*\"\nbuckets = [\"shared.v2\"]\n",
+            )
+            .unwrap();
+            let grants = c.bucket_grants();
+            assert_eq!(grants.grants.len(), 2);
+            assert!(grants.allows(&"999988887777".into(), "shared.v2"));
+            assert!(!grants.allows(&"999988887777".into(), "lab"));
+            for bad in [
+                "[[sources.grants]]\naccount = \"12\"\nbuckets = [\"lab\"]\n",
+                "[[sources.grants]]\naccount = \"*\"\nbuckets = []\n",
+                "[[sources.grants]]\naccount = \"*\"\nbuckets = [\"a/b\"]\n",
+            ] {
+                let err = load(bad).unwrap_err().to_string();
+                assert!(err.contains("sources.grants"), "{bad}: {err}");
+            }
+            let _ = jail;
             Ok(())
         });
     }

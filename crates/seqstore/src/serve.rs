@@ -52,6 +52,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         region: config.region.clone(),
         s3_access_point_account: config.s3_access_point_account.clone(),
         max_part_uploads_per_account: config.http.max_part_uploads_per_account,
+        bucket_grants: config.bucket_grants(),
     };
     let backend = catalog.backend();
     let service = Service::new(

@@ -1,4 +1,4 @@
-use super::parse_s3_uri;
+use super::{bucket_of, parse_s3_uri};
 
 #[test]
 fn s3_uris() {
@@ -37,7 +37,16 @@ fn buckets_cannot_steer_the_request() {
         "s3://b c/k",
     ] {
         assert_eq!(parse_s3_uri(bad), None, "{bad}");
+        assert_eq!(bucket_of(bad), None, "{bad}");
     }
+}
+
+#[test]
+fn buckets_of_locations() {
+    assert_eq!(bucket_of("s3://b"), Some("b"));
+    assert_eq!(bucket_of("s3://b/"), Some("b"));
+    assert_eq!(bucket_of("s3://b/prefix/"), Some("b"));
+    assert_eq!(bucket_of("s3:///k"), None);
 }
 
 // ---- on the wire: a scripted HTTP server answers the reads ----
