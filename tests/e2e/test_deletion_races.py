@@ -3,15 +3,21 @@ files gone, and a store cannot be deleted while an upload or a job still works o
 
 from __future__ import annotations
 
+import gzip
+import threading
 from pathlib import Path
+
+import botocore.exceptions
 
 from e2e_support import raises_aws
 from read_set_api import (
     create_upload,
     list_read_sets,
     upload_file_parts,
+    upload_part,
     upload_read_set,
     wait_no_staging,
+    wait_read_set,
 )
 
 
@@ -59,3 +65,45 @@ def test_a_store_with_an_upload_in_progress_is_not_deleted(rs_env, tmp_path):
         client.delete_sequence_store(id=store_id)
     client.abort_multipart_read_set_upload(sequenceStoreId=store_id, uploadId=upload_id)
     client.delete_sequence_store(id=store_id)
+
+
+def test_complete_ingests_exactly_the_parts_it_verified(rs_env):
+    """A part uploaded again while Complete runs cannot swap the bytes Complete checked: the
+    read set holds the verified bytes, or Complete fails and nothing is made."""
+    client = rs_env.client
+    store_id = rs_env.new_store()
+    verified = b"".join(b"@v%d\nACGTACGT\n+\nIIIIIIII\n" % i for i in range(2000))
+    swapped = b"".join(b"@s%d\nTTTTGGGG\n+\n########\n" % i for i in range(2000))
+    outcomes = []
+    for round_ in range(8):
+        upload_id = create_upload(client, store_id, "FASTQ", f"pin-{round_}")["uploadId"]
+        part = upload_part(client, store_id, upload_id, "SOURCE1", 1, verified)
+        stop = threading.Event()
+
+        def reupload():
+            while not stop.is_set():
+                try:
+                    client.upload_read_set_part(sequenceStoreId=store_id, uploadId=upload_id,
+                                                partSource="SOURCE1", partNumber=1, payload=swapped)
+                except botocore.exceptions.ClientError:
+                    return  # the upload is completed: no more parts
+
+        racer = threading.Thread(target=reupload)
+        racer.start()
+        try:
+            read_set_id = client.complete_multipart_read_set_upload(
+                sequenceStoreId=store_id, uploadId=upload_id, parts=[part])["readSetId"]
+        except botocore.exceptions.ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            assert code in ("ConflictException", "ValidationException"), exc
+            outcomes.append(code)
+            continue
+        finally:
+            stop.set()
+            racer.join()
+        meta = wait_read_set(client, store_id, read_set_id)
+        assert meta["status"] == "ACTIVE", meta
+        body = client.get_read_set(sequenceStoreId=store_id, id=read_set_id, partNumber=1)["payload"].read()
+        assert gzip.decompress(body) == verified, "the read set holds bytes Complete never verified"
+        outcomes.append("ACTIVE")
+    assert len(outcomes) == 8, outcomes

@@ -1222,8 +1222,33 @@ async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog
     let tags = BTreeMap::from([("k".to_string(), "v".to_string())]);
     let mut ingest = job("9000000001", "S1", 5);
     ingest.kind = JobKind::ReadSetIngest;
+    // Complete ingests exactly the parts it verified: a part uploaded again between its
+    // checks and its commit makes it fail, changing nothing.
+    let first = part("0000000001", PartSource::Source1, 1, "k1", 10);
+    c.put_part(&first).await.unwrap();
+    let again = part("0000000001", PartSource::Source1, 1, "k2", 10);
+    c.put_part(&again).await.unwrap();
+    assert!(matches!(
+        c.complete_upload(
+            &"0000000001".into(),
+            std::slice::from_ref(&first),
+            &rs,
+            &tags,
+            &ingest,
+            &items("9000000001", 1),
+        )
+        .await,
+        Err(CatalogError::Changed(_))
+    ));
+    assert_eq!(
+        c.read_set(a, &"S1".into(), &"1000000001".into())
+            .await
+            .unwrap(),
+        None
+    );
     c.complete_upload(
         &"0000000001".into(),
+        &[again],
         &rs,
         &tags,
         &ingest,
@@ -1276,6 +1301,7 @@ async fn completing_an_upload_creates_read_set_and_job_atomically(c: &SqlCatalog
     assert!(matches!(
         c.complete_upload(
             &"0000000001".into(),
+            &[],
             &rs2,
             &tags,
             &ingest2,
@@ -1555,6 +1581,7 @@ async fn a_deleted_read_set_stays_deleted_and_busy_stores_stay(c: &SqlCatalog) {
     let job_items = items("9000000001", 1);
     c.complete_upload(
         &"0000000001".into(),
+        &[],
         &processing,
         &no_tags(),
         &ingest,

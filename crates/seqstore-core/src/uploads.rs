@@ -348,6 +348,7 @@ impl Service {
             .await?;
         let stored = self.catalog.all_parts(&upload.id).await?;
         let mut listed: Vec<(PartSource, i64)> = Vec::new();
+        let mut verified: Vec<PartRecord> = Vec::new();
         for (i, item) in input.parts.iter().enumerate() {
             let (source, number) = (item.part_source.into(), i64::from(item.part_number));
             if source == PartSource::Source2
@@ -382,6 +383,7 @@ impl Service {
                 ));
             }
             listed.push((source, number));
+            verified.push(part.clone());
         }
         if !listed.iter().any(|&(s, _)| s == PartSource::Source1) {
             return Err(CoreError::invalid("parts", "parts lists no SOURCE1 part"));
@@ -434,7 +436,14 @@ impl Service {
             };
             match self
                 .catalog
-                .complete_upload(&upload.id, &read_set, &upload.tags, &job, &[item])
+                .complete_upload(
+                    &upload.id,
+                    &verified,
+                    &read_set,
+                    &upload.tags,
+                    &job,
+                    &[item],
+                )
                 .await
             {
                 Ok(()) => {
@@ -445,6 +454,13 @@ impl Service {
                 }
                 Err(CatalogError::AlreadyExists(_)) => continue,
                 Err(CatalogError::NotFound(_)) => return Err(upload_not_found(&upload.id)),
+                Err(CatalogError::Changed(_)) => {
+                    return Err(CoreError::Conflict(format!(
+                        "a part of upload {} was uploaded again while it was being completed; \
+                         list its parts and complete it with their checksums",
+                        upload.id
+                    )));
+                }
                 Err(e) => return Err(e.into()),
             }
         }

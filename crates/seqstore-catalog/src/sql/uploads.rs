@@ -182,6 +182,7 @@ impl Uploads for SqlCatalog {
     async fn complete_upload(
         &self,
         upload_id: &UploadId,
+        verified: &[PartRecord],
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
         job: &JobRecord,
@@ -197,6 +198,27 @@ impl Uploads for SqlCatalog {
         .await.db()?;
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("upload in progress"));
+        }
+        // The upload row is locked now, so no part can change until the commit.
+        let rows = sqlx::query(
+            "SELECT part_source, part_number, blob_key FROM upload_parts WHERE upload_id = $1",
+        )
+        .bind(upload_id.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .db()?;
+        let mut stored = BTreeMap::new();
+        for row in &rows {
+            let source: PartSource = Column::read(row, "part_source")?;
+            let number: i64 = Column::read(row, "part_number")?;
+            let key: BlobKey = Column::read(row, "blob_key")?;
+            stored.insert((source, number), key);
+        }
+        if verified
+            .iter()
+            .any(|p| stored.get(&(p.part_source, p.part_number)) != Some(&p.blob_key))
+        {
+            return Err(CatalogError::Changed("part"));
         }
         let exists = sqlx::query("SELECT id FROM read_sets WHERE id = $1")
             .bind(read_set.id.as_str())

@@ -39,6 +39,9 @@ pub enum CatalogError {
     /// Work is still running on the row.
     #[error("{0} is in progress")]
     InFlight(Busy),
+    /// A row changed since the caller read it (a part uploaded again during Complete).
+    #[error("{0} changed meanwhile")]
+    Changed(&'static str),
     /// The job's lease is held by another node now: stop working on it.
     #[error("lease on job {0} lost")]
     LeaseLost(String),

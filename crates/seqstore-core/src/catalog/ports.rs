@@ -252,10 +252,13 @@ pub trait Uploads {
     ) -> Result<Vec<PartRecord>>;
     /// Completes an upload in progress in one transaction: the upload COMPLETED, the read
     /// set (PROCESSING_UPLOAD) and its tags recorded, the ingest job created.
-    /// [`super::CatalogError::NotFound`] when it is not in progress.
+    /// [`super::CatalogError::NotFound`] when it is not in progress;
+    /// [`super::CatalogError::Changed`] when one of the `verified` parts is no longer the
+    /// one stored (uploaded again since): the bytes ingested are exactly those verified.
     async fn complete_upload(
         &self,
         upload_id: &UploadId,
+        verified: &[PartRecord],
         read_set: &ReadSetRecord,
         tags: &BTreeMap<String, String>,
         job: &JobRecord,
