@@ -75,6 +75,22 @@ pub enum BlobError {
     },
 }
 
+impl BlobError {
+    /// Whether the volume ran out of space (`ENOSPC` anywhere in the chain).
+    pub fn is_storage_full(&self) -> bool {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = next {
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::StorageFull)
+            {
+                return true;
+            }
+            next = e.source();
+        }
+        false
+    }
+}
+
 impl From<object_store::Error> for BlobError {
     fn from(e: object_store::Error) -> Self {
         match e {
@@ -209,6 +225,13 @@ impl BlobStore {
 
     /// Starts a streamed write; nothing is visible under `key` until
     /// [`BlobWriter::finish`] (temp file + rename locally, multipart commit on S3).
+    /// Bytes free for an unprivileged writer on a local store's volume; `None` for an object
+    /// store, or when the volume cannot be asked.
+    pub fn free_bytes(&self) -> Option<u64> {
+        let stat = rustix::fs::statvfs(self.local_root.as_deref()?).ok()?;
+        Some(stat.f_bavail.saturating_mul(stat.f_frsize))
+    }
+
     pub async fn writer(&self, key: &BlobKey) -> Result<BlobWriter, BlobError> {
         let upload = self.inner.put_multipart(&path(key)).await?;
         Ok(BlobWriter {

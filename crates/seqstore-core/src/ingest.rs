@@ -60,7 +60,7 @@ impl Service {
             .blobs
             .writer(&key)
             .await
-            .map_err(|e| ItemError::Internal(e.to_string()))?;
+            .map_err(ItemError::from_write(file_name))?;
         let (in_tx, in_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
         let (out_tx, mut out_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
         let (kind, family, provenance, reference) = (
@@ -99,7 +99,7 @@ impl Service {
                 writer
                     .write(&chunk)
                     .await
-                    .map_err(|e| ItemError::Internal(e.to_string()))?;
+                    .map_err(ItemError::from_write(file_name))?;
             }
             Ok::<_, ItemError>((size, hex::encode(md5.finalize())))
         };
@@ -236,7 +236,7 @@ pub(crate) async fn settle<T>(
             writer
                 .finish()
                 .await
-                .map_err(|e| ItemError::Internal(e.to_string()))?;
+                .map_err(ItemError::from_write("a stored file"))?;
             Ok(done)
         }
         Err(e) => {

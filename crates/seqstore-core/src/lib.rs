@@ -99,6 +99,8 @@ pub struct Settings {
     pub max_part_uploads_per_account: usize,
     /// Which buckets each account may import from or fall back to.
     pub bucket_grants: BucketGrants,
+    /// New parts are refused while the local blob volume has fewer bytes free.
+    pub min_free_bytes: u64,
 }
 
 /// The domain service: one per process, shared by every request.

@@ -53,7 +53,7 @@ impl Service {
             .blobs
             .writer(&key)
             .await
-            .map_err(|e| ItemError::Internal(e.to_string()))?;
+            .map_err(ItemError::from_write("the reference"))?;
         let (tx, rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
         let check = tokio::task::spawn_blocking(move || validate(rx));
         let stream = source
@@ -149,7 +149,7 @@ async fn copy(
         writer
             .write(&chunk)
             .await
-            .map_err(|e| ItemError::Internal(e.to_string()))?;
+            .map_err(ItemError::from_write("the reference"))?;
         if tx.send(chunk).await.is_err() {
             break;
         }

@@ -245,6 +245,7 @@ mod tests {
                 owner: "111122223333".into(),
                 grants: vec![],
             },
+            min_free_bytes: 0,
         }
     }
 

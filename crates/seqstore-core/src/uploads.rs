@@ -128,6 +128,13 @@ impl Service {
                 ),
             ));
         }
+        let min_free = self.settings.min_free_bytes;
+        if let Some(free) = self.blobs.free_bytes().filter(|&free| free < min_free) {
+            return Err(CoreError::QuotaExceeded(format!(
+                "the server's storage is nearly full ({free} bytes free, fewer than its \
+                 blob.min_free_bytes of {min_free}); no part is accepted until space is freed"
+            )));
+        }
         let number = i64::from(input.part_number);
         let key = BlobKey::upload_part(&upload.id, source.as_str(), number, &new_id::<String>())?;
         let mut writer = self.blobs.writer(&key).await.map_err(internal)?;
@@ -552,6 +559,11 @@ fn upload_not_found(id: &UploadId) -> CoreError {
 }
 
 fn internal(e: seqstore_blob::BlobError) -> CoreError {
+    if e.is_storage_full() {
+        return CoreError::QuotaExceeded(
+            "no space left on the server's storage: the part was not stored".into(),
+        );
+    }
     CoreError::storage("staging an upload part")(e)
 }
 

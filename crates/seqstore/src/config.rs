@@ -153,7 +153,7 @@ impl Default for UploadsSection {
 }
 
 /// `[blob]`: the local directory (default) or an S3-compatible bucket.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BlobSection {
     /// `local` or `s3`.
@@ -172,6 +172,24 @@ pub struct BlobSection {
     pub access_key_id: Option<String>,
     /// S3 secret access key.
     pub secret_access_key: Option<String>,
+    /// A local store refuses new parts while its volume has fewer bytes free than this.
+    pub min_free_bytes: u64,
+}
+
+impl Default for BlobSection {
+    fn default() -> Self {
+        Self {
+            backend: BlobBackend::Local,
+            root: None,
+            bucket: None,
+            endpoint: None,
+            region: None,
+            path_style: false,
+            access_key_id: None,
+            secret_access_key: None,
+            min_free_bytes: 1 << 30,
+        }
+    }
 }
 
 /// Blob backends.

@@ -53,6 +53,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         s3_access_point_account: config.s3_access_point_account.clone(),
         max_part_uploads_per_account: config.http.max_part_uploads_per_account,
         bucket_grants: config.bucket_grants(),
+        min_free_bytes: config.blob.min_free_bytes,
     };
     let backend = catalog.backend();
     let service = Service::new(

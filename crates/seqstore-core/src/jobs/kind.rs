@@ -72,6 +72,20 @@ impl From<seqstore_blob::KeyError> for ItemError {
 }
 
 impl ItemError {
+    /// A failed write of `file`: a full volume fails the item with a message that says so,
+    /// anything else is ours.
+    pub(crate) fn from_write(file: &str) -> impl FnOnce(seqstore_blob::BlobError) -> Self {
+        move |e| {
+            if e.is_storage_full() {
+                Self::Failed(format!(
+                    "no space left on the server's storage while writing {file}"
+                ))
+            } else {
+                Self::Internal(crate::error_chain(&e))
+            }
+        }
+    }
+
     pub(crate) fn from_source(e: SourceError) -> Self {
         if e.is_transient() {
             Self::Transient(e.to_string())
