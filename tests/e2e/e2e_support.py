@@ -306,6 +306,15 @@ class Server:
             cwd=self.workdir,
         )
 
+    def fsck(self, *args: str, timeout: float = 300.0) -> tuple[int, dict]:
+        """`seqstore fsck --json ARGS...` on this server's data dir, catalog and config:
+        (exit code, report). Exit codes other than 0 (clean) and 1 (problems) fail."""
+        config = ["--config", str(self.workdir / "seqstore.toml")] if self.config is not None else []
+        res = self.run_cli("fsck", "--data-dir", str(self.data_dir), *self.catalog_args(), *config,
+                           "--json", *args, timeout=timeout)
+        assert res.returncode in (0, 1), f"seqstore fsck failed ({res.returncode}):\n{res.stderr}"
+        return res.returncode, json.loads(res.stdout)
+
     def create_keys(self, account_id: str) -> tuple[Keys, str]:
         """`seqstore keys create` for `account_id`; returns the keys and the printed text."""
         res = self.run_cli(

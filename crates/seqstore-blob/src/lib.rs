@@ -64,6 +64,9 @@ pub enum BlobError {
     /// The object store failed.
     #[error("blob store error")]
     Store(#[source] object_store::Error),
+    /// Walking a local store for staging files failed.
+    #[error("cannot sweep staging files")]
+    Sweep(#[source] std::io::Error),
     /// Reading a local blob failed (or it ended before the requested range did).
     #[error("cannot read blob {key}")]
     Read {
@@ -110,6 +113,17 @@ const WRITE_CONCURRENCY: usize = 4;
 /// 8 KiB reads, each a separate blocking-pool task; the thread hand-offs, not the copying,
 /// then cap a GetObject at ~250 MB/s (1 MiB reads: ~2.5 GB/s, as fast as nginx on loopback).
 const READ_CHUNK: u64 = 1024 * 1024;
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredObject {
+    /// Its key as stored (it may be one this layout never writes).
+    pub key: String,
+    /// Bytes.
+    pub size: u64,
+    /// Last written.
+    pub modified: std::time::SystemTime,
+}
 
 /// A streamed write in progress.
 #[derive(Debug)]
@@ -223,8 +237,6 @@ impl BlobStore {
         })
     }
 
-    /// Starts a streamed write; nothing is visible under `key` until
-    /// [`BlobWriter::finish`] (temp file + rename locally, multipart commit on S3).
     /// Bytes free for an unprivileged writer on a local store's volume; `None` for an object
     /// store, or when the volume cannot be asked.
     pub fn free_bytes(&self) -> Option<u64> {
@@ -232,6 +244,8 @@ impl BlobStore {
         Some(stat.f_bavail.saturating_mul(stat.f_frsize))
     }
 
+    /// Starts a streamed write; nothing is visible under `key` until
+    /// [`BlobWriter::finish`] (temp file + rename locally, multipart commit on S3).
     pub async fn writer(&self, key: &BlobKey) -> Result<BlobWriter, BlobError> {
         let upload = self.inner.put_multipart(&path(key)).await?;
         Ok(BlobWriter {
@@ -254,13 +268,35 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Every stored object (the staging files of unfinished local writes excepted: see
+    /// [`Self::sweep_staging`]), in no particular order.
+    pub fn list(&self) -> BoxStream<'_, Result<StoredObject, BlobError>> {
+        self.inner
+            .list(None)
+            .map(|meta| {
+                let meta = meta?;
+                Ok(StoredObject {
+                    key: meta.location.to_string(),
+                    size: meta.size,
+                    modified: meta.last_modified.into(),
+                })
+            })
+            .boxed()
+    }
+
     /// Removes what interrupted writes left behind on a local store: staging files
-    /// (`name#N`) and empty directories not touched for `min_age`. On S3 an incomplete
-    /// multipart upload is the bucket's lifecycle rules' business. Returns the count.
-    pub fn sweep_staging(&self, min_age: std::time::Duration) -> std::io::Result<usize> {
+    /// (`name#N`) last modified before `cutoff`, and the empty directories aborted writes
+    /// leave; with `dry_run` nothing is removed. Returns the staging files' paths relative
+    /// to the root. On S3 an incomplete multipart upload is the bucket's lifecycle rules'
+    /// business.
+    pub fn sweep_staging(
+        &self,
+        cutoff: std::time::SystemTime,
+        dry_run: bool,
+    ) -> Result<Vec<String>, BlobError> {
         match &self.local_root {
-            Some(root) => sweep::sweep(root, min_age),
-            None => Ok(0),
+            Some(root) => sweep::sweep(root, cutoff, dry_run).map_err(BlobError::Sweep),
+            None => Ok(Vec::new()),
         }
     }
 

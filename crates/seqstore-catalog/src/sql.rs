@@ -3,6 +3,7 @@
 //! Queries use `$n` placeholders, which both backends accept, and only portable SQL
 //! (`ON CONFLICT ... DO UPDATE`, `BIGINT`, `TEXT`).
 
+mod inventory;
 mod jobs;
 mod read_sets;
 mod reference_stores;

@@ -94,6 +94,7 @@ conformance!(
     a_deleted_read_set_stays_deleted_and_busy_stores_stay,
     stale_uploads_are_those_in_progress_created_before,
     s3_access_finds_stores_policies_and_objects_in_key_order,
+    inventory_walks_every_account_and_marks_unreadable_read_sets,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -1764,4 +1765,105 @@ async fn s3_access_finds_stores_policies_and_objects_in_key_order(c: &SqlCatalog
         .unwrap()
         .unwrap();
     assert_eq!(r.s3_etags, etags);
+}
+
+async fn inventory_walks_every_account_and_marks_unreadable_read_sets(c: &SqlCatalog) {
+    let a = &AccountId::from("111122223333");
+    c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    let mut sets = vec![
+        read_set("0000000003", 1, ReadSetStatus::Active, None),
+        read_set("0000000001", 2, ReadSetStatus::Archived, None),
+        read_set("0000000002", 3, ReadSetStatus::UploadFailed, None),
+        read_set("0000000004", 4, ReadSetStatus::Deleted, None),
+    ];
+    sets[0].source1_size = Some(1000);
+    sets[0].index_size = Some(7);
+    sets[1].source1_size = Some(20);
+    sets[2].source1_size = Some(50_000);
+    import_read_sets(c, &sets).await;
+    let ids = |v: Vec<ReadSetRecord>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(c.stored_read_sets("", 10).await.unwrap()),
+        ["0000000001", "0000000003"]
+    );
+    assert_eq!(
+        ids(c.stored_read_sets("0000000001", 10).await.unwrap()),
+        ["0000000003"]
+    );
+    assert_eq!(
+        ids(c.stored_read_sets("", 1).await.unwrap()),
+        ["0000000001"]
+    );
+
+    // A reference of another account, and one deleted; then the bytes kept by both kinds.
+    let other = AccountId::from("444455556666");
+    c.create_reference_store(&reference_store(&other, "R9", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    let mut genome = reference("R9", "0000000009", "g", 5, "7000000001");
+    genome.account_id = other.clone();
+    let mut import = job("7000000001", "R9", 5);
+    import.account_id = other.clone();
+    c.create_job(&import, &items("7000000001", 2), None)
+        .await
+        .unwrap();
+    // A job in flight: its items' results are being written.
+    assert_eq!(
+        c.pending_results().await.unwrap(),
+        ["70000000010", "70000000011"]
+    );
+    c.claim_job(
+        &[JobKind::ReferenceImport],
+        &[],
+        &lease("n", i64::MAX),
+        ms(6),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    c.finish_reference_item(&"7000000001".into(), 0, "n", &genome, &no_tags())
+        .await
+        .unwrap();
+    assert_eq!(c.pending_results().await.unwrap(), ["70000000011"]);
+    c.finish_job(&"7000000001".into(), "n", JobStatus::Failed, None, ms(7))
+        .await
+        .unwrap();
+    assert!(
+        c.pending_results().await.unwrap().is_empty(),
+        "an ended job writes nothing more"
+    );
+    let refs = c.stored_references("", 10).await.unwrap();
+    assert_eq!(refs, [genome]);
+    assert_eq!(c.stored_bytes().await.unwrap(), 1000 + 7 + 20 + 100 + 20);
+
+    // Uploads by id alone.
+    let mut up = upload("0000000077", 8);
+    up.account_id = other.clone();
+    c.create_upload(&up, None).await.unwrap();
+    assert_eq!(
+        c.upload_by_id(&"0000000077".into()).await.unwrap(),
+        Some(up)
+    );
+    assert_eq!(c.upload_by_id(&"0000000078".into()).await.unwrap(), None);
+
+    // Marking: only stored read sets, once.
+    let id = "0000000003".into();
+    assert!(c.mark_unreadable(&id, "fsck: gone").await.unwrap());
+    assert!(!c.mark_unreadable(&id, "again").await.unwrap());
+    assert!(
+        !c.mark_unreadable(&"0000000004".into(), "deleted")
+            .await
+            .unwrap()
+    );
+    let r = c.read_set(a, &"S1".into(), &id).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.status_message.as_deref()),
+        (ReadSetStatus::UploadFailed, Some("fsck: gone"))
+    );
+    assert_eq!(
+        ids(c.stored_read_sets("", 10).await.unwrap()),
+        ["0000000001"]
+    );
 }

@@ -10,8 +10,8 @@ mod records;
 
 pub use error::{Busy, CatalogError};
 pub use ports::{
-    AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
-    SequenceStores, Tags, Uploads,
+    AccessKeys, Catalog, Idempotency, Inventory, Jobs, ReadSets, ReferenceStores, References,
+    S3Access, SequenceStores, Tags, Uploads,
 };
 pub use records::{
     AccessKeyRecord, AccessPolicy, FileEtags, Finished, IdempotencyRecord, JobFilter,
@@ -23,8 +23,8 @@ pub use records::{
 /// The catalog traits, for method calls on `dyn Catalog`.
 pub mod prelude {
     pub use super::ports::{
-        AccessKeys, Catalog, Idempotency, Jobs, ReadSets, ReferenceStores, References, S3Access,
-        SequenceStores, Tags, Uploads,
+        AccessKeys, Catalog, Idempotency, Inventory, Jobs, ReadSets, ReferenceStores, References,
+        S3Access, SequenceStores, Tags, Uploads,
     };
 }
 

@@ -4,8 +4,6 @@
 use crate::Service;
 use crate::catalog::FileEtags;
 use crate::references::index_name;
-use futures::StreamExt;
-use md5::{Digest, Md5};
 use seqstore_blob::{BlobKey, KeyError};
 
 /// Rows fetched per round.
@@ -97,38 +95,12 @@ impl Service {
                 return None;
             }
         };
-        let mut md5 = Md5::new();
-        let mut read = 0u64;
-        if size > 0 {
-            let mut stream = match self.blobs.read_range(key, 0..size).await {
-                Ok(s) => s,
-                Err(e) => {
-                    tracing::warn!(%key, error = %e, "S3 ETag backfill: cannot read");
-                    return None;
-                }
-            };
-            while let Some(chunk) = stream.next().await {
-                match chunk {
-                    Ok(chunk) => {
-                        read += chunk.len() as u64;
-                        md5.update(&chunk);
-                    }
-                    Err(e) => {
-                        tracing::warn!(%key, error = %e, "S3 ETag backfill: read failed");
-                        return None;
-                    }
-                }
+        match self.digest(key, size, None, |_| {}).await {
+            Ok((md5, _)) => Some(md5),
+            Err(fault) => {
+                tracing::warn!(%key, why = fault.detail, "S3 ETag backfill: cannot read");
+                None
             }
         }
-        if read != size {
-            tracing::warn!(
-                %key,
-                read,
-                size,
-                "S3 ETag backfill: file is not the recorded size"
-            );
-            return None;
-        }
-        Some(hex::encode(md5.finalize()))
     }
 }

@@ -7,6 +7,7 @@ pub mod catalog;
 mod error;
 mod etag_backfill;
 mod files;
+pub mod fsck;
 mod grants;
 mod idempotency;
 pub mod ids;

@@ -1,10 +1,11 @@
-//! Command-line interface: `serve` and `keys create`.
+//! Command-line interface: `serve`, `etag`, `fsck` and `keys`.
 
 use crate::config::Config;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 /// Self-hosted, wire-compatible AWS HealthOmics storage.
 #[derive(Debug, Parser)]
@@ -44,6 +45,27 @@ enum Command {
         /// ETag family: MD5up, SHA256up or SHA512up.
         #[arg(long, default_value = "MD5up")]
         family: String,
+    },
+    /// Check the catalog against the stored files: missing or damaged files, orphans.
+    /// Exit status 0 when clean, 1 when it found problems.
+    Fsck {
+        #[command(flatten)]
+        common: Common,
+        /// Also recompute every read set's HealthOmics ETags (reads and parses every file).
+        #[arg(long)]
+        verify: bool,
+        /// Remove orphans and staging left by interrupted work; mark read sets whose files
+        /// are missing or damaged UPLOAD_FAILED so that they are not served (their files
+        /// are then removed).
+        #[arg(long)]
+        repair: bool,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Objects written less than this many seconds ago are not judged: on a running
+        /// server they may belong to work in flight.
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        min_age: u64,
     },
     /// Manage access keys.
     Keys {
@@ -135,7 +157,7 @@ impl Common {
 
 impl Cli {
     /// Runs the chosen command.
-    pub async fn run(self) -> anyhow::Result<()> {
+    pub async fn run(self) -> anyhow::Result<std::process::ExitCode> {
         match self.command {
             Command::Serve {
                 common,
@@ -146,16 +168,32 @@ impl Cli {
                 let config = common.load(listen, s3_listen)?;
                 if print_config {
                     print!("{}", config.to_redacted_toml());
-                    return Ok(());
+                    return Ok(ExitCode::SUCCESS);
                 }
-                crate::serve::run(config).await
+                crate::serve::run(config).await.map(|()| ExitCode::SUCCESS)
+            }
+            Command::Fsck {
+                common,
+                verify,
+                repair,
+                json,
+                min_age,
+            } => {
+                let options = crate::fsck::Options {
+                    verify,
+                    repair,
+                    json,
+                    min_age: std::time::Duration::from_secs(min_age),
+                };
+                crate::fsck::run(&common.load(None, None)?, options).await
             }
             Command::Etag {
                 files,
                 kind,
                 reference,
                 family,
-            } => crate::etag::run(&files, kind, reference.as_deref(), &family),
+            } => crate::etag::run(&files, kind, reference.as_deref(), &family)
+                .map(|()| ExitCode::SUCCESS),
             Command::Keys { command } => match command {
                 KeysCommand::Create { common, user } => {
                     crate::keys::create(&common.load(None, None)?, user.as_deref()).await
@@ -165,7 +203,8 @@ impl Cli {
                     common,
                     access_key_id,
                 } => crate::keys::delete(&common.load(None, None)?, &access_key_id).await,
-            },
+            }
+            .map(|()| ExitCode::SUCCESS),
         }
     }
 }

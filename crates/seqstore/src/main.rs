@@ -5,6 +5,7 @@ mod config;
 mod credentials;
 mod data_dir;
 mod etag;
+mod fsck;
 mod keys;
 mod serve;
 
@@ -23,10 +24,11 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(cli.run()) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("seqstore: {e:#}");
-            std::process::ExitCode::FAILURE
+            // 1 is `fsck`'s "found problems"
+            std::process::ExitCode::from(2)
         }
     }
 }

@@ -11,11 +11,12 @@ use seqstore_core::catalog::AccessKeyRecord;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::{JobRunner, JobSettings, Service, Settings};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
+    let started = SystemTime::now();
     init_logging(config.log_format);
     let mut narrowed = data_dir::prepare(&config.data_dir)?;
     let data_dir = config.data_dir.canonicalize()?;
@@ -45,23 +46,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     };
     ensure_root_key(&catalog, &root, &config.account_id).await?;
 
-    let blobs =
-        BlobStore::open(&blob_config(&config, &data_dir)).context("opening blob storage")?;
-    let settings = Settings {
-        partition: config.partition.clone(),
-        region: config.region.clone(),
-        s3_access_point_account: config.s3_access_point_account.clone(),
-        max_part_uploads_per_account: config.http.max_part_uploads_per_account,
-        bucket_grants: config.bucket_grants(),
-        min_free_bytes: config.blob.min_free_bytes,
-    };
     let backend = catalog.backend();
-    let service = Service::new(
-        Arc::new(catalog),
-        blobs.clone(),
-        Sources::new(source_config(&config)),
-        settings,
-    );
+    let service = service(&config, &data_dir, catalog)?;
     let jobs = JobSettings {
         node_id: node_id(&config, &data_dir)?,
         workers: config.jobs.workers,
@@ -88,7 +74,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(endpoint, s3_endpoint = %s3_address, catalog = backend, "serving");
 
     let stop = CancellationToken::new();
-    tokio::spawn(sweep_staging(blobs.clone(), stop.clone()));
+    tokio::spawn(clean_up(service.clone(), started, stop.clone()));
     let expire_after = Duration::from_secs(config.uploads.expire_after_seconds);
     tokio::spawn(expire_uploads(service.clone(), expire_after, stop.clone()));
     let backfill = service.clone();
@@ -132,23 +118,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes staging files of interrupted writes: at start, then hourly. Files younger than
-/// ten minutes may belong to a write in progress and are left alone.
-async fn sweep_staging(blobs: BlobStore, stop: CancellationToken) {
+/// Removes what interrupted work left behind (orphan files, staging of settled uploads,
+/// staging files of unfinished writes; see `seqstore_core::fsck`): at start, everything
+/// written before this process started (nothing of it can be in flight here), then hourly
+/// what is older than ten minutes.
+async fn clean_up(service: Service, started: SystemTime, stop: CancellationToken) {
+    let mut cutoff = started;
     loop {
-        let sweeper = blobs.clone();
-        match tokio::task::spawn_blocking(move || sweeper.sweep_staging(Duration::from_secs(600)))
-            .await
-        {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(removed = n, "swept staging files of interrupted writes"),
-            Ok(Err(e)) => tracing::warn!(error = %e, "staging sweep failed"),
-            Err(e) => tracing::warn!(error = %e, "staging sweep panicked"),
+        match service.clean_up(cutoff).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(removed = n, "removed what interrupted work left behind"),
+            Err(e) => tracing::warn!(error = %seqstore_core::error_chain(&e), "cleanup failed"),
         }
         tokio::select! {
             _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
             _ = stop.cancelled() => return,
         }
+        cutoff = SystemTime::now() - Duration::from_secs(600);
     }
 }
 
@@ -169,6 +155,30 @@ async fn expire_uploads(service: Service, after: Duration, stop: CancellationTok
             _ = stop.cancelled() => return,
         }
     }
+}
+
+/// The domain service over `catalog` and the configured blob store and import sources.
+pub(crate) fn service(
+    config: &Config,
+    data_dir: &std::path::Path,
+    catalog: SqlCatalog,
+) -> anyhow::Result<Service> {
+    let blobs = BlobStore::open(&blob_config(config, data_dir)).context("opening blob storage")?;
+    let settings = Settings {
+        partition: config.partition.clone(),
+        region: config.region.clone(),
+        s3_access_point_account: config.s3_access_point_account.clone(),
+        max_part_uploads_per_account: config.http.max_part_uploads_per_account,
+        bucket_grants: config.bucket_grants(),
+        min_free_bytes: config.blob.min_free_bytes,
+    };
+    let service = Service::new(
+        Arc::new(catalog),
+        blobs,
+        Sources::new(source_config(config)),
+        settings,
+    );
+    Ok(service)
 }
 
 fn source_config(config: &Config) -> S3SourceConfig {

@@ -27,6 +27,7 @@ pub trait Catalog:
     + Tags
     + Jobs
     + S3Access
+    + Inventory
     + Send
     + Sync
     + std::fmt::Debug
@@ -428,4 +429,25 @@ pub trait S3Access {
         &self,
         limit: u32,
     ) -> Result<(Vec<ReadSetRecord>, Vec<ReferenceRecord>)>;
+}
+
+/// What `seqstore fsck` and the cleanup of interrupted work walk: rows of every account.
+#[async_trait]
+pub trait Inventory {
+    /// Up to `limit` read sets whose files are kept (ACTIVE, ARCHIVED, ACTIVATING), of every
+    /// account, with ids greater than `after`, in ascending id order.
+    async fn stored_read_sets(&self, after: &str, limit: u32) -> Result<Vec<ReadSetRecord>>;
+    /// Up to `limit` ACTIVE references of every account with ids greater than `after`, in
+    /// ascending id order.
+    async fn stored_references(&self, after: &str, limit: u32) -> Result<Vec<ReferenceRecord>>;
+    /// The bytes of every file those read sets and references keep.
+    async fn stored_bytes(&self) -> Result<u64>;
+    /// One upload, whatever its account, store and status.
+    async fn upload_by_id(&self, id: &UploadId) -> Result<Option<UploadRecord>>;
+    /// The result ids of job items not done, of jobs not ended: the read sets and
+    /// references being written now, which may have files but no row yet.
+    async fn pending_results(&self) -> Result<Vec<String>>;
+    /// Marks a read set whose files cannot be served UPLOAD_FAILED with `message`, when it
+    /// is still ACTIVE, ARCHIVED or ACTIVATING; returns whether it did.
+    async fn mark_unreadable(&self, id: &ReadSetId, message: &str) -> Result<bool>;
 }
