@@ -138,13 +138,17 @@ def test_an_account_runs_a_bounded_number_of_part_uploads(limited):
     data = b"@r\nACGT\n+\nIIII\n"
     running = start_stalled_part(limited, keys, store_id, upload_id, data * 1000)
     time.sleep(0.5)  # the server has taken the first upload's slot
-    with raises_aws("ThrottlingException", message_contains="part uploads in progress"):
+    with raises_aws("ThrottlingException", message_contains="part uploads in progress") as refused:
         client.upload_read_set_part(sequenceStoreId=store_id, uploadId=upload_id,
                                     partSource="SOURCE1", partNumber=2, payload=data)
+    # Refused before its body was read: the answer closes the connection, which the server
+    # cannot reuse, instead of leaving the client to send its next request into it.
+    assert refused.headers.get("connection") == "close", refused.headers
     # Another account is not held up.
     _, other, other_store, other_upload = account_with_upload(limited)
-    other.upload_read_set_part(sequenceStoreId=other_store, uploadId=other_upload,
-                               partSource="SOURCE1", partNumber=1, payload=data)
+    done = other.upload_read_set_part(sequenceStoreId=other_store, uploadId=other_upload,
+                                      partSource="SOURCE1", partNumber=1, payload=data)
+    assert "connection" not in done["ResponseMetadata"]["HTTPHeaders"], "a read body keeps the connection"
     # Once the first upload has ended (it stalls out), the account may upload again.
     assert closed_within(running, 10)
     client.upload_read_set_part(sequenceStoreId=store_id, uploadId=upload_id,

@@ -49,10 +49,20 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
     async move {
         let route = route(method.as_str(), &path);
         let operation = route.as_ref().map(|r| r.operation.name()).unwrap_or("-");
+        let (parts, body) = request.into_parts();
+        let (body, body_read) = stall::track(body);
+        let request = Request::from_parts(parts, body);
         let mut response = match serve(&state, request, &request_id, route).await {
             Ok(response) => response,
             Err(err) => err.into_response(),
         };
+        if !body_read.load(std::sync::atomic::Ordering::Relaxed) {
+            // hyper drops a connection whose request body was left unread; say so, or the
+            // client sends its next request on it and sees the connection closed.
+            response
+                .headers_mut()
+                .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        }
         let status = response.status().as_u16();
         tracing::info!(
             operation,

@@ -1,7 +1,11 @@
-//! A request body that must keep moving: one that sends nothing for a while is dropped, so a
-//! stalled upload does not hold its connection, its buffers and its staging forever.
+//! Request body guards. A body must keep moving: one that sends nothing for a while is
+//! dropped, so a stalled upload does not hold its connection, its buffers and its staging
+//! forever. And a body left unread (a request refused before its body) is noted, so that the
+//! answer closes the connection instead of leaving the client to reuse one that hyper drops.
 
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -47,6 +51,46 @@ impl HttpBody for Stalling {
                 Poll::Pending => Poll::Pending,
             },
         }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// `inner`, and a flag that is set once it has been read to its end (at once when it is
+/// empty).
+pub(crate) fn track(inner: Body) -> (Body, Arc<AtomicBool>) {
+    let ended = Arc::new(AtomicBool::new(inner.is_end_stream()));
+    let body = Body::new(Tracked {
+        inner,
+        ended: ended.clone(),
+    });
+    (body, ended)
+}
+
+struct Tracked {
+    inner: Body,
+    ended: Arc<AtomicBool>,
+}
+
+impl HttpBody for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let frame = Pin::new(&mut self.inner).poll_frame(cx);
+        if matches!(frame, Poll::Ready(None)) || self.inner.is_end_stream() {
+            self.ended.store(true, Ordering::Relaxed);
+        }
+        frame
     }
 
     fn is_end_stream(&self) -> bool {
