@@ -28,6 +28,7 @@ def test_data_dir_and_catalog_are_owner_only(server_factory, backend):
             f.name: 0o600 for f in catalog_files if f.exists()
         }
     assert "narrowed permissions from 755 to 700" in srv.stdout() + srv.stderr(), srv.describe_logs()
+    assert "from 644" not in srv.stdout() + srv.stderr(), "files the server just created are no news"
     srv.stop()
 
     # Files an older version wrote with 0644 are narrowed when the server starts again.

@@ -103,8 +103,12 @@ impl From<object_store::Error> for BlobError {
     }
 }
 
-/// Part size of streamed writes (S3's multipart minimum is 5 MiB).
-const WRITE_CHUNK: usize = 8 * 1024 * 1024;
+/// Part size of streamed writes to S3 (its multipart minimum is 5 MiB).
+const S3_WRITE_CHUNK: usize = 8 * 1024 * 1024;
+
+/// Part size of streamed writes to a local directory: each write holds up to
+/// `WRITE_CONCURRENCY + 1` of them, so this bounds the memory of every upload in flight.
+const LOCAL_WRITE_CHUNK: usize = 1024 * 1024;
 
 /// Parts of one streamed write in flight at once: bounds memory to a few chunks.
 const WRITE_CONCURRENCY: usize = 4;
@@ -158,6 +162,8 @@ pub struct BlobStore {
     inner: Arc<dyn ObjectStore>,
     /// The directory of a local store, for the staging sweep.
     local_root: Option<std::path::PathBuf>,
+    /// Part size of streamed writes.
+    write_chunk: usize,
 }
 
 impl BlobStore {
@@ -197,7 +203,15 @@ impl BlobStore {
             BlobConfig::Local { root } => Some(root.clone()),
             BlobConfig::S3 { .. } => None,
         };
-        Ok(Self { inner, local_root })
+        Ok(Self {
+            inner,
+            write_chunk: if local_root.is_some() {
+                LOCAL_WRITE_CHUNK
+            } else {
+                S3_WRITE_CHUNK
+            },
+            local_root,
+        })
     }
 
     /// Writes a whole object atomically (temp file + rename locally, one PUT on S3).
@@ -249,7 +263,7 @@ impl BlobStore {
     pub async fn writer(&self, key: &BlobKey) -> Result<BlobWriter, BlobError> {
         let upload = self.inner.put_multipart(&path(key)).await?;
         Ok(BlobWriter {
-            inner: WriteMultipart::new_with_chunk_size(upload, WRITE_CHUNK),
+            inner: WriteMultipart::new_with_chunk_size(upload, self.write_chunk),
         })
     }
 

@@ -489,9 +489,7 @@ impl Service {
             [account, "referenceStore", store, "reference", id, file] => {
                 (Folder::Reference(account, store, id), *file)
             }
-            ["staging", "uploads", id, _source, _part] => {
-                (Folder::Upload(id), object.key.as_str())
-            }
+            ["staging", "uploads", id, _source, _part] => (Folder::Upload(id), object.key.as_str()),
             _ => return Ok(Verdict::Unknown),
         };
         let name = folder.name();

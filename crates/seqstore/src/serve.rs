@@ -22,10 +22,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let data_dir = config.data_dir.canonicalize()?;
     warn_about_stray_env();
 
+    // Files found wider than they should be are reported; those SQLite creates now (from the
+    // umask) are narrowed silently.
+    narrowed.extend(data_dir::secure_catalog(&config.catalog_url())?);
     let catalog = SqlCatalog::connect(&config.catalog_url())
         .await
         .context("opening the catalog")?;
-    narrowed.extend(data_dir::secure_catalog(&config.catalog_url())?);
+    data_dir::secure_catalog(&config.catalog_url())?;
     for n in narrowed {
         tracing::warn!(
             path = %n.path.display(),
