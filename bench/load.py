@@ -42,10 +42,9 @@ import time
 import traceback
 import urllib.parse
 import uuid
-import zlib
 from collections import defaultdict
 
-from common import free_port, peak_rss_mib
+from common import fastq_gz, free_port, peak_rss_mib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -60,24 +59,6 @@ KEEP_MESSAGES = 3  # first error messages kept per operation and process
 # ---------------------------------------------------------------------------------------
 # Input and server
 # ---------------------------------------------------------------------------------------
-
-
-def fastq_gz(path, size):
-    """A seeded single-end FASTQ.gz of about `size` bytes (gzip level 1)."""
-    rng = random.Random(7)
-    seqs = ["".join(rng.choice("ACGT") for _ in range(150)) for _ in range(4096)]
-    quals = ["".join(chr(rng.randint(35, 72)) for _ in range(150)) for _ in range(512)]
-    gz = zlib.compressobj(1, zlib.DEFLATED, 31)  # wbits 31: gzip header and trailer
-    written, i, batch = 0, 0, 2000
-    with open(path, "wb") as f:
-        while written < size:
-            text = "".join(f"@read{j} 1:N:0:ACGT\n{seqs[rng.randrange(4096)]}\n+\n{quals[j % 512]}\n"
-                           for j in range(i, i + batch))
-            out = gz.compress(text.encode())
-            f.write(out)
-            written += len(out)
-            i += batch
-        f.write(gz.flush())
 
 
 def clean_env(**extra):
@@ -691,7 +672,7 @@ def main():
     os.makedirs(work, exist_ok=True)
     try:
         fastq = os.path.join(work, "reads.fastq.gz")
-        fastq_gz(fastq, int(a.fastq_mb * 1e6))
+        fastq_gz(fastq, int(a.fastq_mb * 1e6), level=1, seed=7)
         size = os.path.getsize(fastq)
         load_avg = os.getloadavg()[0]
         print(f"input {size / 1e6:.1f} MB FASTQ.gz; binary {a.bin}; load average {load_avg:.1f}", flush=True)

@@ -28,9 +28,8 @@ import sys
 import tempfile
 import time
 import urllib.parse
-import zlib
 
-from common import free_port, peak_rss_mib
+from common import fastq_gz, free_port, peak_rss_mib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -50,29 +49,6 @@ def wait_port(port, proc, what):
         except OSError:
             time.sleep(0.1)
     raise RuntimeError(f"{what} is not listening on {port}")
-
-
-def fastq_gz(path, size):
-    """A FASTQ.gz of at least `size` bytes, quickly: seeded records from a pool of random
-    pieces, gzip with stored (level 0) deflate blocks so the file is as large as its text and
-    ingestion (which parses the text) stays short. Serving does not look at the bytes."""
-    if os.path.exists(path) and os.path.getsize(path) >= size:
-        return
-    rng = random.Random(5)
-    seqs = ["".join(rng.choice("ACGT") for _ in range(150)) for _ in range(4096)]
-    quals = ["".join(chr(rng.randint(35, 72)) for _ in range(150)) for _ in range(512)]
-    gz = zlib.compressobj(0, zlib.DEFLATED, 31)  # wbits 31: gzip header and trailer
-    written, i, batch = 0, 0, 50_000
-    with open(path + ".part", "wb") as f:
-        while written < size:
-            text = "".join(f"@read{j} 1:N:0:ACGT\n{seqs[rng.randrange(4096)]}\n+\n{quals[j % 512]}\n"
-                           for j in range(i, i + batch))
-            out = gz.compress(text.encode())
-            f.write(out)
-            written += len(out)
-            i += batch
-        f.write(gz.flush())
-    os.replace(path + ".part", path)
 
 
 class Seqstore:
@@ -270,7 +246,7 @@ def main():
 def measure(a):
     fq = os.path.join(a.work, "reads.fastq.gz")
     t = time.perf_counter()
-    fastq_gz(fq, int(a.gib * GIB))
+    fastq_gz(fq, int(a.gib * GIB), level=0, seed=5)
     print(f"input {os.path.getsize(fq) / GIB:.2f} GiB ready in {time.perf_counter() - t:.1f}s", flush=True)
 
     data = os.path.join(a.work, "data")
