@@ -554,13 +554,22 @@ impl Service {
                     None => State::Gone(format!("{name} does not exist")),
                 }
             }
-            Folder::Upload(id) => self.upload_state(&UploadId::from(id), &name).await?,
+            Folder::Upload(id) => {
+                self.upload_state(&UploadId::from(id), &name, pending)
+                    .await?
+            }
         })
     }
 
     /// Staged parts are kept while their upload is in progress (those it records) or its
-    /// read set is being ingested.
-    async fn upload_state(&self, id: &UploadId, name: &str) -> Result<State, CoreError> {
+    /// read set is being ingested (its ingest item pending, even when the read set was deleted
+    /// meanwhile: the item still reads them).
+    async fn upload_state(
+        &self,
+        id: &UploadId,
+        name: &str,
+        pending: &HashSet<String>,
+    ) -> Result<State, CoreError> {
         let Some(upload) = self.catalog.upload_by_id(id).await? else {
             return Ok(State::Gone(format!("{name} does not exist")));
         };
@@ -573,6 +582,11 @@ impl Service {
                     .map(|p| p.blob_key.as_str().to_owned())
                     .collect(),
             ),
+            (UploadStatus::Completed, Some(read_set_id))
+                if pending.contains(read_set_id.as_str()) =>
+            {
+                State::InFlight
+            }
             (UploadStatus::Completed, Some(read_set_id)) => {
                 let read_set = self
                     .catalog
