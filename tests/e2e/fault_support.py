@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import botocore.exceptions
-
-from e2e_support import seqstore_bin
 
 from read_set_support import (
     CHROMS,
@@ -271,24 +268,6 @@ def resource_dirs_with_files(data_dir: Path, account: str, kind: str, store_id: 
     return out
 
 
-_FSCK: dict[str, str | None] = {}
-
-
-def fsck_help(server) -> str | None:
-    """`seqstore fsck --help`, or None when the binary has no fsck."""
-    key = str(os.stat(seqstore_bin()).st_mtime_ns)
-    if key not in _FSCK:
-        res = server.run_cli("fsck", "--help")
-        _FSCK[key] = res.stdout if res.returncode == 0 else None
-    return _FSCK[key]
-
-
-def fsck_available(server) -> bool:
-    # TODO(fsck): remove this guard (and its caller's skip) once `seqstore fsck` is in the
-    # binary; from then on a missing subcommand must fail the test.
-    return fsck_help(server) is not None
-
-
 def run_fsck(server, *extra: str) -> tuple[int, dict | None, str]:
     """`seqstore fsck --data-dir D [--catalog URL] [--config F] --min-age 0 --json EXTRA` on a
     stopped server: (exit code, the JSON object or None, the command and its output). Nothing
@@ -297,9 +276,7 @@ def run_fsck(server, *extra: str) -> tuple[int, dict | None, str]:
     config = server.workdir / "seqstore.toml"
     if server.config is not None and config.exists():
         args += ["--config", str(config)]
-    if "--min-age" in (fsck_help(server) or ""):
-        args += ["--min-age", "0"]
-    args += ["--json", *extra]
+    args += ["--min-age", "0", "--json", *extra]
     res = server.run_cli(*args, timeout=300)
     text = f"$ seqstore {' '.join(args)}\nexit {res.returncode}\n--- stdout ---\n{res.stdout[-6000:]}" \
            f"\n--- stderr ---\n{res.stderr[-4000:]}"

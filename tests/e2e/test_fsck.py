@@ -180,6 +180,8 @@ def test_recent_objects_are_not_judged(stocked):
     fresh.write_bytes(b"being written")
     code, report = server.fsck()  # the default --min-age: ten minutes; all was written just now
     assert (code, report["skipped_recent"]) == (0, len(stored_files(server))), report
+    text = server.run_cli("fsck", "--data-dir", str(server.data_dir), *server.catalog_args())
+    assert text.returncode == 0 and "run again with --min-age 0" in text.stdout, text.stdout
     code, report = server.fsck("--min-age", "0")
     assert code == 1 and kinds(report) == {str(fresh.relative_to(server.data_dir / "blobs")): "orphan"}
 

@@ -66,7 +66,6 @@ from fault_support import (
     build_kill_inputs,
     content_etag,
     error_code,
-    fsck_available,
     http_status,
     input_of,
     is_transport_error,
@@ -431,8 +430,6 @@ class KillRun:
         """`seqstore fsck` on the data dir of the killed server, before the restart: a kill may
         leave orphans and staging files (the restart cleans them up), never a recorded file
         that is missing or damaged. Returns {kind: {what, with ids as N: count}}."""
-        if not fsck_available(self.srv):
-            return {}
         code, report, text = run_fsck(self.srv)
         assert code in (0, 1) and report is not None, f"fsck after the kill failed:\n{text}"
         out: dict = {}
@@ -776,16 +773,11 @@ class KillRun:
             if temp:
                 self.notes.append(f"round {self.round}: temporary files of interrupted writes in live {kind} "
                                   f"folders: {temp}")
-        if fsck_available(self.srv):
-            code, report, text = run_fsck(self.srv, *(["--verify"] if final else []))
-            if code != 0 or not report or report.get("clean") is not True:
-                problems.append(f"seqstore fsck is not clean:\n{text}")
-            else:
-                print(f"[kill-faults {self.backend}]   fsck clean: {report.get('checked')}")
+        code, report, text = run_fsck(self.srv, *(["--verify"] if final else []))
+        if code != 0 or not report or report.get("clean") is not True:
+            problems.append(f"seqstore fsck is not clean:\n{text}")
         else:
-            # TODO(fsck): remove once `seqstore fsck` exists (fault_support.fsck_available).
-            print(f"[kill-faults {self.backend}]   `seqstore fsck --help` failed: fsck not checked")
-            self.notes.append("seqstore fsck not available in this binary: not checked")
+            print(f"[kill-faults {self.backend}]   fsck clean: {report.get('checked')}")
         self.srv.start()
         assert not problems, "\n\n".join(problems)
 

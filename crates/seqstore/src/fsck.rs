@@ -79,6 +79,13 @@ fn print_text(report: &Report) {
             n => format!("{n} problems"),
         }
     );
+    if report.skipped_recent > 0 {
+        println!(
+            "{} objects younger than --min-age were not judged: with the server stopped, run \
+             again with --min-age 0 to judge everything",
+            report.skipped_recent
+        );
+    }
 }
 
 /// A one-line progress bar on a terminal, redrawn at most ten times a second.
