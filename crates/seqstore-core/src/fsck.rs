@@ -14,14 +14,14 @@ use crate::ids::{AccountId, ReadSetId, ReferenceId, StoreId, UploadId};
 use crate::ingest::{INPUT_CHUNK, IngestPlan, coalesce};
 use crate::jobs::kind::ItemError;
 use crate::references::index_name;
-use crate::vocabulary::{ReadSetStatus, ReferenceStatus, UploadStatus};
+use crate::vocabulary::{FileType, ReadSetStatus, ReferenceStatus, UploadStatus};
 use crate::{CoreError, Service};
 use futures::StreamExt;
 use md5::{Digest, Md5};
 use seqstore_blob::{BlobError, BlobKey, BlobPrefix, StoredObject};
 use seqstore_formats::read_set::{IngestOptions, ingest};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::SystemTime;
 use tokio::sync::mpsc;
 
@@ -175,6 +175,10 @@ impl Service {
         report: &mut Report,
     ) -> Result<(), CoreError> {
         let total = self.catalog.stored_bytes().await?;
+        // One plan per store, format and linked reference: a CRAM's reference is materialized
+        // once, not once per read set.
+        type PlanKey = (StoreId, FileType, Option<String>);
+        let mut plans: HashMap<PlanKey, Result<IngestPlan, String>> = HashMap::new();
         let mut after = String::new();
         loop {
             let page = self.catalog.stored_read_sets(&after, BATCH).await?;
@@ -183,13 +187,24 @@ impl Service {
             for r in page {
                 report.checked.read_sets += 1;
                 let plan = match options.reading {
-                    Reading::Etags => Some(self.ingest_plan(&r).await),
+                    Reading::Etags => {
+                        let key = (
+                            r.sequence_store_id.clone(),
+                            r.file_type,
+                            r.reference_arn.clone(),
+                        );
+                        if !plans.contains_key(&key) {
+                            let plan = self.ingest_plan(&r).await.map_err(|e| e.to_string());
+                            plans.insert(key.clone(), plan);
+                        }
+                        plans.get(&key)
+                    }
                     _ => None,
                 };
                 let mut faults = Vec::new();
                 for file in read_set_files(&r) {
                     let file = file?;
-                    let plan = match (&plan, &file.etag) {
+                    let plan = match (plan, &file.etag) {
                         (Some(Ok(plan)), Some(_)) => Some(plan),
                         (Some(Err(e)), Some(_)) => {
                             faults.push((

@@ -1,7 +1,9 @@
 //! The data dir and a SQLite catalog hold secrets (the root key, every access key's secret):
 //! only their owner may read them. New ones are created so; wider existing ones are narrowed.
 
+use crate::config::Config;
 use anyhow::Context;
+use seqstore_catalog::SqlCatalog;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -38,6 +40,16 @@ pub fn secure_catalog(url: &str) -> anyhow::Result<Vec<Narrowed>> {
         }
     }
     Ok(narrowed)
+}
+
+/// The catalog of `config` (for the admin commands), its data dir and files owner-only.
+pub async fn open_catalog(config: &Config) -> anyhow::Result<SqlCatalog> {
+    prepare(&config.data_dir)?;
+    let catalog = SqlCatalog::connect(&config.catalog_url())
+        .await
+        .context("opening the catalog")?;
+    secure_catalog(&config.catalog_url())?;
+    Ok(catalog)
 }
 
 /// The file of a `sqlite:` URL (`sqlite://FILE?mode=rwc`).

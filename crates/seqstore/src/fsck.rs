@@ -2,7 +2,6 @@
 //! `--repair` removed), damaged read sets marked so that they are not served.
 
 use crate::config::Config;
-use anyhow::Context;
 use seqstore_core::fsck::{CheckOptions, Reading, Report};
 use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant, SystemTime};
@@ -22,12 +21,8 @@ pub struct Options {
 
 /// Runs the check; the exit status says whether it was clean (0) or found problems (1).
 pub async fn run(config: &Config, options: Options) -> anyhow::Result<std::process::ExitCode> {
-    crate::data_dir::prepare(&config.data_dir)?;
+    let catalog = crate::data_dir::open_catalog(config).await?;
     let data_dir = config.data_dir.canonicalize()?;
-    let catalog = seqstore_catalog::SqlCatalog::connect(&config.catalog_url())
-        .await
-        .context("opening the catalog")?;
-    crate::data_dir::secure_catalog(&config.catalog_url())?;
     let service = crate::serve::service(config, &data_dir, catalog)?;
     let check = CheckOptions {
         reading: if options.verify {

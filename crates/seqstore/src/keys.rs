@@ -3,7 +3,6 @@
 use crate::config::Config;
 use crate::credentials::{KeyPair, render_profile};
 use anyhow::Context;
-use seqstore_catalog::SqlCatalog;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{AccessKeyRecord, CatalogError};
 
@@ -20,7 +19,7 @@ pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
             "--user {name:?}: use 1 to 64 of A-Z a-z 0-9 + = , . @ _ - (IAM user name rules)"
         );
     }
-    let catalog = open(config).await?;
+    let catalog = crate::data_dir::open_catalog(config).await?;
     let (id, secret) = seqstore_core::new_access_key();
     catalog
         .insert_access_key(&AccessKeyRecord {
@@ -47,7 +46,10 @@ pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
 
 /// Prints every access key, oldest first: id, account, user, creation time.
 pub async fn list(config: &Config) -> anyhow::Result<()> {
-    let keys = open(config).await?.access_keys().await?;
+    let keys = crate::data_dir::open_catalog(config)
+        .await?
+        .access_keys()
+        .await?;
     println!("ACCESS_KEY_ID\tACCOUNT\tUSER\tCREATED");
     for k in keys {
         let created = chrono::DateTime::<chrono::Utc>::from(k.created_at)
@@ -60,7 +62,11 @@ pub async fn list(config: &Config) -> anyhow::Result<()> {
 
 /// Deletes an access key; a running server stops accepting it within 2 seconds.
 pub async fn delete(config: &Config, access_key_id: &str) -> anyhow::Result<()> {
-    match open(config).await?.delete_access_key(access_key_id).await {
+    match crate::data_dir::open_catalog(config)
+        .await?
+        .delete_access_key(access_key_id)
+        .await
+    {
         Ok(()) => {
             eprintln!("deleted access key {access_key_id}");
             Ok(())
@@ -68,14 +74,4 @@ pub async fn delete(config: &Config, access_key_id: &str) -> anyhow::Result<()> 
         Err(CatalogError::NotFound(_)) => anyhow::bail!("no access key {access_key_id}"),
         Err(e) => Err(e).context("deleting the access key"),
     }
-}
-
-/// The catalog of `config`, its data dir and files owner-only.
-async fn open(config: &Config) -> anyhow::Result<SqlCatalog> {
-    crate::data_dir::prepare(&config.data_dir)?;
-    let catalog = SqlCatalog::connect(&config.catalog_url())
-        .await
-        .context("opening the catalog")?;
-    crate::data_dir::secure_catalog(&config.catalog_url())?;
-    Ok(catalog)
 }
