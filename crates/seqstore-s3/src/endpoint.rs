@@ -1,7 +1,10 @@
 //! The hyper service the listener runs: s3s' service plus a request id on every answer and a
 //! span that ties the request's log lines together.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
 
 use futures::future::BoxFuture;
 use hyper::body::Incoming;
@@ -40,6 +43,38 @@ fn refused_response(refusal: &gate::Refusal, request_id: &str) -> HttpResponse {
     response
 }
 
+/// Body bytes of a refused request read before it is answered.
+const DRAIN_LIMIT: usize = 1 << 20;
+
+/// How long reading a refused request's body may take.
+const DRAIN_TIME: Duration = Duration::from_secs(5);
+
+/// Whether the method only reads (the requests this read-only endpoint may serve).
+fn is_read(method: &hyper::Method) -> bool {
+    matches!(*method, hyper::Method::GET | hyper::Method::HEAD)
+}
+
+/// The request with its body read into memory, up to [`DRAIN_LIMIT`] bytes and
+/// [`DRAIN_TIME`]; what is beyond is left unread (the connection then closes).
+async fn drained(req: hyper::Request<Incoming>) -> hyper::Request<Full<Bytes>> {
+    let (parts, mut body) = req.into_parts();
+    let mut bytes = BytesMut::new();
+    let read = async {
+        while bytes.len() <= DRAIN_LIMIT {
+            match body.frame().await {
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        bytes.extend_from_slice(data);
+                    }
+                }
+                Some(Err(_)) | None => break,
+            }
+        }
+    };
+    let _ = tokio::time::timeout(DRAIN_TIME, read).await;
+    hyper::Request::from_parts(parts, Full::new(bytes.freeze()))
+}
+
 /// 16 uppercase hex digits, like S3's `x-amz-request-id`.
 fn request_id() -> String {
     let id = uuid::Uuid::new_v4().simple().to_string();
@@ -61,9 +96,18 @@ impl hyper::service::Service<hyper::Request<Incoming>> for S3Endpoint {
         Box::pin(
             async move {
                 let started = Instant::now();
-                let mut result = match refused {
-                    Some(refusal) => Ok(refused_response(&refusal, &request_id)),
-                    None => hyper::service::Service::call(&inner, req).await,
+                let mut result = match (refused, is_read(&method)) {
+                    (None, true) => hyper::service::Service::call(&inner, req).await,
+                    (refused, false) => {
+                        // Every write is refused: read its body first (up to a limit), or
+                        // closing the connection with it unread resets it under the answer.
+                        let req = drained(req).await;
+                        match refused {
+                            Some(refusal) => Ok(refused_response(&refusal, &request_id)),
+                            None => tower::Service::call(&mut inner.clone(), req).await,
+                        }
+                    }
+                    (Some(refusal), true) => Ok(refused_response(&refusal, &request_id)),
                 };
                 let elapsed_ms = started.elapsed().as_millis();
                 match &mut result {
