@@ -1,4 +1,5 @@
 """Operations that are not implemented yet answer NotSupportedOperationException (405).
+All 41 storage operations are implemented now; the machinery stays for the next model change.
 
 NOT_IMPLEMENTED_YET is the one list of them: when an operation lands, delete its entry here
 (test_every_storage_operation_is_accounted_for then makes sure it is tested elsewhere).
@@ -9,25 +10,10 @@ from __future__ import annotations
 import botocore.session
 import pytest
 
-from e2e_support import ACCOUNT_ID, REGION, raises_aws
+from e2e_support import raises_aws
 
-SID = "1234567890"  # well-formed ids: the answer must not depend on them existing
-RID = "2345678901"
-ROLE = f"arn:aws:iam::{ACCOUNT_ID}:role/omics-service"
-REF_ARN = f"arn:aws:omics:{REGION}:{ACCOUNT_ID}:referenceStore/{SID}/reference/{RID}"
-
-# operation name -> boto3 keyword arguments of a valid request
-NOT_IMPLEMENTED_YET: dict[str, dict] = {
-    # export / activation jobs
-    "StartReadSetExportJob": {
-        "sequenceStoreId": SID, "destination": "s3://bucket/out/", "roleArn": ROLE, "sources": [{"readSetId": RID}],
-    },
-    "GetReadSetExportJob": {"sequenceStoreId": SID, "id": RID},
-    "ListReadSetExportJobs": {"sequenceStoreId": SID},
-    "StartReadSetActivationJob": {"sequenceStoreId": SID, "sources": [{"readSetId": RID}]},
-    "GetReadSetActivationJob": {"sequenceStoreId": SID, "id": RID},
-    "ListReadSetActivationJobs": {"sequenceStoreId": SID},
-}
+# operation name -> boto3 keyword arguments of a valid request (none left: all 41 work)
+NOT_IMPLEMENTED_YET: dict[str, dict] = {}
 
 # Implemented and covered by the other test files.
 IMPLEMENTED = {
@@ -45,6 +31,9 @@ IMPLEMENTED = {
     "StartReadSetImportJob", "GetReadSetImportJob", "ListReadSetImportJobs",
     # test_s3_access.py
     "PutS3AccessPolicy", "GetS3AccessPolicy", "DeleteS3AccessPolicy",
+    # test_lifecycle.py
+    "StartReadSetExportJob", "GetReadSetExportJob", "ListReadSetExportJobs",
+    "StartReadSetActivationJob", "GetReadSetActivationJob", "ListReadSetActivationJobs",
 }
 
 STORAGE_HOST_PREFIXES = ("control-storage-", "storage-", "tags-")

@@ -460,6 +460,80 @@ impl OmicsStorage for Handlers {
             .await
             .map_err(wire(ctx))
     }
+
+    async fn start_read_set_activation_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::StartReadSetActivationJobRequest,
+    ) -> Result<model::StartReadSetActivationJobResponse, ApiError> {
+        self.service
+            .start_read_set_activation_job(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_read_set_activation_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReadSetActivationJobRequest,
+    ) -> Result<model::GetReadSetActivationJobResponse, ApiError> {
+        self.service
+            .get_read_set_activation_job(
+                &ctx.account_id,
+                &input.sequence_store_id.into(),
+                &input.id.into(),
+            )
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_read_set_activation_jobs(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReadSetActivationJobsRequest,
+    ) -> Result<model::ListReadSetActivationJobsResponse, ApiError> {
+        self.service
+            .list_read_set_activation_jobs(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn start_read_set_export_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::StartReadSetExportJobRequest,
+    ) -> Result<model::StartReadSetExportJobResponse, ApiError> {
+        self.service
+            .start_read_set_export_job(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn get_read_set_export_job(
+        &self,
+        ctx: &RequestContext,
+        input: model::GetReadSetExportJobRequest,
+    ) -> Result<model::GetReadSetExportJobResponse, ApiError> {
+        self.service
+            .get_read_set_export_job(
+                &ctx.account_id,
+                &input.sequence_store_id.into(),
+                &input.id.into(),
+            )
+            .await
+            .map_err(wire(ctx))
+    }
+
+    async fn list_read_set_export_jobs(
+        &self,
+        ctx: &RequestContext,
+        input: model::ListReadSetExportJobsRequest,
+    ) -> Result<model::ListReadSetExportJobsResponse, ApiError> {
+        self.service
+            .list_read_set_export_jobs(&ctx.account_id, input)
+            .await
+            .map_err(wire(ctx))
+    }
 }
 
 /// A stored-bytes stream as a streaming HTTP body of known length.

@@ -5,6 +5,7 @@
 
 mod inventory;
 mod jobs;
+mod lifecycle;
 mod read_sets;
 mod reference_stores;
 mod references;

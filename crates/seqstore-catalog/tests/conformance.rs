@@ -7,10 +7,11 @@ use seqstore_catalog::SqlCatalog;
 use seqstore_core::Timestamp;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{
-    AccessKeyRecord, AccessPolicy, Busy, CatalogError, FileEtags, Finished, IdempotencyRecord,
-    JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter,
-    ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
-    ResourceKind, SequenceStoreFilter, SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, Busy, CatalogError, Claim, FileEtags, Finished,
+    IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, Move, PartRecord,
+    ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter,
+    ReferenceStoreRecord, ResourceKind, SequenceStoreFilter, SequenceStoreRecord, StoreKind,
+    TagTarget, UploadRecord,
 };
 use seqstore_core::ids::{AccountId, JobId, StoreId};
 use seqstore_core::vocabulary::{
@@ -95,6 +96,7 @@ conformance!(
     stale_uploads_are_those_in_progress_created_before,
     s3_access_finds_stores_policies_and_objects_in_key_order,
     inventory_walks_every_account_and_marks_unreadable_read_sets,
+    lifecycle_claims_guard_moves_and_count_usage,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -587,6 +589,7 @@ fn job(id: &str, store: &str, at: i64) -> JobRecord {
         kind: JobKind::ReferenceImport,
         store_id: store.into(),
         role_arn: Some("arn:aws:iam::111122223333:role/r".into()),
+        destination: None,
         status: JobStatus::Submitted,
         status_message: None,
         created_at: Timestamp::from_millis(at),
@@ -1865,5 +1868,265 @@ async fn inventory_walks_every_account_and_marks_unreadable_read_sets(c: &SqlCat
     assert_eq!(
         ids(c.stored_read_sets("", 10).await.unwrap()),
         ["0000000001"]
+    );
+}
+
+/// Starts a lifecycle job of `kind` on store S1 whose items name `read_sets`, claimed by
+/// node "n".
+async fn lifecycle_job(c: &SqlCatalog, id: &str, kind: JobKind, read_sets: &[&str]) -> JobId {
+    let mut j = job(id, "S1", 50);
+    j.kind = kind;
+    let items: Vec<JobItemRecord> = read_sets
+        .iter()
+        .enumerate()
+        .map(|(i, rs)| JobItemRecord {
+            index: i as i64,
+            result_id: (*rs).to_owned(),
+            ..items(id, 1).remove(0)
+        })
+        .collect();
+    c.create_job(&j, &items, None).await.unwrap();
+    c.claim_job(&[kind], &[], &lease("n", i64::MAX), ms(51))
+        .await
+        .unwrap()
+        .unwrap();
+    id.into()
+}
+
+async fn lifecycle_claims_guard_moves_and_count_usage(c: &SqlCatalog) {
+    let a = &AccountId::from("111122223333");
+    let s1 = &StoreId::from("S1");
+    c.create_sequence_store(&store(a, "S1", "s", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    let mut sets = vec![
+        read_set("0000000001", 1, ReadSetStatus::Active, None),
+        read_set("0000000002", 2, ReadSetStatus::Active, None),
+        read_set("0000000003", 3, ReadSetStatus::UploadFailed, None),
+    ];
+    for r in &mut sets {
+        r.source1_size = Some(100);
+        r.index_size = Some(10);
+    }
+    import_read_sets(c, &sets).await;
+    let idle = |since: i64| async move {
+        c.idle_read_sets(ms(since), 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id.to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(idle(5).await, ["0000000001", "0000000002"]);
+    assert_eq!(
+        idle(2).await,
+        ["0000000001"],
+        "created at 2: not idle since 2"
+    );
+    // A read makes it busy again; a read of a read set that is not ACTIVE changes nothing.
+    c.touch_read_set(&"0000000002".into(), ms(10))
+        .await
+        .unwrap();
+    c.touch_read_set(&"0000000003".into(), ms(10))
+        .await
+        .unwrap();
+    assert_eq!(idle(5).await, ["0000000001"]);
+    assert_eq!(idle(11).await, ["0000000001", "0000000002"]);
+
+    // An archive job names 0000000001: it is not idle for another scan.
+    let archive = lifecycle_job(c, "9000000001", JobKind::ReadSetArchive, &["0000000001"]).await;
+    assert_eq!(idle(11).await, ["0000000002"]);
+    let rs1 = &"0000000001".into();
+    let claimed = c
+        .claim_read_set(rs1, &archive, ReadSetStatus::Active, ReadSetStatus::Active)
+        .await
+        .unwrap();
+    let Claim::Claimed(r) = claimed else {
+        panic!("not claimed: {claimed:?}")
+    };
+    assert_eq!(r.lifecycle_job_id.as_ref(), Some(&archive));
+    // The same job claims again (a retry); another is refused and sees who moves it.
+    assert!(matches!(
+        c.claim_read_set(rs1, &archive, ReadSetStatus::Active, ReadSetStatus::Active)
+            .await
+            .unwrap(),
+        Claim::Claimed(_)
+    ));
+    let other: JobId = "9000000009".into();
+    match c
+        .claim_read_set(rs1, &other, ReadSetStatus::Active, ReadSetStatus::Active)
+        .await
+        .unwrap()
+    {
+        Claim::Refused(Some(r)) => assert_eq!(r.lifecycle_job_id.as_ref(), Some(&archive)),
+        refused => panic!("claimed by two jobs: {refused:?}"),
+    }
+
+    // Read after the job began: the move is refused and nothing changes.
+    c.touch_read_set(rs1, ms(60)).await.unwrap();
+    let archived = Move {
+        read_set_id: rs1.clone(),
+        to: ReadSetStatus::Archived,
+        archive_size: Some(42),
+        accessed_at: None,
+        idle_since: Some(ms(50)),
+    };
+    assert!(
+        !c.finish_move(&archive, 0, "n", &archived, FINISHED)
+            .await
+            .unwrap()
+    );
+    let r = c.read_set(a, s1, rs1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.lifecycle_job_id.as_ref()),
+        (ReadSetStatus::Active, Some(&archive))
+    );
+    // Only the lease holder records anything.
+    assert!(matches!(
+        c.give_up_move(&archive, 0, "m", rs1, ReadSetStatus::Active, FINISHED)
+            .await,
+        Err(CatalogError::LeaseLost(_))
+    ));
+    c.give_up_move(
+        &archive,
+        0,
+        "n",
+        rs1,
+        ReadSetStatus::Active,
+        (ItemStatus::Finished, Some("read meanwhile")),
+    )
+    .await
+    .unwrap();
+    let r = c.read_set(a, s1, rs1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.lifecycle_job_id),
+        (ReadSetStatus::Active, None)
+    );
+    let item = &c.job_items(&archive).await.unwrap()[0];
+    assert_eq!(
+        (item.status, item.status_message.as_deref()),
+        (ItemStatus::Finished, Some("read meanwhile"))
+    );
+
+    // Not read since: archived, with its copy's size, and its item finished with it.
+    let archive2 = lifecycle_job(c, "9000000002", JobKind::ReadSetArchive, &["0000000001"]).await;
+    c.claim_read_set(rs1, &archive2, ReadSetStatus::Active, ReadSetStatus::Active)
+        .await
+        .unwrap();
+    let archived = Move {
+        idle_since: Some(ms(61)),
+        ..archived
+    };
+    assert!(
+        c.finish_move(&archive2, 0, "n", &archived, FINISHED)
+            .await
+            .unwrap()
+    );
+    let r = c.read_set(a, s1, rs1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.archive_size, r.lifecycle_job_id),
+        (ReadSetStatus::Archived, Some(42), None)
+    );
+    assert_eq!(
+        c.job_items(&archive2).await.unwrap()[0].status,
+        ItemStatus::Finished
+    );
+
+    // Usage: per store and status, bytes in each tier.
+    let usage = c.usage().await.unwrap();
+    let row = |status| usage.iter().find(|u| u.status == status).unwrap();
+    assert_eq!(
+        (
+            row(ReadSetStatus::Active).read_sets,
+            row(ReadSetStatus::Active).bytes
+        ),
+        (1, 110)
+    );
+    let archived_row = row(ReadSetStatus::Archived);
+    assert_eq!(
+        (
+            archived_row.read_sets,
+            archived_row.bytes,
+            archived_row.archive_bytes
+        ),
+        (1, 110, 42)
+    );
+
+    // Activation: ARCHIVED becomes ACTIVATING under the claim; a deletion meanwhile wins.
+    let activation =
+        lifecycle_job(c, "9000000003", JobKind::ReadSetActivation, &["0000000001"]).await;
+    assert!(matches!(
+        c.claim_read_set(rs1, &activation, ReadSetStatus::Archived, ReadSetStatus::Activating)
+            .await
+            .unwrap(),
+        Claim::Claimed(r) if r.status == ReadSetStatus::Activating
+    ));
+    c.delete_read_set(a, s1, rs1).await.unwrap();
+    let activated = Move {
+        read_set_id: rs1.clone(),
+        to: ReadSetStatus::Active,
+        archive_size: None,
+        accessed_at: Some(ms(70)),
+        idle_since: None,
+    };
+    assert!(
+        !c.finish_move(&activation, 0, "n", &activated, FINISHED)
+            .await
+            .unwrap()
+    );
+    c.give_up_move(
+        &activation,
+        0,
+        "n",
+        rs1,
+        ReadSetStatus::Archived,
+        (ItemStatus::Failed, Some("deleted")),
+    )
+    .await
+    .unwrap();
+    let r = c.read_set(a, s1, rs1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.lifecycle_job_id),
+        (ReadSetStatus::Deleted, None)
+    );
+
+    // An activation that ends: ACTIVE again, its access recorded, no archive copy.
+    let rs2 = &"0000000002".into();
+    let archive3 = lifecycle_job(c, "9000000004", JobKind::ReadSetArchive, &["0000000002"]).await;
+    c.claim_read_set(rs2, &archive3, ReadSetStatus::Active, ReadSetStatus::Active)
+        .await
+        .unwrap();
+    let archived = Move {
+        read_set_id: rs2.clone(),
+        ..archived
+    };
+    assert!(
+        c.finish_move(&archive3, 0, "n", &archived, FINISHED)
+            .await
+            .unwrap()
+    );
+    let activation2 =
+        lifecycle_job(c, "9000000005", JobKind::ReadSetActivation, &["0000000002"]).await;
+    c.claim_read_set(
+        rs2,
+        &activation2,
+        ReadSetStatus::Archived,
+        ReadSetStatus::Activating,
+    )
+    .await
+    .unwrap();
+    let activated = Move {
+        read_set_id: rs2.clone(),
+        ..activated
+    };
+    assert!(
+        c.finish_move(&activation2, 0, "n", &activated, FINISHED)
+            .await
+            .unwrap()
+    );
+    let r = c.read_set(a, s1, rs2).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.archive_size, r.accessed_at, r.lifecycle_job_id),
+        (ReadSetStatus::Active, None, Some(ms(70)), None)
     );
 }

@@ -13,6 +13,7 @@ use crate::catalog::{ReadSetRecord, ReferenceRecord};
 use crate::ids::{AccountId, ReadSetId, ReferenceId, StoreId, UploadId};
 use crate::ingest::{INPUT_CHUNK, IngestPlan, coalesce};
 use crate::jobs::kind::ItemError;
+use crate::lifecycle::tier_files;
 use crate::references::index_name;
 use crate::vocabulary::{FileType, ReadSetStatus, ReferenceStatus, UploadStatus};
 use crate::{CoreError, Service};
@@ -201,6 +202,15 @@ impl Service {
                     }
                     _ => None,
                 };
+                if matches!(
+                    r.status,
+                    ReadSetStatus::Archived | ReadSetStatus::Activating
+                ) {
+                    let faults = self.check_archived(&r, options.reading, report).await?;
+                    self.record_read_set_faults(&r, faults, options.repair, report)
+                        .await?;
+                    continue;
+                }
                 let mut faults = Vec::new();
                 for file in read_set_files(&r) {
                     let file = file?;
@@ -288,6 +298,80 @@ impl Service {
             });
         }
         Ok(())
+    }
+
+    /// Looks at the archive copies of an archived read set: present, as many bytes as
+    /// recorded, and (when reading) restoring to the recorded MD5s.
+    async fn check_archived(
+        &self,
+        r: &ReadSetRecord,
+        reading: Reading,
+        report: &mut Report,
+    ) -> Result<Vec<(String, Fault)>, CoreError> {
+        let prefix = BlobPrefix::read_set(&r.account_id, &r.sequence_store_id, &r.id)?;
+        let fault = |kind, detail: String| Fault { kind, detail };
+        let Some(archive) = &self.archive else {
+            return Ok(vec![(
+                archived_key(prefix.as_str()),
+                fault(
+                    ProblemKind::MissingFile,
+                    format!("it is {}, but this server has no archive tier", r.status),
+                ),
+            )]);
+        };
+        let Some(files) = tier_files(r)? else {
+            return Ok(Vec::new());
+        };
+        let mut faults = Vec::new();
+        let mut stored = 0u64;
+        for file in &files {
+            report.checked.files += 1;
+            let key = archived_key(file.key.as_str());
+            match archive.size(&file.key).await {
+                Ok(size) => stored += size,
+                Err(BlobError::NotFound(_)) => {
+                    faults.push((
+                        key,
+                        fault(
+                            ProblemKind::MissingFile,
+                            "its archive copy is missing".into(),
+                        ),
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    faults.push((key, unreadable(&e)));
+                    continue;
+                }
+            }
+            if reading >= Reading::Md5 {
+                report.checked.bytes_read += file.size;
+                match self.verify_archived(archive, file).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(why)) => faults.push((
+                        key,
+                        fault(
+                            ProblemKind::WrongMd5,
+                            format!("its archive copy does not restore: {why}"),
+                        ),
+                    )),
+                    Err(e) => faults.push((key, fault(ProblemKind::Unreadable, e.to_string()))),
+                }
+            }
+        }
+        if faults.is_empty() && r.archive_size != Some(stored as i64) {
+            faults.push((
+                archived_key(prefix.as_str()),
+                fault(
+                    ProblemKind::WrongSize,
+                    format!(
+                        "its archive copies hold {stored} bytes, {} recorded",
+                        r.archive_size.unwrap_or(0)
+                    ),
+                ),
+            ));
+        }
+        Ok(faults)
     }
 
     /// Looks at one recorded file as far as `reading` says.
@@ -422,8 +506,8 @@ impl Service {
         Ok((hex::encode(md5.finalize()), etag))
     }
 
-    /// The blob pass: every object is kept by a row, written by work in flight, or an
-    /// orphan.
+    /// The blob pass: every object of either tier is kept by a row, written by work in
+    /// flight, or an orphan.
     async fn check_objects(
         &self,
         options: CheckOptions,
@@ -431,45 +515,50 @@ impl Service {
     ) -> Result<(), CoreError> {
         let pending: HashSet<String> = self.catalog.pending_results().await?.into_iter().collect();
         let cutoff = options.cutoff.min(SystemTime::now());
-        let mut owner = Owner::default();
-        let mut listing = self.blobs.list();
-        let mut orphans = Vec::new();
-        while let Some(object) = listing.next().await {
-            let object = object.map_err(CoreError::storage("listing the blob store"))?;
-            report.checked.objects += 1;
-            if object.modified >= cutoff {
-                report.skipped_recent += 1;
-                continue;
+        let tiers = std::iter::once((Tier::Active, &self.blobs))
+            .chain(self.archive.iter().map(|a| (Tier::Archive, a)));
+        for (tier, store) in tiers {
+            let mut owner = Owner::default();
+            let mut listing = store.list();
+            let mut orphans = Vec::new();
+            while let Some(object) = listing.next().await {
+                let object = object.map_err(CoreError::storage("listing the blob store"))?;
+                report.checked.objects += 1;
+                if object.modified >= cutoff {
+                    report.skipped_recent += 1;
+                    continue;
+                }
+                let shown = tier.show(&object.key);
+                match self.judge(tier, &object, &pending, &mut owner).await? {
+                    Verdict::Kept => {}
+                    Verdict::Orphan(why) => orphans.push((object.key, shown, why)),
+                    Verdict::Unknown => report.problems.push(Problem {
+                        kind: ProblemKind::UnknownObject,
+                        key: shown,
+                        detail: "not a key this server writes; left alone".into(),
+                        repaired: None,
+                    }),
+                }
             }
-            match self.judge(&object, &pending, &mut owner).await? {
-                Verdict::Kept => {}
-                Verdict::Orphan(why) => orphans.push((object.key, why)),
-                Verdict::Unknown => report.problems.push(Problem {
-                    kind: ProblemKind::UnknownObject,
-                    key: object.key,
-                    detail: "not a key this server writes; left alone".into(),
-                    repaired: None,
-                }),
+            drop(listing);
+            for (key, shown, why) in orphans {
+                let repaired = match BlobKey::recorded(&key) {
+                    Ok(blob) if options.repair => match store.delete(&blob).await {
+                        Ok(()) => Some("removed".to_owned()),
+                        Err(e) => {
+                            tracing::warn!(%key, error = %e, "fsck: cannot remove an orphan");
+                            None
+                        }
+                    },
+                    _ => None,
+                };
+                report.problems.push(Problem {
+                    kind: ProblemKind::Orphan,
+                    key: shown,
+                    detail: why,
+                    repaired,
+                });
             }
-        }
-        drop(listing);
-        for (key, why) in orphans {
-            let repaired = match BlobKey::recorded(&key) {
-                Ok(blob) if options.repair => match self.blobs.delete(&blob).await {
-                    Ok(()) => Some("removed".to_owned()),
-                    Err(e) => {
-                        tracing::warn!(%key, error = %e, "fsck: cannot remove an orphan");
-                        None
-                    }
-                },
-                _ => None,
-            };
-            report.problems.push(Problem {
-                kind: ProblemKind::Orphan,
-                key,
-                detail: why,
-                repaired,
-            });
         }
         let blobs = self.blobs.clone();
         let staging =
@@ -492,24 +581,27 @@ impl Service {
     /// yields a folder's objects together).
     async fn judge(
         &self,
+        tier: Tier,
         object: &StoredObject,
         pending: &HashSet<String>,
         owner: &mut Owner,
     ) -> Result<Verdict, CoreError> {
         let parts: Vec<&str> = object.key.split('/').collect();
-        let (folder, file) = match parts.as_slice() {
-            [account, "sequenceStore", store, "readSet", id, file] => {
+        let (folder, file) = match (tier, parts.as_slice()) {
+            (_, [account, "sequenceStore", store, "readSet", id, file]) => {
                 (Folder::ReadSet(account, store, id), *file)
             }
-            [account, "referenceStore", store, "reference", id, file] => {
+            (Tier::Active, [account, "referenceStore", store, "reference", id, file]) => {
                 (Folder::Reference(account, store, id), *file)
             }
-            ["staging", "uploads", id, _source, _part] => (Folder::Upload(id), object.key.as_str()),
+            (Tier::Active, ["staging", "uploads", id, _source, _part]) => {
+                (Folder::Upload(id), object.key.as_str())
+            }
             _ => return Ok(Verdict::Unknown),
         };
         let name = folder.name();
         if owner.folder != name {
-            owner.state = self.folder_state(&folder, pending).await?;
+            owner.state = self.folder_state(tier, &folder, pending).await?;
             owner.folder = name;
         }
         Ok(match &owner.state {
@@ -523,6 +615,7 @@ impl Service {
     /// What the catalog says of a folder.
     async fn folder_state(
         &self,
+        tier: Tier,
         folder: &Folder<'_>,
         pending: &HashSet<String>,
     ) -> Result<State, CoreError> {
@@ -537,18 +630,35 @@ impl Service {
                         &ReadSetId::from(id),
                     )
                     .await?;
-                match row {
-                    Some(r) if r.status.is_listed() => State::Keeps(
+                let files = |r: &ReadSetRecord| {
+                    State::Keeps(
                         [&r.source1_name, &r.source2_name, &r.index_name]
                             .into_iter()
                             .flatten()
                             .cloned()
                             .collect(),
-                    ),
-                    Some(r) if r.status == ReadSetStatus::ProcessingUpload => State::InFlight,
-                    Some(r) => State::Gone(format!("{name} is {}", r.status)),
-                    None if pending.contains(id) => State::InFlight,
-                    None => State::Gone(format!("{name} does not exist")),
+                    )
+                };
+                use ReadSetStatus::{Activating, Active, Archived, ProcessingUpload};
+                match (tier, row) {
+                    (Tier::Active, Some(r)) if r.status == Active => files(&r),
+                    // an activation restores them; a job that gives up removes its own
+                    (Tier::Active, Some(r)) if r.status == Activating => State::InFlight,
+                    (Tier::Active, Some(r)) if r.status == ProcessingUpload => State::InFlight,
+                    (Tier::Archive, Some(r)) if matches!(r.status, Archived | Activating) => {
+                        files(&r)
+                    }
+                    // an archive job is writing them
+                    (Tier::Archive, Some(r))
+                        if r.status == Active && r.lifecycle_job_id.is_some() =>
+                    {
+                        State::InFlight
+                    }
+                    (tier, Some(r)) => {
+                        State::Gone(format!("{name} is {} ({} tier)", r.status, tier.name()))
+                    }
+                    (Tier::Active, None) if pending.contains(id) => State::InFlight,
+                    (_, None) => State::Gone(format!("{name} does not exist")),
                 }
             }
             Folder::Reference(account, store, id) => {
@@ -674,6 +784,35 @@ fn unreadable(e: &BlobError) -> Fault {
         kind: ProblemKind::Unreadable,
         detail: crate::error_chain(e),
     }
+}
+
+/// Where an object is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tier {
+    Active,
+    Archive,
+}
+
+impl Tier {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Archive => "archive",
+        }
+    }
+
+    /// How a key of this tier is shown in a report.
+    fn show(self, key: &str) -> String {
+        match self {
+            Self::Active => key.to_owned(),
+            Self::Archive => archived_key(key),
+        }
+    }
+}
+
+/// How a key of the archive tier is shown in a report.
+fn archived_key(key: &str) -> String {
+    format!("archive:{key}")
 }
 
 /// A folder of the layout: the objects of one read set, reference or upload.

@@ -4,6 +4,8 @@
 pub(crate) mod kind;
 
 use crate::catalog::{CatalogError, JobItemRecord, JobRecord, Lease};
+use crate::export::ExportReadSets;
+use crate::lifecycle::{ActivateReadSets, ArchiveReadSets};
 use crate::read_set_import::ImportReadSets;
 use crate::reference_import::ImportReferences;
 use crate::upload_ingest::IngestUpload;
@@ -24,6 +26,9 @@ fn kind(kind: JobKind) -> &'static dyn Kind {
         JobKind::ReferenceImport => &ImportReferences,
         JobKind::ReadSetIngest => &IngestUpload,
         JobKind::ReadSetImport => &ImportReadSets,
+        JobKind::ReadSetArchive => &ArchiveReadSets,
+        JobKind::ReadSetActivation => &ActivateReadSets,
+        JobKind::ReadSetExport => &ExportReadSets,
     }
 }
 
@@ -32,6 +37,9 @@ const KINDS: &[JobKind] = &[
     JobKind::ReferenceImport,
     JobKind::ReadSetIngest,
     JobKind::ReadSetImport,
+    JobKind::ReadSetArchive,
+    JobKind::ReadSetActivation,
+    JobKind::ReadSetExport,
 ];
 
 /// Kinds whose jobs run one at a time per store, in order (spec E23: reference imports).

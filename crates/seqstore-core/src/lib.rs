@@ -6,6 +6,7 @@ mod bridge;
 pub mod catalog;
 mod error;
 mod etag_backfill;
+mod export;
 mod files;
 pub mod fsck;
 mod grants;
@@ -14,6 +15,7 @@ pub mod ids;
 mod ingest;
 mod jobs;
 mod keys;
+mod lifecycle;
 mod paging;
 mod read_set_import;
 mod read_sets;
@@ -27,6 +29,7 @@ mod sequence_stores;
 mod slots;
 mod submit;
 mod tags;
+mod tiers;
 pub mod time;
 mod upload_ingest;
 mod uploads;
@@ -77,6 +80,7 @@ pub use grants::{BucketGrant, BucketGrants};
 pub use ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};
+pub use lifecycle::LifecycleSettings;
 pub use s3_access::AccessPoint;
 pub use s3_objects::{S3Action, S3Caller, S3Object};
 pub use time::Timestamp;
@@ -115,6 +119,12 @@ pub struct Service {
     job_submitted: Arc<Notify>,
     /// Part uploads running per account.
     upload_slots: slots::UploadSlots,
+    /// The archive tier, when archiving is configured.
+    archive: Option<BlobStore>,
+    /// How read sets are archived.
+    lifecycle: LifecycleSettings,
+    /// Read set accesses noted recently.
+    accesses: lifecycle::AccessLog,
 }
 
 impl Service {
@@ -132,7 +142,20 @@ impl Service {
             settings,
             job_submitted: Arc::new(Notify::new()),
             upload_slots: slots::UploadSlots::default(),
+            archive: None,
+            lifecycle: LifecycleSettings {
+                archive_after: None,
+                ..LifecycleSettings::default()
+            },
+            accesses: lifecycle::AccessLog::default(),
         }
+    }
+
+    /// Archives idle read sets into `archive` as `lifecycle` says.
+    pub fn with_archive(mut self, archive: BlobStore, lifecycle: LifecycleSettings) -> Self {
+        self.archive = Some(archive);
+        self.lifecycle = lifecycle;
+        self
     }
 
     /// The ARN of a resource of `account_id` in this deployment's partition and region.

@@ -40,8 +40,12 @@ impl Kind for ImportReadSets {
             .map_err(ItemError::Record)
     }
 
-    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError> {
-        BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id)
+    fn output(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<Option<BlobPrefix>, KeyError> {
+        BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id).map(Some)
     }
 }
 
@@ -92,7 +96,8 @@ impl Service {
             operation: "StartReadSetImportJob",
             kind: JobKind::ReadSetImport,
             store_id: &input.sequence_store_id,
-            role_arn: &input.role_arn,
+            role_arn: Some(&input.role_arn),
+            destination: None,
             request: &input,
             client_token: input.client_token.as_deref(),
             specs: input

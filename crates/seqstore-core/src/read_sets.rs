@@ -138,6 +138,7 @@ impl Service {
             )));
         };
         let range = files::part_range(size as u64, input.part_number, None)?;
+        self.note_access(&r.id).await;
         let stream = self
             .blobs
             .read_range(&self.read_set_blob_key(&r, name)?, range.clone())
@@ -165,11 +166,16 @@ impl Service {
                 .await
             {
                 Ok(was) => {
-                    if let Ok(prefix) =
+                    let Ok(prefix) =
                         BlobPrefix::read_set(&was.account_id, &was.sequence_store_id, &was.id)
-                        && let Err(e) = self.blobs.delete_prefix(&prefix).await
-                    {
-                        tracing::warn!(read_set_id = %id, error = %e, "could not remove a deleted read set's files");
+                    else {
+                        continue;
+                    };
+                    // Both tiers: a copy in either is left by archiving or activation.
+                    for tier in std::iter::once(&self.blobs).chain(&self.archive) {
+                        if let Err(e) = tier.delete_prefix(&prefix).await {
+                            tracing::warn!(read_set_id = %id, error = %e, "could not remove a deleted read set's files; the cleanup will");
+                        }
                     }
                 }
                 Err(CatalogError::NotFound(_)) => errors.push(ReadSetBatchError {

@@ -132,8 +132,12 @@ impl Kind for ImportReferences {
         .map_err(ItemError::Record)
     }
 
-    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError> {
-        BlobPrefix::reference(&job.account_id, &job.store_id, &item.result_id)
+    fn output(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<Option<BlobPrefix>, KeyError> {
+        BlobPrefix::reference(&job.account_id, &job.store_id, &item.result_id).map(Some)
     }
 }
 

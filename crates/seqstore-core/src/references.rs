@@ -45,7 +45,8 @@ impl Service {
             operation: "StartReferenceImportJob",
             kind: JobKind::ReferenceImport,
             store_id: &input.reference_store_id,
-            role_arn: &input.role_arn,
+            role_arn: Some(&input.role_arn),
+            destination: None,
             request: &input,
             client_token: input.client_token.as_deref(),
             specs: input

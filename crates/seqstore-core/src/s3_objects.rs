@@ -206,6 +206,9 @@ impl Service {
         if range.is_empty() {
             return Ok(Some(futures::stream::empty().boxed()));
         }
+        if let Some(id) = read_set_of(&key) {
+            self.note_access(&id).await;
+        }
         match self.blobs.read_range(&key, range).await {
             Ok(stream) => Ok(Some(
                 stream
@@ -434,6 +437,15 @@ struct ItemBatch {
     objects: Vec<S3Object>,
     last_id: Option<String>,
     more: bool,
+}
+
+/// The read set whose file `key` is, if it is one
+/// (`<account>/sequenceStore/<store>/readSet/<id>/<file>`).
+fn read_set_of(key: &BlobKey) -> Option<ReadSetId> {
+    match key.as_str().split('/').collect::<Vec<_>>().as_slice() {
+        [_, "sequenceStore", _, "readSet", id, _] => Some(ReadSetId::from(*id)),
+        _ => None,
+    }
 }
 
 /// Name, size and S3 ETag of one file of a read set.

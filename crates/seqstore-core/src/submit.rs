@@ -1,4 +1,4 @@
-//! Submitting import jobs: one catalog transaction records the job, its items (each with
+//! Submitting jobs: one catalog transaction records the job, its items (each with
 //! the id of the resource it will create) and the client token's answer.
 
 use crate::catalog::{IdempotencyRecord, JobFilter, JobItemRecord, JobRecord};
@@ -20,8 +20,10 @@ pub(crate) struct Submission<'a, Req> {
     pub(crate) kind: JobKind,
     /// Store the job works on.
     pub(crate) store_id: &'a str,
-    /// The caller's role ARN.
-    pub(crate) role_arn: &'a str,
+    /// The caller's role ARN, for jobs that name one.
+    pub(crate) role_arn: Option<&'a str>,
+    /// Where an export job writes.
+    pub(crate) destination: Option<&'a str>,
     /// The request (replayed answers are keyed on it).
     pub(crate) request: &'a Req,
     /// The request's client token.
@@ -49,7 +51,8 @@ impl Service {
                 account_id: account_id.to_owned(),
                 kind: s.kind,
                 store_id: StoreId::from(s.store_id),
-                role_arn: Some(s.role_arn.to_owned()),
+                role_arn: s.role_arn.map(str::to_owned),
+                destination: s.destination.map(str::to_owned),
                 status: JobStatus::Submitted,
                 status_message: None,
                 created_at: now,

@@ -34,8 +34,12 @@ impl Kind for IngestUpload {
         Ok(())
     }
 
-    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError> {
-        BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id)
+    fn output(
+        &self,
+        job: &JobRecord,
+        item: &JobItemRecord,
+    ) -> Result<Option<BlobPrefix>, KeyError> {
+        BlobPrefix::read_set(&job.account_id, &job.store_id, &item.result_id).map(Some)
     }
 
     /// The read set ends UPLOAD_FAILED and the staged parts go.

@@ -422,6 +422,7 @@ impl Service {
                 kind: JobKind::ReadSetIngest,
                 store_id: store.id.clone(),
                 role_arn: None,
+                destination: None,
                 status: JobStatus::Submitted,
                 status_message: None,
                 created_at: now,

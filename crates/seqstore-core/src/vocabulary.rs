@@ -138,6 +138,12 @@ names! {
         ReadSetIngest = "READ_SET_INGEST",
         /// Imports read sets from S3.
         ReadSetImport = "READ_SET_IMPORT",
+        /// Moves idle read sets to the archive tier (started by the server, not a user).
+        ReadSetArchive = "READ_SET_ARCHIVE",
+        /// Brings archived read sets back (StartReadSetActivationJob).
+        ReadSetActivation = "READ_SET_ACTIVATION",
+        /// Copies read sets to the user's bucket (StartReadSetExportJob).
+        ReadSetExport = "READ_SET_EXPORT",
     }
 }
 

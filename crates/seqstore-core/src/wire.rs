@@ -62,7 +62,15 @@ same_names! {
     JobStatus <=> ReferenceImportJobStatus {
         Submitted, InProgress, Cancelling, Cancelled, Failed, Completed, CompletedWithFailures,
     }
+    JobStatus <=> ReadSetActivationJobStatus {
+        Submitted, InProgress, Cancelling, Cancelled, Failed, Completed, CompletedWithFailures,
+    }
+    JobStatus <=> ReadSetExportJobStatus {
+        Submitted, InProgress, Cancelling, Cancelled, Failed, Completed, CompletedWithFailures,
+    }
     ItemStatus <=> ReadSetImportJobItemStatus { NotStarted, InProgress, Finished, Failed }
+    ItemStatus <=> ReadSetActivationJobItemStatus { NotStarted, InProgress, Finished, Failed }
+    ItemStatus <=> ReadSetExportJobItemStatus { NotStarted, InProgress, Finished, Failed }
     ItemStatus <=> ReferenceImportJobItemStatus { NotStarted, InProgress, Finished, Failed }
     FileType <=> FileType { Fastq, Bam, Ubam, Cram }
     PartSource <=> ReadSetPartSource { Source1, Source2 }

@@ -14,7 +14,10 @@
 //! - [`bam`] ingests BAM and uBAM: validation, counts, ETag, provenance header, `.bai`.
 //! - [`cram`] ingests CRAM 3.0/3.1 with its reference: the same, and `.crai`.
 //! - [`read_set`] is the one entry point over all of them (ingestion and `seqstore etag`).
+//! - [`archive`] packs a stored file for the archive tier (gzip members re-encoded with
+//!   `preflate` + zstd) and restores it byte for byte.
 
+pub mod archive;
 pub mod bam;
 pub mod cram;
 pub mod etag;

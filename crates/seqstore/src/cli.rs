@@ -67,10 +67,45 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         min_age: u64,
     },
+    /// Read sets per account and store by status, bytes in the active and archive tiers,
+    /// and what archiving saves.
+    Usage {
+        #[command(flatten)]
+        common: Common,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Pack a file as the archive tier stores it, or restore one from its archive copy.
+    Archive {
+        #[command(subcommand)]
+        command: ArchiveCommand,
+    },
     /// Manage access keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ArchiveCommand {
+    /// Pack FILE into OUT (gzip/BGZF members re-encoded, the rest zstd'd as it is).
+    Pack {
+        /// The file.
+        file: PathBuf,
+        /// Where the archive copy goes.
+        out: PathBuf,
+        /// zstd level, 1 to 22.
+        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i32).range(1..=22))]
+        level: i32,
+    },
+    /// Restore the original bytes of an archive copy (a file under the archive tier).
+    Unpack {
+        /// The archive copy.
+        file: PathBuf,
+        /// Where the original bytes go.
+        out: PathBuf,
     },
 }
 
@@ -194,6 +229,16 @@ impl Cli {
                 family,
             } => crate::etag::run(&files, kind, reference.as_deref(), &family)
                 .map(|()| ExitCode::SUCCESS),
+            Command::Usage { common, json } => crate::usage::run(&common.load(None, None)?, json)
+                .await
+                .map(|()| ExitCode::SUCCESS),
+            Command::Archive { command } => match command {
+                ArchiveCommand::Pack { file, out, level } => {
+                    crate::archive::pack_file(&file, &out, level)
+                }
+                ArchiveCommand::Unpack { file, out } => crate::archive::unpack_file(&file, &out),
+            }
+            .map(|()| ExitCode::SUCCESS),
             Command::Keys { command } => match command {
                 KeysCommand::Create { common, user } => {
                     crate::keys::create(&common.load(None, None)?, user.as_deref()).await

@@ -6,6 +6,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Effective configuration of a seqstore process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,6 +49,8 @@ pub struct Config {
     pub http: HttpSection,
     /// `[uploads]`: multipart uploads.
     pub uploads: UploadsSection,
+    /// `[lifecycle]`: archiving read sets nobody reads.
+    pub lifecycle: LifecycleSection,
     /// This node's identity for job leases; default: generated once into
     /// `<data-dir>/node-id`. Must differ between nodes sharing a catalog.
     pub node_id: Option<String>,
@@ -152,6 +155,101 @@ impl Default for UploadsSection {
     }
 }
 
+/// `[lifecycle]`: read sets whose files nobody read for a while move to the archive tier,
+/// packed smaller, until an activation job brings them back (spec D.4, E12).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LifecycleSection {
+    /// How long a read set's files go unread (GetReadSet, S3 GetObject, export) before it
+    /// is archived: `30d`, `12h`, `2s`; `0` never archives.
+    pub archive_after: Period,
+    /// How often the server looks for read sets to archive.
+    pub scan_interval: Period,
+    /// The archive directory of a local blob store; default `<data-dir>/archive`.
+    pub archive_root: Option<PathBuf>,
+    /// The archive bucket of an S3 blob store (same endpoint and credentials as `[blob]`);
+    /// without it nothing is archived.
+    pub archive_bucket: Option<String>,
+    /// zstd level of archive copies, 1 (fast) to 22 (smallest).
+    pub level: i32,
+}
+
+impl Default for LifecycleSection {
+    fn default() -> Self {
+        Self {
+            archive_after: Period(Duration::from_secs(30 * 24 * 60 * 60)),
+            scan_interval: Period(Duration::from_secs(60 * 60)),
+            archive_root: None,
+            archive_bucket: None,
+            level: 12,
+        }
+    }
+}
+
+/// A length of time written as a number and a unit: `90s`, `15m`, `12h`, `30d` (a bare
+/// number is seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period(pub Duration);
+
+impl std::str::FromStr for Period {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let n: u64 = number
+            .parse()
+            .map_err(|_| format!("{text:?} is not a duration like 30d, 12h, 15m or 90s"))?;
+        let unit_seconds = match unit {
+            "" | "s" => 1,
+            "m" => 60,
+            "h" => 60 * 60,
+            "d" => 24 * 60 * 60,
+            _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+        };
+        n.checked_mul(unit_seconds)
+            .map(|s| Self(Duration::from_secs(s)))
+            .ok_or_else(|| format!("{text:?} is too long"))
+    }
+}
+
+impl std::fmt::Display for Period {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0.as_secs();
+        match s {
+            0 => write!(f, "0"),
+            s if s % 86_400 == 0 => write!(f, "{}d", s / 86_400),
+            s if s % 3_600 == 0 => write!(f, "{}h", s / 3_600),
+            s if s % 60 == 0 => write!(f, "{}m", s / 60),
+            s => write!(f, "{s}s"),
+        }
+    }
+}
+
+impl Serialize for Period {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+impl<'de> Deserialize<'de> for Period {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Text {
+            String(String),
+            Number(u64),
+        }
+        match Text::deserialize(d)? {
+            Text::String(s) => s.parse().map_err(serde::de::Error::custom),
+            Text::Number(n) => Ok(Self(Duration::from_secs(n))),
+        }
+    }
+}
+
 /// `[blob]`: the local directory (default) or an S3-compatible bucket.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -234,6 +332,7 @@ impl Default for Config {
             jobs: JobsSection::default(),
             http: HttpSection::default(),
             uploads: UploadsSection::default(),
+            lifecycle: LifecycleSection::default(),
             node_id: None,
         }
     }
@@ -258,6 +357,7 @@ const ENV_KEYS: &[&str] = &[
     "jobs",
     "http",
     "uploads",
+    "lifecycle",
     "node_id",
 ];
 
@@ -352,6 +452,14 @@ impl Config {
                     grant.account
                 )));
             }
+        }
+        if !(1..=22).contains(&self.lifecycle.level) {
+            return Err(ConfigError("lifecycle.level must be 1 to 22".into()));
+        }
+        if self.lifecycle.scan_interval.0.is_zero() {
+            return Err(ConfigError(
+                "lifecycle.scan_interval must be at least 1s".into(),
+            ));
         }
         if self.blob.backend == BlobBackend::S3 && self.blob.bucket.is_none() {
             return Err(ConfigError(

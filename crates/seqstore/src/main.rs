@@ -1,5 +1,6 @@
 //! `seqstore`: the self-hosted AWS HealthOmics storage service and its admin commands.
 
+mod archive;
 mod cli;
 mod config;
 mod credentials;
@@ -8,6 +9,7 @@ mod etag;
 mod fsck;
 mod keys;
 mod serve;
+mod usage;
 
 use clap::Parser;
 

@@ -9,7 +9,7 @@ use seqstore_blob::{BlobConfig, BlobStore, S3SourceConfig, Sources};
 use seqstore_catalog::SqlCatalog;
 use seqstore_core::catalog::AccessKeyRecord;
 use seqstore_core::catalog::prelude::*;
-use seqstore_core::{JobRunner, JobSettings, Service, Settings};
+use seqstore_core::{JobRunner, JobSettings, LifecycleSettings, Service, Settings};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -78,6 +78,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     let stop = CancellationToken::new();
     tokio::spawn(clean_up(service.clone(), started, stop.clone()));
+    if config.blob.backend == BlobBackend::S3
+        && config.lifecycle.archive_bucket.is_none()
+        && !config.lifecycle.archive_after.0.is_zero()
+    {
+        tracing::warn!("no lifecycle.archive_bucket: read sets are not archived");
+    }
+    tokio::spawn(archive_idle(
+        service.clone(),
+        config.lifecycle.scan_interval.0,
+        stop.clone(),
+    ));
     let expire_after = Duration::from_secs(config.uploads.expire_after_seconds);
     tokio::spawn(expire_uploads(service.clone(), expire_after, stop.clone()));
     let backfill = service.clone();
@@ -181,7 +192,60 @@ pub(crate) fn service(
         Sources::new(source_config(config)),
         settings,
     );
-    Ok(service)
+    let Some(archive) = archive_config(config, data_dir) else {
+        return Ok(service);
+    };
+    let archive = BlobStore::open(&archive).context("opening the archive tier")?;
+    let after = config.lifecycle.archive_after.0;
+    let lifecycle = LifecycleSettings {
+        archive_after: (!after.is_zero()).then_some(after),
+        level: config.lifecycle.level,
+    };
+    Ok(service.with_archive(archive, lifecycle))
+}
+
+/// The archive tier: a directory beside the local blob store, or the archive bucket of an
+/// S3 one (none when it names no bucket).
+fn archive_config(config: &Config, data_dir: &std::path::Path) -> Option<BlobConfig> {
+    let l = &config.lifecycle;
+    match blob_config(config, data_dir) {
+        BlobConfig::Local { .. } => Some(BlobConfig::Local {
+            root: l
+                .archive_root
+                .clone()
+                .unwrap_or_else(|| data_dir.join("archive")),
+        }),
+        BlobConfig::S3 {
+            endpoint,
+            region,
+            path_style,
+            credentials,
+            ..
+        } => l.archive_bucket.clone().map(|bucket| BlobConfig::S3 {
+            bucket,
+            endpoint,
+            region,
+            path_style,
+            credentials,
+        }),
+    }
+}
+
+/// Submits archive jobs for idle read sets every `every`, starting now.
+async fn archive_idle(service: Service, every: Duration, stop: CancellationToken) {
+    loop {
+        match service.archive_idle().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(read_sets = n, "archiving read sets nobody read lately"),
+            Err(e) => {
+                tracing::warn!(error = %seqstore_core::error_chain(&e), "archive scan failed")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.cancelled() => return,
+        }
+    }
 }
 
 fn source_config(config: &Config) -> S3SourceConfig {

@@ -291,7 +291,11 @@ impl Jobs for SqlCatalog {
 /// First statement of a worker's transaction: a no-op write on its job row that fails when
 /// the lease is gone, and that keeps the row locked (PostgreSQL) or the database write-locked
 /// (SQLite) until commit, so no other node can take the lease in between.
-async fn hold_lease(tx: &mut Transaction<'_, Any>, job_id: &JobId, owner: &str) -> Result<()> {
+pub(crate) async fn hold_lease(
+    tx: &mut Transaction<'_, Any>,
+    job_id: &JobId,
+    owner: &str,
+) -> Result<()> {
     let done =
         sqlx::query("UPDATE jobs SET lease_owner = lease_owner WHERE id = $1 AND lease_owner = $2")
             .bind(job_id.as_str())

@@ -262,7 +262,7 @@ table! {
     }
     JobRecord in "jobs" {
         id, account_id, kind, store_id, role_arn, status, status_message, created_at,
-        completed_at, attempts,
+        completed_at, attempts, destination,
     }
     JobItemRecord in "job_items" {
         job_id, index = "item_index", status, status_message, spec, result_id, attempts,
@@ -274,6 +274,7 @@ table! {
         total_base_count, source1_name, source1_size, source2_name, source2_size, index_name,
         index_size, created_at, updated_at,
         s3_etags = "source1_s3_etag, source2_s3_etag, index_s3_etag",
+        accessed_at, archive_size, lifecycle_job_id,
     }
     UploadRecord in "uploads" {
         id, account_id, sequence_store_id, source_file_type, subject_id, sample_id,

@@ -1,17 +1,18 @@
 //! The catalog traits: what the domain needs to keep durably, one trait per concern.
 
 use super::{
-    AccessKeyRecord, AccessPolicy, FileEtags, Finished, IdempotencyRecord, JobFilter,
-    JobItemRecord, JobRecord, Lease, ListCursor, PartRecord, ReadSetFilter, ReadSetRecord,
+    AccessKeyRecord, AccessPolicy, Claim, FileEtags, Finished, IdempotencyRecord, JobFilter,
+    JobItemRecord, JobRecord, Lease, ListCursor, Move, PartRecord, ReadSetFilter, ReadSetRecord,
     ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result,
     SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
+    UsageRow,
 };
 use crate::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
 use crate::time::Timestamp;
-use crate::vocabulary::{ItemStatus, JobKind, JobStatus, PartSource};
+use crate::vocabulary::{ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus};
 use seqstore_blob::BlobKey;
 
 /// Everything the domain keeps. Implementations are safe to share across tasks and across
@@ -28,6 +29,7 @@ pub trait Catalog:
     + Jobs
     + S3Access
     + Inventory
+    + Lifecycle
     + Send
     + Sync
     + std::fmt::Debug
@@ -450,4 +452,52 @@ pub trait Inventory {
     /// Marks a read set whose files cannot be served UPLOAD_FAILED with `message`, when it
     /// is still ACTIVE, ARCHIVED or ACTIVATING; returns whether it did.
     async fn mark_unreadable(&self, id: &ReadSetId, message: &str) -> Result<bool>;
+}
+
+/// Read sets moving between the active and archive tiers (spec D.4, E12).
+#[async_trait]
+pub trait Lifecycle {
+    /// Notes that an ACTIVE read set's files were read at `at`.
+    async fn touch_read_set(&self, id: &ReadSetId, at: Timestamp) -> Result<()>;
+    /// Up to `limit` ACTIVE read sets of every account whose files were not read since
+    /// `idle_since` (nor created since, when never read), that no job moves and no pending
+    /// archive item names, oldest access first.
+    async fn idle_read_sets(&self, idle_since: Timestamp, limit: u32)
+    -> Result<Vec<ReadSetRecord>>;
+    /// Claims a read set for the lifecycle job `job_id`: when it is `from` and no job moves
+    /// it, it becomes `to` and the job moves it. A read set `job_id` already moves (an
+    /// earlier attempt) is claimed again as it is.
+    async fn claim_read_set(
+        &self,
+        id: &ReadSetId,
+        job_id: &JobId,
+        from: ReadSetStatus,
+        to: ReadSetStatus,
+    ) -> Result<Claim>;
+    /// Ends `job_id`'s move of a read set and records its item with `outcome`, in one
+    /// transaction under the job's lease: the read set becomes `m.to`. Nothing is written,
+    /// and the answer is `false`, when the job no longer moves it, it was deleted, or (with
+    /// `m.idle_since`) its files were read meanwhile.
+    async fn finish_move(
+        &self,
+        job_id: &JobId,
+        index: i64,
+        owner: &str,
+        m: &Move,
+        outcome: (ItemStatus, Option<&str>),
+    ) -> Result<bool>;
+    /// Gives up `job_id`'s claim on a read set and records its item with `outcome`, in one
+    /// transaction under the job's lease: the read set goes back to `back_to` unless it was
+    /// deleted.
+    async fn give_up_move(
+        &self,
+        job_id: &JobId,
+        index: i64,
+        owner: &str,
+        id: &ReadSetId,
+        back_to: ReadSetStatus,
+        outcome: (ItemStatus, Option<&str>),
+    ) -> Result<()>;
+    /// Read sets per account, store and status, with their bytes in each tier.
+    async fn usage(&self) -> Result<Vec<UsageRow>>;
 }

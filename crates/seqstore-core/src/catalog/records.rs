@@ -145,6 +145,8 @@ pub struct JobRecord {
     pub store_id: StoreId,
     /// The IAM role the caller named (recorded, not assumed).
     pub role_arn: Option<String>,
+    /// Where an export job writes (`s3://bucket/prefix/`).
+    pub destination: Option<String>,
     /// Its status.
     pub status: JobStatus,
     /// Why the job failed as a whole.
@@ -255,6 +257,64 @@ pub struct ReadSetRecord {
     pub created_at: Timestamp,
     /// Last update time.
     pub updated_at: Timestamp,
+    /// When its files were last read (GetReadSet, S3, export, activation); `None`: never
+    /// since it was created.
+    pub accessed_at: Option<Timestamp>,
+    /// Bytes of its archive copy, while it has one (ARCHIVED, ACTIVATING).
+    pub archive_size: Option<i64>,
+    /// The archive or activation job moving it between tiers.
+    pub lifecycle_job_id: Option<JobId>,
+}
+
+impl ReadSetRecord {
+    /// Bytes of its files as stored in the active tier.
+    pub fn stored_size(&self) -> i64 {
+        [self.source1_size, self.source2_size, self.index_size]
+            .into_iter()
+            .flatten()
+            .sum()
+    }
+}
+
+/// A lifecycle job's claim on a read set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// The job moves it (claimed now or by an earlier attempt of the same job).
+    Claimed(ReadSetRecord),
+    /// It is not in the expected status, or another job moves it: the row as it is.
+    Refused(Option<ReadSetRecord>),
+}
+
+/// The end of a lifecycle job's move of a read set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Move {
+    /// The read set.
+    pub read_set_id: ReadSetId,
+    /// Its status when the move succeeds.
+    pub to: ReadSetStatus,
+    /// Bytes of the archive copy after the move (`None` when it has none).
+    pub archive_size: Option<i64>,
+    /// Its new access time, if the move counts as access.
+    pub accessed_at: Option<Timestamp>,
+    /// The move is given up if its files were read at or after this (archiving).
+    pub idle_since: Option<Timestamp>,
+}
+
+/// Read sets of one store in one status, and their bytes in each tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageRow {
+    /// Owning account.
+    pub account_id: AccountId,
+    /// The store.
+    pub store_id: StoreId,
+    /// The status.
+    pub status: ReadSetStatus,
+    /// How many read sets.
+    pub read_sets: i64,
+    /// Bytes of their files as stored in the active tier (their size, wherever they are).
+    pub bytes: i64,
+    /// Bytes of their archive copies.
+    pub archive_bytes: i64,
 }
 
 /// What became of a read set that a job finished.

@@ -24,8 +24,9 @@ pub(crate) trait Kind: Sync {
         item: &JobItemRecord,
     ) -> Result<(), ItemError>;
 
-    /// Where an item writes its resource's files.
-    fn output(&self, job: &JobRecord, item: &JobItemRecord) -> Result<BlobPrefix, KeyError>;
+    /// Where an item writes its resource's files; `None` when it writes none of ours.
+    fn output(&self, job: &JobRecord, item: &JobItemRecord)
+    -> Result<Option<BlobPrefix>, KeyError>;
 
     /// Records that an item failed with `message`: what an earlier, interrupted attempt
     /// stored under its [`Kind::output`] goes, and the item is FAILED.
@@ -38,7 +39,8 @@ pub(crate) trait Kind: Sync {
         message: &str,
     ) -> Result<(), CatalogError> {
         let deleted = match self.output(job, item) {
-            Ok(prefix) => service.blobs.delete_prefix(&prefix).await,
+            Ok(Some(prefix)) => service.blobs.delete_prefix(&prefix).await,
+            Ok(None) => Ok(()),
             Err(e) => Err(e.into()),
         };
         if let Err(e) = deleted {
