@@ -9,6 +9,7 @@ stored bytes are read back from the bucket itself with boto3.
 from __future__ import annotations
 
 import hashlib
+import time
 import uuid
 
 import pytest
@@ -92,3 +93,63 @@ def test_read_sets_and_references_live_in_the_bucket(s3_blob_server, moto_s3, re
     # Nothing went to the data dir's blob directory.
     local = srv.data_dir / "blobs"
     assert not local.exists() or not any(p.is_file() for p in local.rglob("*")), list(local.rglob("*"))[:5]
+
+
+def test_archiving_moves_files_to_the_archive_bucket_and_back(server_factory, moto_s3, read_set_files):
+    """On the S3 backend the archive tier is `lifecycle.archive_bucket`: an idle BAM read set's
+    files move there under the same keys, and activation brings the same bytes back."""
+    blobs, archive = (f"seqstore-{what}-{uuid.uuid4().hex[:12]}" for what in ("blobs", "archive"))
+    for bucket in (blobs, archive):
+        moto_s3.client().create_bucket(Bucket=bucket)
+    srv = server_factory.new(env={
+        "SEQSTORE_BLOB__BACKEND": "s3",
+        "SEQSTORE_BLOB__BUCKET": blobs,
+        "SEQSTORE_BLOB__ENDPOINT": moto_s3.endpoint,
+        "SEQSTORE_BLOB__REGION": REGION,
+        "SEQSTORE_BLOB__PATH_STYLE": "true",
+        "SEQSTORE_BLOB__ACCESS_KEY_ID": MOTO_KEYS.access_key_id,
+        "SEQSTORE_BLOB__SECRET_ACCESS_KEY": MOTO_KEYS.secret_access_key,
+        "SEQSTORE_LIFECYCLE__ARCHIVE_BUCKET": archive,
+        "SEQSTORE_LIFECYCLE__ARCHIVE_AFTER": "2s",
+        "SEQSTORE_LIFECYCLE__SCAN_INTERVAL": "1s",
+    })
+    account = new_account_id()
+    keys, _ = srv.create_keys(account)
+    client = srv.client(keys)
+    ref_store = new_reference_store(client)
+    job = run_import(client, ref_store, [source_item(f"s3://{SOURCE_BUCKET}/read-sets/ref/ref.fa", "archive-ref")])
+    assert job["status"] == "COMPLETED", job
+    ref = reference_arn(account, ref_store, job["sources"][0]["referenceId"])
+    store_id = client.create_sequence_store(name=unique("blob-s3-archive"))["id"]
+    src = read_set_files["bam"]
+    _, rs_id, _, _ = upload_read_set(client, store_id, "BAM", src.paths, "archived-bam", reference=ref,
+                                     subjectId="s", sampleId="s")
+    meta = wait_read_set(client, store_id, rs_id)
+    assert meta["status"] == "ACTIVE", meta.get("statusMessage")
+    files = {f: file_uri(meta, f) for f in ("source1", "index")}
+    before = {f: hashlib.md5(bucket_object(moto_s3, blobs, uri.key)).hexdigest() for f, uri in files.items()}
+
+    deadline = time.monotonic() + 60
+    while client.get_read_set_metadata(sequenceStoreId=store_id, id=rs_id)["status"] != "ARCHIVED":
+        assert time.monotonic() < deadline, f"read set {rs_id} not ARCHIVED 60 s after it went idle"
+        time.sleep(0.2)
+    s3 = moto_s3.client()
+    for f, uri in files.items():
+        assert s3.list_objects_v2(Bucket=blobs, Prefix=uri.key).get("KeyCount") == 0, f"{f} still active"
+        assert s3.head_object(Bucket=archive, Key=uri.key)["ContentLength"] > 0, f"{f} not in the archive bucket"
+
+    # Activation brings the same bytes back to the same keys (then the archive copies go); the
+    # server restarts with archiving off so that nothing archives the read set again meanwhile.
+    srv.stop()
+    srv.extra_env["SEQSTORE_LIFECYCLE__ARCHIVE_AFTER"] = "0"
+    srv.start()
+    client = srv.client(keys)
+    started = client.start_read_set_activation_job(sequenceStoreId=store_id, sources=[{"readSetId": rs_id}])
+    client.get_waiter("read_set_activation_job_completed").wait(
+        sequenceStoreId=store_id, id=started["id"], WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+    after = client.get_read_set_metadata(sequenceStoreId=store_id, id=rs_id)
+    assert (after["status"], after["etag"], after["files"]) == ("ACTIVE", meta["etag"], meta["files"])
+    restored = {f: hashlib.md5(bucket_object(moto_s3, blobs, uri.key)).hexdigest() for f, uri in files.items()}
+    assert restored == before
+    for f, uri in files.items():
+        assert s3.list_objects_v2(Bucket=archive, Prefix=uri.key).get("KeyCount") == 0, f"{f} left in the archive"

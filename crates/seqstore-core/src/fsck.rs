@@ -19,7 +19,7 @@ use crate::vocabulary::{FileType, ReadSetStatus, ReferenceStatus, UploadStatus};
 use crate::{CoreError, Service};
 use futures::StreamExt;
 use md5::{Digest, Md5};
-use seqstore_blob::{BlobError, BlobKey, BlobPrefix, StoredObject};
+use seqstore_blob::{BlobError, BlobKey, BlobPrefix, BlobStore, StoredObject};
 use seqstore_formats::read_set::{IngestOptions, ingest};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -515,9 +515,7 @@ impl Service {
     ) -> Result<(), CoreError> {
         let pending: HashSet<String> = self.catalog.pending_results().await?.into_iter().collect();
         let cutoff = options.cutoff.min(SystemTime::now());
-        let tiers = std::iter::once((Tier::Active, &self.blobs))
-            .chain(self.archive.iter().map(|a| (Tier::Archive, a)));
-        for (tier, store) in tiers {
+        for (tier, store) in self.tiers() {
             let mut owner = Owner::default();
             let mut listing = store.list();
             let mut orphans = Vec::new();
@@ -560,21 +558,29 @@ impl Service {
                 });
             }
         }
-        let blobs = self.blobs.clone();
-        let staging =
-            tokio::task::spawn_blocking(move || blobs.sweep_staging(cutoff, !options.repair))
-                .await
-                .unwrap_or_else(|e| Err(BlobError::Sweep(std::io::Error::other(e))))
-                .map_err(CoreError::storage("sweeping staging files"))?;
-        for path in staging {
-            report.problems.push(Problem {
-                kind: ProblemKind::OrphanStaging,
-                key: path,
-                detail: "the staging file of a write that never finished".into(),
-                repaired: options.repair.then(|| "removed".to_owned()),
-            });
+        for (tier, store) in self.tiers() {
+            let store = store.clone();
+            let staging =
+                tokio::task::spawn_blocking(move || store.sweep_staging(cutoff, !options.repair))
+                    .await
+                    .unwrap_or_else(|e| Err(BlobError::Sweep(std::io::Error::other(e))))
+                    .map_err(CoreError::storage("sweeping staging files"))?;
+            for path in staging {
+                report.problems.push(Problem {
+                    kind: ProblemKind::OrphanStaging,
+                    key: tier.show(&path),
+                    detail: "the staging file of a write that never finished".into(),
+                    repaired: options.repair.then(|| "removed".to_owned()),
+                });
+            }
         }
         Ok(())
+    }
+
+    /// The blob stores of both tiers.
+    fn tiers(&self) -> impl Iterator<Item = (Tier, &BlobStore)> {
+        std::iter::once((Tier::Active, &self.blobs))
+            .chain(self.archive.iter().map(|a| (Tier::Archive, a)))
     }
 
     /// Whether `object` is kept; `owner` remembers the last folder looked up (a listing
