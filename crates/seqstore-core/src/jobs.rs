@@ -32,15 +32,18 @@ fn kind(kind: JobKind) -> &'static dyn Kind {
     }
 }
 
-/// Job kinds this engine runs.
-const KINDS: &[JobKind] = &[
+/// Job kinds users wait for, run by [`JobSettings::workers`].
+const USER_KINDS: &[JobKind] = &[
     JobKind::ReferenceImport,
     JobKind::ReadSetIngest,
     JobKind::ReadSetImport,
-    JobKind::ReadSetArchive,
     JobKind::ReadSetActivation,
     JobKind::ReadSetExport,
 ];
+
+/// Archiving, run by its own [`JobSettings::archive_workers`]: an archive job may keep a worker
+/// busy for hours, and must not hold up uploads and imports meanwhile.
+const ARCHIVE_KINDS: &[JobKind] = &[JobKind::ReadSetArchive];
 
 /// Kinds whose jobs run one at a time per store, in order (spec E23: reference imports).
 const SERIAL_KINDS: &[JobKind] = &[JobKind::ReferenceImport];
@@ -59,8 +62,11 @@ const MAX_STATUS_MESSAGE: usize = 127;
 pub struct JobSettings {
     /// This node's stable identity: leases it held before a restart are dropped at start.
     pub node_id: String,
-    /// Jobs run at the same time by this node.
+    /// Jobs users wait for (imports, ingestion, activation, export) run at the same time by
+    /// this node.
     pub workers: usize,
+    /// Archive jobs run at the same time by this node, besides those.
+    pub archive_workers: usize,
     /// How long a claim lasts without renewal.
     pub lease: Duration,
     /// How often idle workers look for work (they are also woken on submission).
@@ -95,13 +101,21 @@ impl JobRunner {
             );
         }
         let mut workers = JoinSet::new();
-        for worker in 0..self.settings.workers.max(1) {
-            let (service, settings, stop) = (
-                self.service.clone(),
-                self.settings.clone(),
-                shutdown.clone(),
-            );
-            workers.spawn(async move { work(service, settings, stop, worker).await });
+        let pools = [
+            (USER_KINDS, self.settings.workers.max(1)),
+            (ARCHIVE_KINDS, self.settings.archive_workers),
+        ];
+        let mut worker = 0;
+        for (kinds, count) in pools {
+            for _ in 0..count {
+                let (service, settings, stop) = (
+                    self.service.clone(),
+                    self.settings.clone(),
+                    shutdown.clone(),
+                );
+                workers.spawn(async move { work(service, settings, stop, kinds, worker).await });
+                worker += 1;
+            }
         }
         while workers.join_next().await.is_some() {}
         self.service
@@ -112,7 +126,13 @@ impl JobRunner {
     }
 }
 
-async fn work(service: Service, settings: JobSettings, stop: CancellationToken, worker: usize) {
+async fn work(
+    service: Service,
+    settings: JobSettings,
+    stop: CancellationToken,
+    kinds: &'static [JobKind],
+    worker: usize,
+) {
     while !stop.is_cancelled() {
         let now = Timestamp::now();
         let lease = Lease {
@@ -121,7 +141,7 @@ async fn work(service: Service, settings: JobSettings, stop: CancellationToken, 
         };
         match service
             .catalog
-            .claim_job(KINDS, SERIAL_KINDS, &lease, now)
+            .claim_job(kinds, SERIAL_KINDS, &lease, now)
             .await
         {
             Ok(Some(job)) => {

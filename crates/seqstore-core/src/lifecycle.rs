@@ -56,7 +56,7 @@ impl Default for LifecycleSettings {
     fn default() -> Self {
         Self {
             archive_after: Some(Duration::from_secs(30 * 24 * 60 * 60)),
-            level: 12,
+            level: 19,
         }
     }
 }

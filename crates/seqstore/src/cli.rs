@@ -97,7 +97,7 @@ enum ArchiveCommand {
         /// Where the archive copy goes.
         out: PathBuf,
         /// zstd level, 1 to 22.
-        #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(i32).range(1..=22))]
+        #[arg(long, default_value_t = 19, value_parser = clap::value_parser!(i32).range(1..=22))]
         level: i32,
     },
     /// Restore the original bytes of an archive copy (a file under the archive tier).

@@ -172,6 +172,9 @@ pub struct LifecycleSection {
     pub archive_bucket: Option<String>,
     /// zstd level of archive copies, 1 (fast) to 22 (smallest).
     pub level: i32,
+    /// Archive jobs this node runs at once, besides `jobs.workers` (`0`: this node does not
+    /// archive).
+    pub workers: usize,
 }
 
 impl Default for LifecycleSection {
@@ -181,7 +184,8 @@ impl Default for LifecycleSection {
             scan_interval: Period(Duration::from_secs(60 * 60)),
             archive_root: None,
             archive_bucket: None,
-            level: 12,
+            level: 19,
+            workers: 1,
         }
     }
 }

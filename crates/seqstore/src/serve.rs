@@ -54,6 +54,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let jobs = JobSettings {
         node_id: node_id(&config, &data_dir)?,
         workers: config.jobs.workers,
+        archive_workers: config.lifecycle.workers,
         lease: Duration::from_secs(config.jobs.lease_seconds),
         poll: Duration::from_secs(1),
     };
