@@ -87,7 +87,7 @@ FILE_KEYS = ("source1", "source2", "index")
 # The round-trip cases: read_set_support fixtures, one store each.
 ROUND_TRIP = ["fastq_single", "fastq_gzip", "fastq_bgzf", "bam", "ubam", "cram30"]
 # Tiny read sets archived for the export, activation and deletion tests.
-SMALL = ["export", "activation", "deletion"]
+SMALL = ["export", "activation", "deletion", "damaged"]
 
 KILL_SEED = os.environ.get("SEQSTORE_LIFECYCLE_KILL_SEED") or "20250301"
 KILL_ROUNDS = ["archive", "activate", "archive", "activate"]
@@ -723,10 +723,41 @@ def test_deleting_an_archived_read_set_empties_both_tiers(world):
     entry = {s["sequenceStoreId"]: s for s in usage(world.server)["stores"]}.get(case.store_id)
     assert entry is None or (not entry["readSets"].get("ARCHIVED") and entry["archiveBytes"] == 0), (
         f"seqstore usage after the deletion: expected no ARCHIVED read set and no archive bytes, got {entry}")
+    # The cleanup at start (it runs beside the serving server) removes the empty directories.
     restart(world.server, archiving=False)
-    left = {tier: files_naming(data / tier, case.read_set_id, dirs=True) for tier in ("blobs", "archive")}
-    assert not any(left.values()), (
-        f"after a restart (its cleanup) expected no file or directory of read set {case.read_set_id}, found {left}")
+    deadline = time.monotonic() + 30
+    while True:
+        left = {tier: files_naming(data / tier, case.read_set_id, dirs=True) for tier in ("blobs", "archive")}
+        if not any(left.values()):
+            break
+        assert time.monotonic() < deadline, (
+            f"30 s after a restart (its cleanup) expected no file or directory of read set "
+            f"{case.read_set_id}, found {left}")
+        time.sleep(0.2)
+
+
+def test_a_damaged_archive_copy_fails_activation_and_is_kept(world):
+    """A byte flipped in an archive copy: the activation item fails saying so, the read set
+    stays ARCHIVED, the copy stays where it is and nothing is published in the active tier."""
+    client = world.omics()
+    case = world.cases["damaged"]
+    data = world.server.data_dir
+    copies = [data / "archive" / f for f in files_naming(data / "archive", case.read_set_id)]
+    assert len(copies) == 1, f"expected one archive copy of read set {case.read_set_id}, found {copies}"
+    damaged = bytearray(copies[0].read_bytes())
+    damaged[len(damaged) // 2] ^= 0x55
+    copies[0].write_bytes(bytes(damaged))
+
+    job = finished_job(client, "activation", case.store_id, start_activation(client, case.store_id,
+                                                                             [case.read_set_id]))
+    item = job["sources"][0]
+    assert (job["status"], item["status"]) == ("FAILED", "FAILED"), f"expected a FAILED job and item, got {job}"
+    assert "archive copy" in item.get("statusMessage", ""), f"expected the message to name the archive copy: {item}"
+    meta = client.get_read_set_metadata(sequenceStoreId=case.store_id, id=case.read_set_id)
+    assert meta["status"] == "ARCHIVED", f"expected the read set back to ARCHIVED, got {meta['status']}"
+    assert copies[0].read_bytes() == bytes(damaged), "the archive copy was not kept as it was"
+    assert not files_naming(data / "blobs", case.read_set_id), (
+        f"nothing may be published in the active tier: {files_naming(data / 'blobs', case.read_set_id)}")
 
 
 # ---------------------------------------------------------------------------------------
