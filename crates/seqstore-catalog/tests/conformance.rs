@@ -2022,14 +2022,32 @@ async fn lifecycle_claims_guard_moves_and_count_usage(c: &SqlCatalog) {
             .await
             .unwrap()
     );
+    // Moved, still held while the job removes the copy it replaced, then released.
     let r = c.read_set(a, s1, rs1).await.unwrap().unwrap();
     assert_eq!(
-        (r.status, r.archive_size, r.lifecycle_job_id),
-        (ReadSetStatus::Archived, Some(42), None)
+        (r.status, r.archive_size, r.lifecycle_job_id.as_ref()),
+        (ReadSetStatus::Archived, Some(42), Some(&archive2))
     );
     assert_eq!(
         c.job_items(&archive2).await.unwrap()[0].status,
         ItemStatus::Finished
+    );
+    assert!(matches!(
+        c.claim_read_set(
+            rs1,
+            &other,
+            ReadSetStatus::Archived,
+            ReadSetStatus::Activating
+        )
+        .await
+        .unwrap(),
+        Claim::Refused(Some(_))
+    ));
+    c.release_read_set(rs1, &archive2).await.unwrap();
+    let r = c.read_set(a, s1, rs1).await.unwrap().unwrap();
+    assert_eq!(
+        (r.status, r.lifecycle_job_id),
+        (ReadSetStatus::Archived, None)
     );
 
     // Usage: per store and status, bytes in each tier.
@@ -2105,6 +2123,7 @@ async fn lifecycle_claims_guard_moves_and_count_usage(c: &SqlCatalog) {
             .await
             .unwrap()
     );
+    c.release_read_set(rs2, &archive3).await.unwrap();
     let activation2 =
         lifecycle_job(c, "9000000005", JobKind::ReadSetActivation, &["0000000002"]).await;
     c.claim_read_set(
@@ -2126,7 +2145,34 @@ async fn lifecycle_claims_guard_moves_and_count_usage(c: &SqlCatalog) {
     );
     let r = c.read_set(a, s1, rs2).await.unwrap().unwrap();
     assert_eq!(
-        (r.status, r.archive_size, r.accessed_at, r.lifecycle_job_id),
-        (ReadSetStatus::Active, None, Some(ms(70)), None)
+        (
+            r.status,
+            r.archive_size,
+            r.accessed_at,
+            r.lifecycle_job_id.as_ref()
+        ),
+        (
+            ReadSetStatus::Active,
+            None,
+            Some(ms(70)),
+            Some(&activation2)
+        )
     );
+    // A holder that died before releasing: once its job has ended, the claim is taken over.
+    let next = lifecycle_job(c, "9000000006", JobKind::ReadSetArchive, &["0000000002"]).await;
+    assert!(matches!(
+        c.claim_read_set(rs2, &next, ReadSetStatus::Active, ReadSetStatus::Active)
+            .await
+            .unwrap(),
+        Claim::Refused(_)
+    ));
+    c.finish_job(&activation2, "n", JobStatus::Completed, None, ms(80))
+        .await
+        .unwrap();
+    assert!(matches!(
+        c.claim_read_set(rs2, &next, ReadSetStatus::Active, ReadSetStatus::Active)
+            .await
+            .unwrap(),
+        Claim::Claimed(r) if r.lifecycle_job_id.as_ref() == Some(&next)
+    ));
 }

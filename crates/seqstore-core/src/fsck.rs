@@ -648,15 +648,19 @@ impl Service {
                 use ReadSetStatus::{Activating, Active, Archived, ProcessingUpload};
                 match (tier, row) {
                     (Tier::Active, Some(r)) if r.status == Active => files(&r),
-                    // an activation restores them; a job that gives up removes its own
-                    (Tier::Active, Some(r)) if r.status == Activating => State::InFlight,
+                    // an activation restores them (a job that gives up removes its own)
+                    (Tier::Active, Some(r)) if r.status == Activating && pending.contains(id) => {
+                        State::InFlight
+                    }
                     (Tier::Active, Some(r)) if r.status == ProcessingUpload => State::InFlight,
                     (Tier::Archive, Some(r)) if matches!(r.status, Archived | Activating) => {
                         files(&r)
                     }
-                    // an archive job is writing them
+                    // an archive job writes them, or an activation has yet to remove them
                     (Tier::Archive, Some(r))
-                        if r.status == Active && r.lifecycle_job_id.is_some() =>
+                        if r.status == Active
+                            && r.lifecycle_job_id.is_some()
+                            && pending.contains(id) =>
                     {
                         State::InFlight
                     }

@@ -263,7 +263,7 @@ impl Service {
             .map_err(ItemError::Record)?;
         if moved {
             tracing::info!(read_set_id = %id, bytes = r.stored_size(), archive_size, "read set archived");
-            delete_files(&self.blobs, &files, "active").await;
+            self.drop_superseded(&self.blobs, &files, job, &id).await;
             return Ok(());
         }
         // Read or deleted meanwhile: the claim is still ours, so the copies are ours to drop.
@@ -326,6 +326,13 @@ impl Service {
                     .settle_item(job, item, owner, ItemStatus::Finished, NO_ACTIVATION_NEEDED)
                     .await;
             }
+            Claim::Refused(Some(r)) if r.status == ReadSetStatus::Archived => {
+                // the archive job that moved it has not let go yet (it removes what it
+                // replaced first)
+                return Err(ItemError::Transient(format!(
+                    "read set {id} is still being archived; try again"
+                )));
+            }
             Claim::Refused(Some(r)) if r.status != ReadSetStatus::Deleted => {
                 return Err(ItemError::Failed(format!(
                     "read set {id} is {}; only ARCHIVED read sets can be activated",
@@ -361,7 +368,7 @@ impl Service {
             .map_err(ItemError::Record)?;
         if moved {
             tracing::info!(read_set_id = %id, "read set activated");
-            delete_files(archive, &files, "archive").await;
+            self.drop_superseded(archive, &files, job, &id).await;
             return Ok(());
         }
         // Deleted meanwhile: nobody serves the restored files.
@@ -380,6 +387,23 @@ impl Service {
             )
             .await
             .map_err(ItemError::Record)
+    }
+
+    /// Removes the copy a recorded move superseded, then releases the claim: until then no
+    /// other job may write those keys (an activation right after archiving would restore
+    /// files this removal would take). A crash in between leaves the claim to be taken over
+    /// once the job has ended, and the copy to the cleanup.
+    async fn drop_superseded(
+        &self,
+        tier: &BlobStore,
+        files: &[TierFile],
+        job: &JobRecord,
+        id: &ReadSetId,
+    ) {
+        delete_files(tier, files, "superseded").await;
+        if let Err(e) = self.catalog.release_read_set(id, &job.id).await {
+            tracing::warn!(read_set_id = %id, error = %e, "cannot release a read set; it is free once the job ends");
+        }
     }
 
     /// Records an item's end with a message.
@@ -584,6 +608,12 @@ impl Service {
                 .iter()
                 .map(submit::spec)
                 .collect::<Result<_>>()?,
+            // the read set: the cleanup keeps its copies while the item is pending
+            results: input
+                .sources
+                .iter()
+                .map(|s| s.read_set_id.clone())
+                .collect(),
         };
         self.submit_job(account_id, submission, |job| {
             StartReadSetActivationJobResponse {

@@ -54,6 +54,7 @@ impl Service {
                 .iter()
                 .map(submit::spec)
                 .collect::<Result<_>>()?,
+            results: Vec::new(),
         };
         self.submit_job(account_id, submission, |job| {
             StartReferenceImportJobResponse {

@@ -30,6 +30,9 @@ pub(crate) struct Submission<'a, Req> {
     pub(crate) client_token: Option<&'a str>,
     /// One JSON spec per source.
     pub(crate) specs: Vec<String>,
+    /// The existing resource each item works on (activation: its read set), in order;
+    /// empty when each item creates one, with a new id.
+    pub(crate) results: Vec<String>,
 }
 
 impl Service {
@@ -69,7 +72,7 @@ impl Service {
                     status: ItemStatus::NotStarted,
                     status_message: None,
                     spec: spec.clone(),
-                    result_id: new_id(),
+                    result_id: s.results.get(i).cloned().unwrap_or_else(new_id),
                     attempts: 0,
                 })
                 .collect();

@@ -51,9 +51,13 @@ impl Lifecycle for SqlCatalog {
         from: ReadSetStatus,
         to: ReadSetStatus,
     ) -> Result<Claim> {
+        // A claim whose job has ended is stale (its holder died between recording a move and
+        // releasing it): it may be taken over.
         let done = sqlx::query(
             "UPDATE read_sets SET status = $1, lifecycle_job_id = $2 WHERE id = $3 \
-             AND ((status = $4 AND lifecycle_job_id IS NULL) \
+             AND ((status = $4 AND (lifecycle_job_id IS NULL OR lifecycle_job_id IN \
+               (SELECT id FROM jobs WHERE status IN ('COMPLETED', 'COMPLETED_WITH_FAILURES', \
+                'FAILED', 'CANCELLED')))) \
              OR (lifecycle_job_id = $2 AND status IN ($4, $1)))",
         )
         .bind(to.as_str())
@@ -82,7 +86,7 @@ impl Lifecycle for SqlCatalog {
         hold_lease(&mut tx, job_id, owner).await?;
         let done = sqlx::query(
             "UPDATE read_sets SET status = $1, archive_size = $2, \
-             accessed_at = COALESCE($3, accessed_at), lifecycle_job_id = NULL \
+             accessed_at = COALESCE($3, accessed_at) \
              WHERE id = $4 AND lifecycle_job_id = $5 AND status <> 'DELETED' \
              AND ($6 IS NULL OR COALESCE(accessed_at, created_at) < $6)",
         )
@@ -127,6 +131,18 @@ impl Lifecycle for SqlCatalog {
         .db()?;
         set_item(&mut tx, job_id, index, outcome).await?;
         tx.commit().await.db()?;
+        Ok(())
+    }
+
+    async fn release_read_set(&self, id: &ReadSetId, job_id: &JobId) -> Result<()> {
+        sqlx::query(
+            "UPDATE read_sets SET lifecycle_job_id = NULL WHERE id = $1 AND lifecycle_job_id = $2",
+        )
+        .bind(id.as_str())
+        .bind(job_id.as_str())
+        .execute(self.pool())
+        .await
+        .db()?;
         Ok(())
     }
 

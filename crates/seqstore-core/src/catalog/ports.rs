@@ -465,8 +465,8 @@ pub trait Lifecycle {
     async fn idle_read_sets(&self, idle_since: Timestamp, limit: u32)
     -> Result<Vec<ReadSetRecord>>;
     /// Claims a read set for the lifecycle job `job_id`: when it is `from` and no job moves
-    /// it, it becomes `to` and the job moves it. A read set `job_id` already moves (an
-    /// earlier attempt) is claimed again as it is.
+    /// it (or the job that held it has ended), it becomes `to` and the job moves it. A read
+    /// set `job_id` already moves (an earlier attempt) is claimed again as it is.
     async fn claim_read_set(
         &self,
         id: &ReadSetId,
@@ -475,9 +475,11 @@ pub trait Lifecycle {
         to: ReadSetStatus,
     ) -> Result<Claim>;
     /// Ends `job_id`'s move of a read set and records its item with `outcome`, in one
-    /// transaction under the job's lease: the read set becomes `m.to`. Nothing is written,
-    /// and the answer is `false`, when the job no longer moves it, it was deleted, or (with
-    /// `m.idle_since`) its files were read meanwhile.
+    /// transaction under the job's lease: the read set becomes `m.to`, still claimed by the
+    /// job until [`Lifecycle::release_read_set`] (the job removes the superseded copy first,
+    /// so no other job writes those keys meanwhile). Nothing is written, and the answer is
+    /// `false`, when the job no longer moves it, it was deleted, or (with `m.idle_since`) its
+    /// files were read meanwhile.
     async fn finish_move(
         &self,
         job_id: &JobId,
@@ -498,6 +500,8 @@ pub trait Lifecycle {
         back_to: ReadSetStatus,
         outcome: (ItemStatus, Option<&str>),
     ) -> Result<()>;
+    /// Drops `job_id`'s claim on a read set whose move it recorded.
+    async fn release_read_set(&self, id: &ReadSetId, job_id: &JobId) -> Result<()>;
     /// Read sets per account, store and status, with their bytes in each tier.
     async fn usage(&self) -> Result<Vec<UsageRow>>;
 }
