@@ -17,8 +17,8 @@ pub use records::{
     AccessKeyRecord, AccessPolicy, Claim, FileEtags, Finished, IdempotencyRecord, JobFilter,
     JobItemRecord, JobRecord, Lease, ListCursor, Move, PartRecord, ReadSetFilter, ReadSetRecord,
     ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind,
-    SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
-    UsageRow,
+    SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, StoredFile, TagTarget,
+    UploadRecord, UsageRow,
 };
 
 /// The catalog traits, for method calls on `dyn Catalog`.

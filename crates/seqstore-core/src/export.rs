@@ -98,14 +98,8 @@ impl Service {
         }
         self.note_access(&id).await;
         let folder = format!("{}{id}/", folder(destination));
-        for (name, size) in [
-            (&r.source1_name, r.source1_size),
-            (&r.source2_name, r.source2_size),
-            (&r.index_name, r.index_size),
-        ] {
-            let (Some(name), Some(size)) = (name, size) else {
-                continue;
-            };
+        for file in r.stored_files() {
+            let (name, size) = (file.name, file.size);
             let uri = format!("{folder}{name}");
             self.check_item_bucket(job, &uri)?;
             let key = self.read_set_blob_key(&r, name)?;

@@ -637,13 +637,7 @@ impl Service {
                     )
                     .await?;
                 let files = |r: &ReadSetRecord| {
-                    State::Keeps(
-                        [&r.source1_name, &r.source2_name, &r.index_name]
-                            .into_iter()
-                            .flatten()
-                            .cloned()
-                            .collect(),
-                    )
+                    State::Keeps(r.stored_files().map(|f| f.name.to_owned()).collect())
                 };
                 use ReadSetStatus::{Activating, Active, Archived, ProcessingUpload};
                 match (tier, row) {
@@ -739,37 +733,14 @@ impl Service {
 
 /// The files of a read set the catalog records.
 fn read_set_files(r: &ReadSetRecord) -> impl Iterator<Item = Result<File, CoreError>> + '_ {
-    let file = move |name: &Option<String>,
-                     size: Option<i64>,
-                     md5: &Option<String>,
-                     etag: &Option<String>| {
-        name.as_ref().map(|name| {
-            Ok(File {
-                key: BlobPrefix::read_set(&r.account_id, &r.sequence_store_id, &r.id)?
-                    .file(name)?,
-                size: size.unwrap_or(0),
-                md5: md5.clone(),
-                etag: etag.clone(),
-            })
+    r.stored_files().map(move |f| {
+        Ok(File {
+            key: BlobPrefix::read_set(&r.account_id, &r.sequence_store_id, &r.id)?.file(f.name)?,
+            size: f.size,
+            md5: f.s3_etag.map(str::to_owned),
+            etag: f.etag.map(str::to_owned),
         })
-    };
-    [
-        file(
-            &r.source1_name,
-            r.source1_size,
-            &r.s3_etags.source1,
-            &r.etag_source1,
-        ),
-        file(
-            &r.source2_name,
-            r.source2_size,
-            &r.s3_etags.source2,
-            &r.etag_source2,
-        ),
-        file(&r.index_name, r.index_size, &r.s3_etags.index, &None),
-    ]
-    .into_iter()
-    .flatten()
+    })
 }
 
 /// The source and `.fai` of a reference.

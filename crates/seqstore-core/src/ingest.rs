@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use tokio::sync::mpsc;
 
 /// Chunks in flight on each side of the blocking thread.
-const CHANNEL_DEPTH: usize = 8;
+pub(crate) const CHANNEL_DEPTH: usize = 8;
 
 /// Source bytes cross to the blocking thread in chunks of at least this size (blob and S3
 /// streams yield a few KiB at a time; a channel message each would dominate the cost).

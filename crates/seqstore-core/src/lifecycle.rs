@@ -481,17 +481,14 @@ pub(crate) fn tier_files(
 ) -> std::result::Result<Option<Vec<TierFile>>, KeyError> {
     let prefix = BlobPrefix::read_set(&r.account_id, &r.sequence_store_id, &r.id)?;
     let mut files = Vec::new();
-    for (name, size, md5) in [
-        (&r.source1_name, r.source1_size, &r.s3_etags.source1),
-        (&r.source2_name, r.source2_size, &r.s3_etags.source2),
-        (&r.index_name, r.index_size, &r.s3_etags.index),
-    ] {
-        let Some(name) = name else { continue };
-        let Some(md5) = md5 else { return Ok(None) };
+    for f in r.stored_files() {
+        let Some(md5) = f.s3_etag else {
+            return Ok(None);
+        };
         files.push(TierFile {
-            key: prefix.file(name)?,
-            size: size.unwrap_or(0).max(0) as u64,
-            md5: md5.clone(),
+            key: prefix.file(f.name)?,
+            size: f.size.max(0) as u64,
+            md5: md5.to_owned(),
         });
     }
     Ok(Some(files))

@@ -4,7 +4,7 @@
 //! its key only when its bytes match (spec D.4: same key, same S3 URI, same bytes).
 
 use crate::bridge::{ChannelReader, ChannelWriter};
-use crate::ingest::{INPUT_CHUNK, SourceStream, coalesce};
+use crate::ingest::{CHANNEL_DEPTH, INPUT_CHUNK, SourceStream, coalesce};
 use crate::jobs::kind::ItemError;
 use crate::{Service, error_chain};
 use bytes::Bytes;
@@ -13,9 +13,6 @@ use md5::{Digest, Md5};
 use seqstore_blob::{BlobError, BlobKey, BlobStore, BlobWriter};
 use seqstore_formats::archive::{PackError, Packing, pack, unpack};
 use tokio::sync::mpsc;
-
-/// Chunks in flight on each side of the blocking thread.
-const CHANNEL_DEPTH: usize = 8;
 
 /// A stored file of a read set, as the catalog records it.
 #[derive(Debug, Clone)]

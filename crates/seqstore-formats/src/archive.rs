@@ -159,9 +159,9 @@ pub fn unpack(input: impl Read, output: impl Write) -> io::Result<u64> {
             }
             TRAILER => {
                 member = None;
-                let mut trailer = vec![0u8; 8];
+                let mut trailer = [0u8; 8];
                 z.read_exact(&mut trailer)?;
-                trailer
+                trailer.to_vec()
             }
             RAW => read_field(&mut z, IN_CHUNK)?,
             END => {
@@ -324,8 +324,12 @@ fn read_field(z: &mut impl Read, max: usize) -> io::Result<Vec<u8>> {
     if len > max {
         return Err(corrupt(&format!("a record of {len} bytes (at most {max})")));
     }
-    let mut field = vec![0u8; len];
-    z.read_exact(&mut field)?;
+    // Grown as the bytes arrive: a damaged length costs no more than the input backs.
+    let mut field = Vec::new();
+    z.by_ref().take(len as u64).read_to_end(&mut field)?;
+    if field.len() != len {
+        return Err(corrupt("a record cut short"));
+    }
     Ok(field)
 }
 

@@ -266,13 +266,56 @@ pub struct ReadSetRecord {
     pub lifecycle_job_id: Option<JobId>,
 }
 
+/// One stored file of a read set, as its row records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredFile<'a> {
+    /// Its stored file name (the last part of its key).
+    pub name: &'a str,
+    /// Its size.
+    pub size: i64,
+    /// Its S3 ETag (MD5 hex), once recorded.
+    pub s3_etag: Option<&'a str>,
+    /// Its HealthOmics ETag (sources only).
+    pub etag: Option<&'a str>,
+}
+
 impl ReadSetRecord {
+    /// Its stored files: source 1, source 2 and the index, those it has.
+    pub fn stored_files(&self) -> impl Iterator<Item = StoredFile<'_>> {
+        [
+            (
+                &self.source1_name,
+                self.source1_size,
+                &self.s3_etags.source1,
+                &self.etag_source1,
+            ),
+            (
+                &self.source2_name,
+                self.source2_size,
+                &self.s3_etags.source2,
+                &self.etag_source2,
+            ),
+            (
+                &self.index_name,
+                self.index_size,
+                &self.s3_etags.index,
+                &None,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, size, s3_etag, etag)| {
+            Some(StoredFile {
+                name: name.as_deref()?,
+                size: size.unwrap_or(0),
+                s3_etag: s3_etag.as_deref(),
+                etag: etag.as_deref(),
+            })
+        })
+    }
+
     /// Bytes of its files as stored in the active tier.
     pub fn stored_size(&self) -> i64 {
-        [self.source1_size, self.source2_size, self.index_size]
-            .into_iter()
-            .flatten()
-            .sum()
+        self.stored_files().map(|f| f.size).sum()
     }
 }
 
