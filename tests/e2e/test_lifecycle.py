@@ -349,10 +349,13 @@ def usage(server) -> dict:
 def files_naming(root: Path, read_set_id: str, dirs: bool = False) -> list[str]:
     """Every file (and with `dirs` directory) under `root` whose path names the read set. A
     running server may leave empty directories; the cleanup at start removes them."""
-    if not root.exists():
-        return []
-    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
-                  if (dirs or p.is_file()) and read_set_id in p.relative_to(root).parts)
+    # os.walk, not Path.rglob: the cleanup may remove directories while this walks them.
+    found = []
+    for parent, subdirs, files in os.walk(root):
+        rel = Path(parent).relative_to(root)
+        found += [str(rel / name) for name in (subdirs if dirs else []) + files
+                  if read_set_id in (rel / name).parts]
+    return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------
