@@ -21,6 +21,7 @@ import pytest
 
 from e2e_support import (
     ACCOUNT_ID,
+    Cluster,
     OTHER_ACCOUNT_ID,
     MotoS3,
     Server,
@@ -84,6 +85,20 @@ class ServerFactory:
             server.start()
         return server
 
+    def cluster(self, blob_s3: MotoS3, env: dict | None = None, start: bool = True,
+                config: str = OPEN_GRANTS, nodes: int = 2) -> Cluster:
+        """Nodes on one fresh PostgreSQL database and one fresh bucket of `blob_s3`."""
+        assert self.admin_url is not None, "a cluster runs on PostgreSQL"
+        name, catalog = create_postgres_database(self.admin_url)
+        self.databases.append(name)
+        workdir = self.tmp_path_factory.mktemp("seqstore-cluster")
+        cluster = Cluster(workdir, catalog, blob_s3, env={**self.base_env, **(env or {})}, config=config,
+                          nodes=nodes)
+        self.servers.extend(cluster.nodes)
+        if start:
+            cluster.start()
+        return cluster
+
     def close(self) -> None:
         """Stop everything; a server that died on its own (or would not stop) fails the test."""
         problems = []
@@ -144,10 +159,25 @@ def medium_source(moto_s3, tmp_path_factory) -> SourceFile:
 
 
 @pytest.fixture(scope="session")
-def server(backend, tmp_path_factory, moto_s3) -> Server:
-    """The shared server of this backend (tests use unique names, so they can share it)."""
+def blob_s3(tmp_path_factory) -> MotoS3:
+    """The object store of clustered servers (a moto[server] of its own, not the user's S3)."""
+    s3 = MotoS3(tmp_path_factory.mktemp("moto-blobs")).start()
+    yield s3
+    problem = s3.stop()
+    if problem:
+        pytest.fail(problem, pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def server(backend, tmp_path_factory, moto_s3, request) -> Server | Cluster:
+    """The shared server of this backend (tests use unique names, so they can share it): on
+    SQLite one node on local disk (the embedded default), on PostgreSQL two nodes on one blob
+    bucket, requests alternating between them (the scale-out shape)."""
     factory = ServerFactory(tmp_path_factory, backend, moto_s3.server_env())
-    srv = factory.new()
+    if backend == "postgres":
+        srv = factory.cluster(request.getfixturevalue("blob_s3"))
+    else:
+        srv = factory.new()
     yield srv
     factory.close()
 
@@ -278,3 +308,12 @@ def uploaded(rs_env):
     from read_set_api import upload_standard_set
 
     return upload_standard_set(rs_env)
+
+
+@pytest.fixture
+def cluster_factory(tmp_path_factory, moto_s3, blob_s3):
+    """Private clusters (two nodes on a fresh PostgreSQL database and bucket) for the tests of
+    scale-out itself: `cluster_factory(env=..., start=False, nodes=2)`."""
+    factory = ServerFactory(tmp_path_factory, "postgres", moto_s3.server_env())
+    yield lambda **kwargs: factory.cluster(blob_s3, **kwargs)
+    factory.close()

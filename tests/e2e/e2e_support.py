@@ -10,8 +10,10 @@ import re
 import shutil
 import signal
 import socket
+import itertools
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 import uuid
@@ -295,14 +297,14 @@ class Server:
         assert ROOT_PROFILE in profiles, f"no [{ROOT_PROFILE}] profile in {self.credentials_path}"
         return profiles[ROOT_PROFILE]
 
-    def run_cli(self, *args: str, timeout: float = 60.0) -> subprocess.CompletedProcess:
+    def run_cli(self, *args: str, timeout: float = 60.0, env: dict | None = None) -> subprocess.CompletedProcess:
         """Run `seqstore ARGS...` (not `serve`), output captured as text."""
         return subprocess.run(
             [str(seqstore_bin()), *args],
             capture_output=True,
             text=True,
             timeout=timeout,
-            env=clean_env(),
+            env=clean_env(**(env or {})),
             cwd=self.workdir,
         )
 
@@ -329,6 +331,178 @@ class Server:
 
     def client(self, keys: Keys | None = None, *, validate: bool = True, **config):
         return make_client(self.endpoint, keys or self.root_keys(), validate=validate, **config)
+
+    def spread(self, client, service: str):
+        """Where there are several nodes, `client`'s requests go to them in turn; here, one."""
+        return client
+
+    def blob_keys(self, prefix: str) -> list[str]:
+        """Keys of the stored objects under `prefix` (files of the local blob store)."""
+        root = self.data_dir / "blobs"
+        base = root / prefix
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file())
+
+
+class Cluster:
+    """Nodes of one installation: `seqstore serve` processes on one PostgreSQL catalog and one
+    blob bucket (moto), with the same root key and each its own data dir: the scale-out shape.
+
+    It stands in for a `Server`: clients from `client()` (and boto3 clients passed to
+    `spread`) send their requests to the nodes in turn; a tool given one address gets node 0's
+    omics endpoint (`endpoint`, `port`) and node 1's S3 endpoint (`s3_port`), so what is written
+    through one node is read through the other; `seqstore` admin commands run with node 0's
+    data dir and configuration."""
+
+    def __init__(self, workdir: Path, catalog_url: str, blob_s3: "MotoS3", env: dict | None = None,
+                 config: str | None = None, nodes: int = 2):
+        self.workdir = workdir
+        self.backend = "postgres"
+        self.catalog_url = catalog_url
+        self.config = config
+        self.blob_s3 = blob_s3
+        self.bucket = f"seqstore-blobs-{uuid.uuid4().hex[:12]}"
+        blob_s3.client().create_bucket(Bucket=self.bucket)
+        self.blob_env = {
+            "SEQSTORE_BLOB__BACKEND": "s3",
+            "SEQSTORE_BLOB__BUCKET": self.bucket,
+            "SEQSTORE_BLOB__ENDPOINT": blob_s3.endpoint,
+            "SEQSTORE_BLOB__REGION": REGION,
+            "SEQSTORE_BLOB__PATH_STYLE": "true",
+            "SEQSTORE_BLOB__ACCESS_KEY_ID": MOTO_KEYS.access_key_id,
+            "SEQSTORE_BLOB__SECRET_ACCESS_KEY": MOTO_KEYS.secret_access_key,
+        }
+        root = Keys("AKIA" + uuid.uuid4().hex[:16].upper(), uuid.uuid4().hex + uuid.uuid4().hex[:8])
+        self.extra_env = {
+            **(env or {}),
+            **self.blob_env,
+            "SEQSTORE_ROOT_ACCESS_KEY_ID": root.access_key_id,
+            "SEQSTORE_ROOT_SECRET_ACCESS_KEY": root.secret_access_key,
+        }
+        self.nodes = [Server(workdir / f"node{i}", "postgres", catalog_url, env=self.extra_env, config=config)
+                      for i in range(nodes)]
+        self.data_dir = self.nodes[0].data_dir
+        self._turn = itertools.count()
+        self._turn_lock = threading.Lock()
+
+    # -- lifecycle: every node ------------------------------------------------------------
+
+    def start(self, timeout: float = 60.0) -> "Cluster":
+        for node in self.nodes:
+            node.extra_env.update(self.extra_env)
+            if node.proc is None:
+                node.start(timeout)
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        codes = [node.stop(sig, timeout) for node in self.nodes if node.proc is not None]
+        return max(codes, default=0)
+
+    def kill(self) -> None:
+        for node in self.nodes:
+            node.kill()
+
+    def alive(self) -> bool:
+        return all(node.alive() for node in self.nodes)
+
+    @property
+    def proc(self):
+        """A process that died on its own, else node 0's (for the factory's checks)."""
+        dead = [n.proc for n in self.nodes if n.proc is not None and n.proc.poll() is not None]
+        return dead[0] if dead else self.nodes[0].proc
+
+    # -- what a user sees -----------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        return self.nodes[0].port
+
+    @property
+    def s3_port(self) -> int:
+        return self.nodes[-1].s3_port
+
+    @property
+    def endpoint(self) -> str:
+        return self.nodes[0].endpoint
+
+    def stdout(self) -> str:
+        return self.nodes[0].stdout()
+
+    def stderr(self) -> str:
+        return "".join(n.stderr() for n in self.nodes)
+
+    def all_output(self) -> str:
+        return "".join(n.all_output() for n in self.nodes)
+
+    def describe_logs(self, tail: int = 4000) -> str:
+        return "\n".join(f"=== node {i} ===\n{n.describe_logs(tail)}" for i, n in enumerate(self.nodes))
+
+    def exports(self) -> dict[str, str]:
+        """Node 0's export lines, but the S3 endpoint of `s3_port`; the root key they name by
+        variable is written to a credentials file, as a user of a configured root key would."""
+        exports = self.nodes[0].exports()
+        exports.pop("AWS_ACCESS_KEY_ID", None)
+        exports.pop("AWS_SECRET_ACCESS_KEY", None)
+        path = self.workdir / "credentials"
+        keys = self.root_keys()
+        path.write_text(f"[{ROOT_PROFILE}]\naws_access_key_id = {keys.access_key_id}\n"
+                        f"aws_secret_access_key = {keys.secret_access_key}\n")
+        exports["AWS_ENDPOINT_URL_S3"] = f"http://127.0.0.1:{self.s3_port}"
+        exports["AWS_SHARED_CREDENTIALS_FILE"] = str(path)
+        exports["AWS_PROFILE"] = ROOT_PROFILE
+        return exports
+
+    def root_keys(self) -> Keys:
+        return self.nodes[0].root_keys()
+
+    @property
+    def credentials_path(self) -> Path:
+        self.exports()
+        return self.workdir / "credentials"
+
+    def catalog_args(self) -> list[str]:
+        return ["--catalog", self.catalog_url]
+
+    def run_cli(self, *args: str, timeout: float = 60.0, env: dict | None = None) -> subprocess.CompletedProcess:
+        return self.nodes[0].run_cli(*args, timeout=timeout, env={**self.blob_env, **(env or {})})
+
+    def fsck(self, *args: str, timeout: float = 300.0) -> tuple[int, dict]:
+        config = ["--config", str(self.nodes[0].workdir / "seqstore.toml")] if self.config is not None else []
+        res = self.run_cli("fsck", "--data-dir", str(self.data_dir), *self.catalog_args(), *config,
+                           "--json", *args, timeout=timeout)
+        assert res.returncode in (0, 1), f"seqstore fsck failed ({res.returncode}):\n{res.stderr}"
+        return res.returncode, json.loads(res.stdout)
+
+    def create_keys(self, account_id: str) -> tuple[Keys, str]:
+        return Server.create_keys(self, account_id)
+
+    def client(self, keys: Keys | None = None, *, validate: bool = True, **config):
+        return self.spread(make_client(self.endpoint, keys or self.root_keys(), validate=validate, **config),
+                           "omics")
+
+    def spread(self, client, service: str):
+        """Sends `client`'s requests to the nodes in turn (`service`: `omics` or `s3`). The URL
+        changes before the request is signed, so each node sees a request signed for itself."""
+        ports = [n.port if service == "omics" else n.s3_port for n in self.nodes]
+
+        def next_node(request, **_):
+            with self._turn_lock:
+                port = ports[next(self._turn) % len(ports)]
+            parts = urllib.parse.urlsplit(request.url)
+            if parts.hostname == "127.0.0.1":
+                request.url = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
+
+        client.meta.events.register(f"before-sign.{service}", next_node)
+        return client
+
+    def blob_keys(self, prefix: str) -> list[str]:
+        """Keys of the stored objects under `prefix`, listed from the bucket."""
+        s3 = self.blob_s3.client()
+        keys = []
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [o["Key"] for o in page.get("Contents", [])]
+        return sorted(keys)
 
 
 def make_client(endpoint: str, keys: Keys, *, validate: bool = True, **config):

@@ -64,7 +64,7 @@ class ReadSetEnv:
     def read_set_arn(self, store_id: str, read_set_id: str) -> str:
         return read_set_arn(self.account, store_id, read_set_id)
 
-    def staging_files(self, upload_id: str) -> list[Path]:
+    def staging_files(self, upload_id: str) -> list[str]:
         return staging_files(self.server, upload_id)
 
 
@@ -79,11 +79,9 @@ def store_alias(client, store_id: str) -> str:
     return m.group(1)
 
 
-def staging_files(server, upload_id: str) -> list[Path]:
-    d = server.data_dir / "blobs" / "staging" / "uploads" / upload_id
-    if not d.exists():
-        return []
-    return sorted(p for p in d.rglob("*") if not p.is_dir())
+def staging_files(server, upload_id: str) -> list[str]:
+    """Blob keys of the upload's staged parts (local directory or bucket)."""
+    return server.blob_keys(f"staging/uploads/{upload_id}/")
 
 
 def wait_no_staging(server, upload_id: str, timeout: float = 15.0) -> None:
@@ -94,7 +92,7 @@ def wait_no_staging(server, upload_id: str, timeout: float = 15.0) -> None:
             return
         if time.monotonic() > deadline:
             pytest.fail(f"upload {upload_id}: staged files still there {timeout}s after it ended: "
-                        f"{[str(p) for p in left]}")
+                        f"{left}")
         time.sleep(0.2)
 
 

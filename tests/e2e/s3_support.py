@@ -124,8 +124,9 @@ def s3_client(server, keys: Keys, *, addressing_style: str = "path", endpoint: s
     cfg.update(config)
     session = boto3.session.Session(aws_access_key_id=keys.access_key_id,
                                     aws_secret_access_key=keys.secret_access_key, region_name=REGION)
-    return session.client("s3", endpoint_url=endpoint or s3_endpoint(server),
-                          config=botocore.config.Config(**cfg))
+    client = session.client("s3", endpoint_url=endpoint or s3_endpoint(server),
+                            config=botocore.config.Config(**cfg))
+    return client if endpoint or proxy else server.spread(client, "s3")
 
 
 @contextlib.contextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gzip
 import threading
-from pathlib import Path
 
 import botocore.exceptions
 
@@ -21,9 +20,8 @@ from read_set_api import (
 )
 
 
-def read_set_files(server, account: str, store_id: str, read_set_id: str) -> list[Path]:
-    d = server.data_dir / "blobs" / account / "sequenceStore" / store_id / "readSet" / read_set_id
-    return sorted(p for p in d.rglob("*") if p.is_file()) if d.exists() else []
+def read_set_files(server, account: str, store_id: str, read_set_id: str) -> list[str]:
+    return server.blob_keys(f"{account}/sequenceStore/{store_id}/readSet/{read_set_id}/")
 
 
 def test_a_read_set_deleted_during_ingestion_stays_deleted(rs_env):

@@ -6,6 +6,7 @@
 mod inventory;
 mod jobs;
 mod lifecycle;
+mod nodes;
 mod read_sets;
 mod reference_stores;
 mod references;
@@ -94,6 +95,12 @@ impl SqlCatalog {
     /// The URL of a SQLite catalog file, created when missing.
     pub fn sqlite_url(path: &std::path::Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    /// Closes every connection, waiting for those in use: SQLite then folds its write-ahead
+    /// log into the database file, which alone is a complete copy afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

@@ -13,7 +13,7 @@ use seqstore_core::catalog::{
     ReferenceStoreRecord, ResourceKind, SequenceStoreFilter, SequenceStoreRecord, StoreKind,
     TagTarget, UploadRecord,
 };
-use seqstore_core::ids::{AccountId, JobId, StoreId};
+use seqstore_core::ids::{AccountId, JobId, NodeId, StoreId};
 use seqstore_core::vocabulary::{
     CreationType, FileType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus,
     ReferenceStatus, SseType, StoreStatus, UploadStatus,
@@ -97,6 +97,7 @@ conformance!(
     s3_access_finds_stores_policies_and_objects_in_key_order,
     inventory_walks_every_account_and_marks_unreadable_read_sets,
     lifecycle_claims_guard_moves_and_count_usage,
+    nodes_say_they_are_alive_and_leave,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -2175,4 +2176,30 @@ async fn lifecycle_claims_guard_moves_and_count_usage(c: &SqlCatalog) {
             .unwrap(),
         Claim::Claimed(r) if r.lifecycle_job_id.as_ref() == Some(&next)
     ));
+}
+
+async fn nodes_say_they_are_alive_and_leave(c: &SqlCatalog) {
+    let (a, b) = (NodeId::from("node-a"), NodeId::from("node-b"));
+    assert!(c.live_nodes(ms(0)).await.unwrap().is_empty());
+    c.node_alive(&b, ms(100), ms(100)).await.unwrap();
+    c.node_alive(&a, ms(50), ms(150)).await.unwrap();
+    let live = c.live_nodes(ms(100)).await.unwrap();
+    let ids: Vec<&str> = live.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["node-a", "node-b"], "in id order");
+    assert_eq!((live[0].started_at, live[0].seen_at), (ms(50), ms(150)));
+
+    // A heartbeat moves `seen_at`; a restart moves `started_at` too.
+    c.node_alive(&b, ms(100), ms(300)).await.unwrap();
+    c.node_alive(&a, ms(400), ms(400)).await.unwrap();
+    let live = c.live_nodes(ms(301)).await.unwrap();
+    assert_eq!(live.len(), 1, "node-b was last seen at 300: {live:?}");
+    assert_eq!(
+        (live[0].id.as_str(), live[0].started_at),
+        ("node-a", ms(400))
+    );
+
+    c.node_stopped(&a).await.unwrap();
+    let live = c.live_nodes(ms(0)).await.unwrap();
+    let ids: Vec<&str> = live.iter().map(|n| n.id.as_str()).collect();
+    assert_eq!(ids, ["node-b"]);
 }

@@ -82,6 +82,8 @@ ids! {
     UploadId;
     /// A background job.
     JobId;
+    /// A server process sharing the catalog (`node-...`), stable across its restarts.
+    NodeId;
 }
 
 /// A fresh random 10-digit id; uniqueness is enforced by the catalog (callers retry).

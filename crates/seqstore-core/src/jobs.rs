@@ -5,6 +5,7 @@ pub(crate) mod kind;
 
 use crate::catalog::{CatalogError, JobItemRecord, JobRecord, Lease};
 use crate::export::ExportReadSets;
+use crate::ids::NodeId;
 use crate::lifecycle::{ActivateReadSets, ArchiveReadSets};
 use crate::read_set_import::ImportReadSets;
 use crate::reference_import::ImportReferences;
@@ -61,7 +62,7 @@ const MAX_STATUS_MESSAGE: usize = 127;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobSettings {
     /// This node's stable identity: leases it held before a restart are dropped at start.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// Jobs users wait for (imports, ingestion, activation, export) run at the same time by
     /// this node.
     pub workers: usize,
@@ -136,7 +137,7 @@ async fn work(
     while !stop.is_cancelled() {
         let now = Timestamp::now();
         let lease = Lease {
-            owner: settings.node_id.clone(),
+            owner: settings.node_id.to_string(),
             until: now.plus(settings.lease),
         };
         match service
@@ -186,7 +187,7 @@ async fn run_claimed(
                 sleep(settings.lease / 3).await;
                 let until = Timestamp::now().plus(settings.lease);
                 let lease = Lease {
-                    owner: settings.node_id.clone(),
+                    owner: settings.node_id.to_string(),
                     until,
                 };
                 match service.catalog.renew_lease(&job_id, &lease).await {

@@ -4,6 +4,7 @@
 mod arn;
 mod bridge;
 pub mod catalog;
+mod cluster;
 mod error;
 mod etag_backfill;
 mod export;
@@ -74,10 +75,11 @@ pub mod fuzzing {
 
 pub use arn::{Arn, ArnResource};
 pub use catalog::StoreKind;
+pub use cluster::Node;
 pub use error::{CoreError, error_chain};
 pub use files::{BlobRead, PART_SIZE};
 pub use grants::{BucketGrant, BucketGrants};
-pub use ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
+pub use ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, UploadId};
 pub use jobs::{JobRunner, JobSettings};
 pub use keys::{ROOT_KEY_PREFIX, SigningKey, new_access_key};
 pub use lifecycle::LifecycleSettings;

@@ -457,6 +457,16 @@ impl Config {
                 )));
             }
         }
+        if self.blob.backend == BlobBackend::S3
+            && self.lifecycle.archive_bucket.is_some()
+            && self.lifecycle.archive_bucket == self.blob.bucket
+        {
+            // Both tiers lay files out under the same keys: an archive copy would replace the
+            // file it copies.
+            return Err(ConfigError(
+                "lifecycle.archive_bucket must be another bucket than blob.bucket".into(),
+            ));
+        }
         if !(1..=22).contains(&self.lifecycle.level) {
             return Err(ConfigError("lifecycle.level must be 1 to 22".into()));
         }
@@ -700,6 +710,25 @@ mod tests {
             jail.set_env("SEQSTORE_SOURCES__S3__ENDPOINT", "127.0.0.1:9000");
             let err = load().unwrap_err().to_string();
             assert!(err.contains("sources.s3.endpoint"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[expect(
+        clippy::result_large_err,
+        reason = "figment::Jail fixes the closure's error type"
+    )]
+    fn the_archive_bucket_is_not_the_blob_bucket() {
+        figment::Jail::expect_with(|jail| {
+            let load = || Config::load(None, &Flags { region: None });
+            jail.set_env("SEQSTORE_BLOB__BACKEND", "s3");
+            jail.set_env("SEQSTORE_BLOB__BUCKET", "blobs");
+            jail.set_env("SEQSTORE_LIFECYCLE__ARCHIVE_BUCKET", "archive");
+            assert!(load().is_ok());
+            jail.set_env("SEQSTORE_LIFECYCLE__ARCHIVE_BUCKET", "blobs");
+            let err = load().unwrap_err().to_string();
+            assert!(err.contains("lifecycle.archive_bucket"), "{err}");
             Ok(())
         });
     }

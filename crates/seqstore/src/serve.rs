@@ -7,11 +7,13 @@ use anyhow::{Context, bail};
 use seqstore_api::{AppState, router};
 use seqstore_blob::{BlobConfig, BlobStore, S3SourceConfig, Sources};
 use seqstore_catalog::SqlCatalog;
-use seqstore_core::catalog::AccessKeyRecord;
 use seqstore_core::catalog::prelude::*;
-use seqstore_core::{JobRunner, JobSettings, LifecycleSettings, Service, Settings};
+use seqstore_core::catalog::{AccessKeyRecord, CatalogError};
+use seqstore_core::{
+    JobRunner, JobSettings, LifecycleSettings, Node, NodeId, Service, Settings, Timestamp,
+};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
 
 /// Runs the server until SIGINT or SIGTERM.
@@ -50,9 +52,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     ensure_root_key(&catalog, &root, &config.account_id).await?;
 
     let backend = catalog.backend();
+    let closing = catalog.clone();
     let service = service(&config, &data_dir, catalog)?;
+    let node = Node {
+        id: node_id(&config, &data_dir)?,
+        started: Timestamp::from(chrono::DateTime::<chrono::Utc>::from(started)),
+        expiry: Duration::from_secs(config.jobs.lease_seconds),
+    };
+    // Before this node writes anything, so that a node on duty leaves its work alone.
+    service
+        .node_alive(&node)
+        .await
+        .context("joining the catalog's nodes")?;
     let jobs = JobSettings {
-        node_id: node_id(&config, &data_dir)?,
+        node_id: node.id.clone(),
         workers: config.jobs.workers,
         archive_workers: config.lifecycle.workers,
         lease: Duration::from_secs(config.jobs.lease_seconds),
@@ -78,27 +91,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(endpoint, s3_endpoint = %s3_address, catalog = backend, "serving");
 
     let stop = CancellationToken::new();
-    tokio::spawn(clean_up(service.clone(), started, stop.clone()));
     if config.blob.backend == BlobBackend::S3
         && config.lifecycle.archive_bucket.is_none()
         && !config.lifecycle.archive_after.0.is_zero()
     {
         tracing::warn!("no lifecycle.archive_bucket: read sets are not archived");
     }
-    tokio::spawn(archive_idle(
+    let chores = Chores {
+        expire_uploads_after: Duration::from_secs(config.uploads.expire_after_seconds),
+        archive_scan: config.lifecycle.scan_interval.0,
+    };
+    tokio::spawn(heartbeat(service.clone(), node.clone(), stop.clone()));
+    let duty = tokio::spawn(cluster_duty(
         service.clone(),
-        config.lifecycle.scan_interval.0,
+        node.clone(),
+        chores,
         stop.clone(),
     ));
-    let expire_after = Duration::from_secs(config.uploads.expire_after_seconds);
-    tokio::spawn(expire_uploads(service.clone(), expire_after, stop.clone()));
-    let backfill = service.clone();
-    tokio::spawn(async move {
-        let n = backfill.backfill_s3_etags().await;
-        if n > 0 {
-            tracing::info!(files = n, "recorded S3 ETags of files stored without them");
-        }
-    });
     let s3_stop = stop.clone();
     let limits = seqstore_s3::ConnectionLimits {
         header_timeout: Duration::from_secs(config.http.header_timeout_seconds),
@@ -111,6 +120,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         async move { s3_stop.cancelled().await },
     ));
     let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
+    let service_stopping = service.clone();
     let app = router(AppState {
         service: Arc::new(service),
         body_stall: Duration::from_secs(config.http.body_stall_seconds),
@@ -125,6 +135,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     .context("serving")?;
     stop.cancel();
     runner.await.context("job engine")?.context("job engine")?;
+    duty.await.context("cluster duty")?;
+    if let Err(e) = service_stopping.node_stopped(&node).await {
+        tracing::warn!(error = %seqstore_core::error_chain(&e), "cannot leave the catalog's nodes");
+    }
+    drop(service_stopping);
+    closing.close().await;
     s3_server
         .await
         .context("S3 endpoint")?
@@ -133,40 +149,105 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes what interrupted work left behind (orphan files, staging of settled uploads,
-/// staging files of unfinished writes; see `seqstore_core::fsck`): at start, everything
-/// written before this process started (nothing of it can be in flight here), then hourly
-/// what is older than ten minutes.
-async fn clean_up(service: Service, started: SystemTime, stop: CancellationToken) {
-    let mut cutoff = started;
+/// How often the cluster's chores are done.
+#[derive(Debug, Clone, Copy)]
+struct Chores {
+    /// Uploads left in progress this long are aborted.
+    expire_uploads_after: Duration,
+    /// Idle read sets are looked for this often.
+    archive_scan: Duration,
+}
+
+/// Says that this node is alive every third of its expiry (at least every second), until
+/// it stops.
+async fn heartbeat(service: Service, node: Node, stop: CancellationToken) {
+    let every = (node.expiry / 3).max(Duration::from_secs(1));
     loop {
-        match service.clean_up(cutoff).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(removed = n, "removed what interrupted work left behind"),
-            Err(e) => tracing::warn!(error = %seqstore_core::error_chain(&e), "cleanup failed"),
-        }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            _ = tokio::time::sleep(every) => {}
             _ = stop.cancelled() => return,
         }
-        cutoff = SystemTime::now() - Duration::from_secs(600);
+        if let Err(e) = service.node_alive(&node).await {
+            tracing::warn!(error = %seqstore_core::error_chain(&e), "cannot say this node is alive");
+        }
     }
 }
 
-/// Aborts uploads left in progress longer than `after`, checking every `after / 2` (at
-/// least every hour, at most every second).
-async fn expire_uploads(service: Service, after: Duration, stop: CancellationToken) {
-    let every = (after / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+/// While this node is on duty (the live node with the smallest id), does the cluster's
+/// chores: removing what interrupted work left behind (`seqstore_core::fsck`; at once, then
+/// hourly), aborting uploads left in progress (every `expire_uploads_after / 2`, at least
+/// hourly, at most every second), submitting archive jobs for idle read sets, and recording
+/// missing S3 ETags (once). Which node is on duty is asked every second.
+async fn cluster_duty(service: Service, node: Node, chores: Chores, stop: CancellationToken) {
+    let expiry_every =
+        (chores.expire_uploads_after / 2).clamp(Duration::from_secs(1), Duration::from_secs(3600));
+    let (mut next_cleanup, mut next_expiry, mut next_scan) =
+        (Instant::now(), Instant::now(), Instant::now());
+    let (mut on_duty, mut backfilled) = (false, false);
     loop {
-        match service.expire_uploads(after).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(aborted = n, ?after, "expired uploads left in progress"),
+        let now = Instant::now();
+        match service.on_duty(&node).await {
+            Ok(Some(settled)) => {
+                if !on_duty {
+                    tracing::info!(node = %node.id, "this node does the cluster's chores");
+                    on_duty = true;
+                }
+                if now >= next_cleanup {
+                    match service.clean_up(settled).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(removed = n, "removed what interrupted work left behind")
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %seqstore_core::error_chain(&e), "cleanup failed")
+                        }
+                    }
+                    next_cleanup = now + Duration::from_secs(3600);
+                }
+                if now >= next_expiry {
+                    match service.expire_uploads(chores.expire_uploads_after).await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(aborted = n, after = ?chores.expire_uploads_after, "expired uploads left in progress")
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %seqstore_core::error_chain(&e), "upload expiry failed")
+                        }
+                    }
+                    next_expiry = now + expiry_every;
+                }
+                if now >= next_scan {
+                    match service.archive_idle().await {
+                        Ok(0) => {}
+                        Ok(n) => {
+                            tracing::info!(read_sets = n, "archiving read sets nobody read lately")
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %seqstore_core::error_chain(&e), "archive scan failed")
+                        }
+                    }
+                    next_scan = now + chores.archive_scan;
+                }
+                if !backfilled {
+                    let n = service.backfill_s3_etags().await;
+                    if n > 0 {
+                        tracing::info!(files = n, "recorded S3 ETags of files stored without them");
+                    }
+                    backfilled = true;
+                }
+            }
+            Ok(None) => {
+                if on_duty {
+                    tracing::info!(node = %node.id, "another node does the cluster's chores now");
+                    on_duty = false;
+                }
+            }
             Err(e) => {
-                tracing::warn!(error = %seqstore_core::error_chain(&e), "upload expiry failed")
+                tracing::warn!(error = %seqstore_core::error_chain(&e), "cannot tell which node is on duty")
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             _ = stop.cancelled() => return,
         }
     }
@@ -232,23 +313,6 @@ fn archive_config(config: &Config, data_dir: &std::path::Path) -> Option<BlobCon
     }
 }
 
-/// Submits archive jobs for idle read sets every `every`, starting now.
-async fn archive_idle(service: Service, every: Duration, stop: CancellationToken) {
-    loop {
-        match service.archive_idle().await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(read_sets = n, "archiving read sets nobody read lately"),
-            Err(e) => {
-                tracing::warn!(error = %seqstore_core::error_chain(&e), "archive scan failed")
-            }
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.cancelled() => return,
-        }
-    }
-}
-
 fn source_config(config: &Config) -> S3SourceConfig {
     let s3 = &config.sources.s3;
     S3SourceConfig {
@@ -261,13 +325,13 @@ fn source_config(config: &Config) -> S3SourceConfig {
 }
 
 /// The configured node id, or one generated once into `<data-dir>/node-id`.
-fn node_id(config: &Config, data_dir: &std::path::Path) -> anyhow::Result<String> {
+fn node_id(config: &Config, data_dir: &std::path::Path) -> anyhow::Result<NodeId> {
     if let Some(id) = &config.node_id {
-        return Ok(id.clone());
+        return Ok(id.as_str().into());
     }
     let path = data_dir.join("node-id");
     match std::fs::read_to_string(&path) {
-        Ok(id) if !id.trim().is_empty() => Ok(id.trim().to_owned()),
+        Ok(id) if !id.trim().is_empty() => Ok(id.trim().into()),
         _ => {
             let id = format!(
                 "node-{}",
@@ -275,7 +339,7 @@ fn node_id(config: &Config, data_dir: &std::path::Path) -> anyhow::Result<String
             );
             std::fs::write(&path, format!("{id}\n"))
                 .with_context(|| format!("writing {}", path.display()))?;
-            Ok(id)
+            Ok(id.into())
         }
     }
 }
@@ -287,32 +351,41 @@ async fn ensure_root_key(
     root: &KeyPair,
     account_id: &str,
 ) -> anyhow::Result<()> {
-    match catalog.access_key(&root.id).await? {
+    let stored = match catalog.access_key(&root.id).await? {
+        Some(stored) => stored,
         None => {
-            catalog
-                .insert_access_key(&AccessKeyRecord {
-                    access_key_id: root.id.clone(),
-                    secret_access_key: root.secret.clone(),
-                    account_id: account_id.to_owned().into(),
-                    user_name: None,
-                    created_at: seqstore_core::Timestamp::now(),
-                })
-                .await?;
-            Ok(())
+            let key = AccessKeyRecord {
+                access_key_id: root.id.clone(),
+                secret_access_key: root.secret.clone(),
+                account_id: account_id.to_owned().into(),
+                user_name: None,
+                created_at: seqstore_core::Timestamp::now(),
+            };
+            match catalog.insert_access_key(&key).await {
+                Ok(()) => return Ok(()),
+                // Another node sharing the catalog stored it first: compare with its copy.
+                Err(CatalogError::AlreadyExists(_)) => catalog
+                    .access_key(&root.id)
+                    .await?
+                    .context("the root key vanished while this node stored it")?,
+                Err(e) => return Err(e.into()),
+            }
         }
-        Some(stored) if stored.account_id != account_id => bail!(
+    };
+    match stored {
+        stored if stored.account_id != account_id => bail!(
             "root access key {} belongs to account {} in this catalog; start with --account-id {} or use another data dir",
             root.id,
             stored.account_id,
             stored.account_id
         ),
-        Some(stored) if stored.secret_access_key != root.secret => {
+        stored if stored.secret_access_key != root.secret => {
             bail!(
                 "access key {} is stored with a different secret in this catalog",
                 root.id
             )
         }
-        Some(_) => Ok(()),
+        _ => Ok(()),
     }
 }
 

@@ -2,12 +2,12 @@
 
 use super::{
     AccessKeyRecord, AccessPolicy, Claim, FileEtags, Finished, IdempotencyRecord, JobFilter,
-    JobItemRecord, JobRecord, Lease, ListCursor, Move, PartRecord, ReadSetFilter, ReadSetRecord,
-    ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord, Result,
-    SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
+    JobItemRecord, JobRecord, Lease, ListCursor, Move, NodeRecord, PartRecord, ReadSetFilter,
+    ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
+    Result, SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
     UsageRow,
 };
-use crate::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
+use crate::ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, UploadId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -30,6 +30,7 @@ pub trait Catalog:
     + S3Access
     + Inventory
     + Lifecycle
+    + Nodes
     + Send
     + Sync
     + std::fmt::Debug
@@ -504,4 +505,15 @@ pub trait Lifecycle {
     async fn release_read_set(&self, id: &ReadSetId, job_id: &JobId) -> Result<()>;
     /// Read sets per account, store and status, with their bytes in each tier.
     async fn usage(&self) -> Result<Vec<UsageRow>>;
+}
+
+/// The server processes sharing this catalog (spec E: several nodes, one truth).
+#[async_trait]
+pub trait Nodes {
+    /// Records that `node`, started at `started`, is alive at `now`.
+    async fn node_alive(&self, node: &NodeId, started: Timestamp, now: Timestamp) -> Result<()>;
+    /// The nodes seen alive since `since`, in id order.
+    async fn live_nodes(&self, since: Timestamp) -> Result<Vec<NodeRecord>>;
+    /// Forgets `node`: it stopped.
+    async fn node_stopped(&self, node: &NodeId) -> Result<()>;
 }

@@ -1,6 +1,6 @@
 //! Plain rows as the catalog stores them; the domain maps them to wire shapes.
 
-use crate::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
+use crate::ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, UploadId};
 use std::collections::BTreeMap;
 
 use seqstore_blob::BlobKey;
@@ -584,4 +584,15 @@ pub struct TagTarget {
     pub kind: ResourceKind,
     /// Resource id.
     pub id: String,
+}
+
+/// A server process sharing the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRecord {
+    /// Its identity (stable across restarts of one data dir).
+    pub id: NodeId,
+    /// When it last started.
+    pub started_at: Timestamp,
+    /// When it last said it was alive.
+    pub seen_at: Timestamp,
 }
