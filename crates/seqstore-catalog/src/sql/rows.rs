@@ -329,15 +329,15 @@ impl Select {
         self.conditions.push(condition.to_owned());
     }
 
-    /// Adds the keyset condition for the page after `cursor`.
+    /// Adds the keyset condition for the page after `cursor`. As a row value comparison both
+    /// catalogs start an index range on `(..., created_at, id)` at the cursor; spelled as
+    /// `created_at > t OR (created_at = t AND id > i)` they walked the index from its start.
     pub(crate) fn after(&mut self, cursor: Option<&ListCursor>) {
         if let Some(c) = cursor {
-            let t1 = self.bind(Arg::Int(c.created_at.millis()));
-            let t2 = self.bind(Arg::Int(c.created_at.millis()));
+            let t = self.bind(Arg::Int(c.created_at.millis()));
             let id = self.bind(Arg::Text(c.id.clone()));
-            self.conditions.push(format!(
-                "(created_at > {t1} OR (created_at = {t2} AND id > {id}))"
-            ));
+            self.conditions
+                .push(format!("(created_at, id) > ({t}, {id})"));
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::Db;
 use super::SqlCatalog;
+use super::inventory::STORED_IN_ID_ORDER;
 use super::rows::{self, Column};
 use async_trait::async_trait;
 use seqstore_core::Timestamp;
@@ -185,8 +186,10 @@ impl S3Access for SqlCatalog {
         &self,
         limit: u32,
     ) -> Result<(Vec<ReadSetRecord>, Vec<ReferenceRecord>)> {
+        // The predicate of the partial index `read_sets_missing_etags` (migration 0007), word
+        // for word.
         let read_sets = format!(
-            "status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') AND (source1_s3_etag IS NULL \
+            "{STORED_IN_ID_ORDER} AND (source1_s3_etag IS NULL \
              OR (source2_name IS NOT NULL AND source2_s3_etag IS NULL) \
              OR (index_name IS NOT NULL AND index_s3_etag IS NULL)) ORDER BY id LIMIT {limit}"
         );
