@@ -65,10 +65,12 @@ OPEN_GRANTS = '[[sources.grants]]\naccount = "*"\nbuckets = ["*"]\n'
 class ServerFactory:
     """Starts servers with their own data dir (and database) and stops them afterwards."""
 
-    def __init__(self, tmp_path_factory, backend: str, base_env: dict | None = None):
+    def __init__(self, tmp_path_factory, backend: str, base_env: dict | None = None, blob_s3=None):
         self.tmp_path_factory = tmp_path_factory
         self.backend = backend
         self.base_env = dict(base_env or {})
+        # () -> the blob bucket's MotoS3, started on first use (only clusters need it).
+        self.blob_s3 = blob_s3
         self.admin_url = _require_backend(backend)
         self.servers: list[Server] = []
         self.databases: list[str] = []
@@ -84,6 +86,15 @@ class ServerFactory:
         if start:
             server.start()
         return server
+
+    def installation(self, env: dict | None = None, start: bool = True,
+                     config: str = OPEN_GRANTS) -> Server | Cluster:
+        """What the shared `server` is on this backend, but private: one node on SQLite, two
+        nodes on one bucket on PostgreSQL. For tests that restart or reconfigure the service but
+        look at it only through its clients, its catalog and `seqstore` commands."""
+        if self.backend == "postgres":
+            return self.cluster(self.blob_s3(), env=env, start=start, config=config)
+        return self.new(env=env, start=start, config=config)
 
     def cluster(self, blob_s3: MotoS3, env: dict | None = None, start: bool = True,
                 config: str = OPEN_GRANTS, nodes: int = 2) -> Cluster:
@@ -183,9 +194,10 @@ def server(backend, tmp_path_factory, moto_s3, request) -> Server | Cluster:
 
 
 @pytest.fixture
-def server_factory(backend, tmp_path_factory, moto_s3):
+def server_factory(backend, tmp_path_factory, moto_s3, request):
     """Private servers for tests that stop, restart or reconfigure them."""
-    factory = ServerFactory(tmp_path_factory, backend, moto_s3.server_env())
+    factory = ServerFactory(tmp_path_factory, backend, moto_s3.server_env(),
+                            blob_s3=lambda: request.getfixturevalue("blob_s3"))
     yield factory
     factory.close()
 

@@ -360,7 +360,7 @@ class Cluster:
         self.workdir = workdir
         self.backend = "postgres"
         self.catalog_url = catalog_url
-        self.config = config
+        self._config = config
         self.blob_s3 = blob_s3
         self.bucket = f"seqstore-blobs-{uuid.uuid4().hex[:12]}"
         blob_s3.client().create_bucket(Bucket=self.bucket)
@@ -385,6 +385,17 @@ class Cluster:
         self.data_dir = self.nodes[0].data_dir
         self._turn = itertools.count()
         self._turn_lock = threading.Lock()
+
+    @property
+    def config(self) -> str | None:
+        return self._config
+
+    @config.setter
+    def config(self, text: str | None) -> None:
+        """Every node's configuration file (read at their next start)."""
+        self._config = text
+        for node in self.nodes:
+            node.config = text
 
     # -- lifecycle: every node ------------------------------------------------------------
 
@@ -482,19 +493,9 @@ class Cluster:
                            "omics")
 
     def spread(self, client, service: str):
-        """Sends `client`'s requests to the nodes in turn (`service`: `omics` or `s3`). The URL
-        changes before the request is signed, so each node sees a request signed for itself."""
+        """Sends `client`'s requests to the nodes in turn (`service`: `omics` or `s3`)."""
         ports = [n.port if service == "omics" else n.s3_port for n in self.nodes]
-
-        def next_node(request, **_):
-            with self._turn_lock:
-                port = ports[next(self._turn) % len(ports)]
-            parts = urllib.parse.urlsplit(request.url)
-            if parts.hostname == "127.0.0.1":
-                request.url = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
-
-        client.meta.events.register(f"before-sign.{service}", next_node)
-        return client
+        return spread_over(client, service, ports, self._turn, self._turn_lock)
 
     def blob_keys(self, prefix: str) -> list[str]:
         """Keys of the stored objects under `prefix`, listed from the bucket."""
@@ -503,6 +504,37 @@ class Cluster:
         for page in s3.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             keys += [o["Key"] for o in page.get("Contents", [])]
         return sorted(keys)
+
+
+def spread_over(client, service: str, ports: list[int], turn=None, lock=None):
+    """Sends `client`'s requests to the loopback `ports` in turn (`service`: `omics` or `s3`),
+    counting turns with `turn` (an `itertools.count`, shared between clients) under `lock`. The
+    URL changes before the request is signed, so each node sees a request signed for itself."""
+    turn = turn if turn is not None else itertools.count()
+    lock = lock if lock is not None else threading.Lock()
+
+    def next_node(request, **_):
+        with lock:
+            port = ports[next(turn) % len(ports)]
+        parts = urllib.parse.urlsplit(request.url)
+        if parts.hostname == "127.0.0.1":
+            request.url = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))
+
+    client.meta.events.register(f"before-sign.{service}", next_node)
+    return client
+
+
+def refused_within(seconds: float, call) -> tuple[float, str]:
+    """Calls `call` until it raises a ClientError: (how long that took, the error code). Fails
+    if `call` still succeeds after `seconds`."""
+    started = time.monotonic()
+    while True:
+        try:
+            call()
+        except botocore.exceptions.ClientError as exc:
+            return time.monotonic() - started, exc.response["Error"]["Code"]
+        assert time.monotonic() - started < seconds, f"still allowed after {seconds}s"
+        time.sleep(0.05)
 
 
 def make_client(endpoint: str, keys: Keys, *, validate: bool = True, **config):

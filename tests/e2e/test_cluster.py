@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import botocore.exceptions
 import pytest
 
-from e2e_support import make_client, new_account_id, unique
+from e2e_support import make_client, new_account_id, refused_within, unique
 from read_set_api import upload_read_set, wait_read_set
 from reference_support import new_reference_store, source_item, start_import
 from s3_support import catalog_sql, file_uri, objects_arn, policy, s3_client, statement, store_access
@@ -131,18 +131,6 @@ def test_a_node_killed_mid_import_leaves_the_reference_to_another(cluster_factor
 
 def client_of(node, keys=None):
     return make_client(node.endpoint, keys or node.root_keys())
-
-
-def refused_within(seconds: float, call) -> float:
-    """Calls `call` until it raises a ClientError; how long that took."""
-    started = time.monotonic()
-    while True:
-        try:
-            call()
-        except botocore.exceptions.ClientError as exc:
-            return time.monotonic() - started, exc.response["Error"]["Code"]
-        assert time.monotonic() - started < seconds, f"still allowed after {seconds}s"
-        time.sleep(0.05)
 
 
 def test_what_one_node_changes_takes_effect_on_the_other_within_2s(cluster_factory, read_set_files, tmp_path):

@@ -56,7 +56,7 @@ def assert_denied_everywhere(client, bucket: str) -> None:
 
 def test_without_grants_only_the_servers_account_names_buckets(server_factory, moto_s3):
     bucket = bucket_with_sources(moto_s3)
-    server = server_factory.new(config="")
+    server = server_factory.installation(config="")
     keys, _ = server.create_keys(new_account_id())
     assert_denied_everywhere(server.client(keys), bucket)
     omics = server.client()
@@ -70,7 +70,7 @@ def test_without_grants_only_the_servers_account_names_buckets(server_factory, m
 def test_grants_give_each_account_its_buckets(server_factory, moto_s3):
     granted, shared, other = (bucket_with_sources(moto_s3) for _ in range(3))
     lab = new_account_id()
-    server = server_factory.new(config=(
+    server = server_factory.installation(config=(
         f'[[sources.grants]]\naccount = "{lab}"\nbuckets = ["{granted}"]\n'
         f'[[sources.grants]]\naccount = "*"\nbuckets = ["{shared}"]\n'
     ))
@@ -93,7 +93,7 @@ def test_a_grant_withdrawn_stops_the_fallback_copy(server_factory, moto_s3):
     """Grants are read again when the bytes move: a store's fallbackLocation granted when it was
     set gets no copy once the grant is gone."""
     bucket = bucket_with_sources(moto_s3)
-    server = server_factory.new(config=f'[[sources.grants]]\naccount = "{ACCOUNT_ID}"\nbuckets = ["{bucket}"]\n')
+    server = server_factory.installation(config=f'[[sources.grants]]\naccount = "{ACCOUNT_ID}"\nbuckets = ["{bucket}"]\n')
     client = server.client()
     store = client.create_sequence_store(name=unique("fb"), fallbackLocation=f"s3://{bucket}/failed/")["id"]
     server.stop()

@@ -1247,7 +1247,7 @@ def test_deleted_read_set_disappears(server, rs_env, owner_keys, tmp_path):
 
 
 def test_objects_and_policies_survive_a_restart(server_factory, tmp_path):
-    srv = server_factory.new()
+    srv = server_factory.installation()
     keys = srv.root_keys()
     client = srv.client()
     store_id = client.create_sequence_store(name=unique("s3-restart"))["id"]
@@ -1279,7 +1279,7 @@ def test_files_stored_without_s3_etags_get_them_at_start(server_factory, read_se
     """Files stored before S3 ETags were recorded at write time (simulated by clearing the
     columns in the catalog, as an older version left them) are hashed once when the server
     starts; until then the endpoint answers 503, never an ETag computed on the read path."""
-    srv = server_factory.new()
+    srv = server_factory.installation()
     client = srv.client()
     store_id = client.create_sequence_store(name=unique("s3-backfill"))["id"]
     fastq = tiny_fastq(tmp_path / "backfill.fastq", 777)

@@ -19,7 +19,7 @@ FASTQ = b"@r1\nACGT\n+\nIIII\n"
 
 
 def test_an_abandoned_upload_expires_with_its_parts(server_factory, tmp_path):
-    srv = server_factory.new(env={"SEQSTORE_UPLOADS__EXPIRE_AFTER_SECONDS": "2"})
+    srv = server_factory.installation(env={"SEQSTORE_UPLOADS__EXPIRE_AFTER_SECONDS": "2"})
     keys, _ = srv.create_keys(new_account_id())
     client = srv.client(keys)
     store_id = client.create_sequence_store(name="expiry")["id"]
