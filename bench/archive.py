@@ -28,6 +28,8 @@ import sys
 import tempfile
 import time
 
+from common import cpu_model, rewrite_readme_section
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RELEASE_BIN = os.path.join(ROOT, "target", "release", "seqstore")
@@ -295,7 +297,7 @@ def notes(rows):
 
 
 def header_line(a, load_avg, gen_time):
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = cpu_model()
     release = a.bin == os.path.abspath(RELEASE_BIN)
     binary = "release build" if release else f"binary `{os.path.relpath(a.bin, ROOT)}`"
     return (f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
@@ -305,16 +307,6 @@ def header_line(a, load_avg, gen_time):
             f"Ratios are sizes (smaller is better); packed / peer below 1 means the byte-exact archive copy is "
             f"smaller than `zstd -19 --long=27` of the decompressed content, measured in the same run, which "
             f"does not give the original file back.")
-
-
-def write_readme(lines):
-    readme = os.path.join(HERE, "README.md")
-    text = open(readme).read()
-    start, end = "<!-- archive -->", "<!-- /archive -->"
-    if start not in text:
-        raise RuntimeError(f"no {start} marker in {readme}")
-    text = re.sub(f"{start}.*?{end}", lambda _: start + "\n" + "\n".join(lines) + "\n" + end, text, flags=re.S)
-    open(readme, "w").write(text)
 
 
 def main():
@@ -369,7 +361,7 @@ def main():
     elif a.bin != os.path.abspath(RELEASE_BIN):
         print(f"bench/README.md left alone: {a.bin} is not the release build")
     else:
-        write_readme(lines)
+        rewrite_readme_section("archive", lines)
         print("bench/README.md: archive section rewritten")
 
 

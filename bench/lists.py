@@ -44,8 +44,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -54,14 +52,12 @@ import time
 import urllib.parse
 import uuid
 
-from common import free_port
+from common import (ACCOUNT_ID, KEY_ID, REGION, SECRET, Server,
+                    catalogs_to_run, cpu_model, psql, rewrite_readme_section)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RELEASE_BIN = os.path.join(ROOT, "target", "release", "seqstore")
-REGION = "us-east-1"
-ACCOUNT_ID = "111122223333"
-KEY_ID, SECRET = "LISTBENCHKEY", "listbenchsecret"
 PAGE = 100
 DAY_MS = 86_400_000
 NAMES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
@@ -94,73 +90,12 @@ PROPOSED_INDEXES: list[tuple[str, str, str]] = []
 # ---------------------------------------------------------------------------------------
 
 
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SEQSTORE_"))}
-    for k in ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"):
-        env.pop(k, None)
-    env.update(extra)
-    return env
-
-
 SERVER_CONFIG = """\
 # Nothing is stored and nothing must move: no archiving of the seeded read sets.
 [lifecycle]
 archive_after = "0"
 workers = 0
 """
-
-
-class Server:
-    """`seqstore serve` on `data` (and `catalog_url`), root keys from the environment."""
-
-    def __init__(self, binary, work, data, catalog_url, tag):
-        self.config_path = os.path.join(work, "seqstore.toml")
-        with open(self.config_path, "w") as f:
-            f.write(SERVER_CONFIG)
-        self.port, self.s3_port = free_port(), free_port()
-        while self.s3_port == self.port:
-            self.s3_port = free_port()
-        self.log_path = os.path.join(work, f"serve-{tag}.log")
-        cmd = [binary, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{self.port}",
-               "--s3-listen", f"127.0.0.1:{self.s3_port}", "--region", REGION, "--account-id", ACCOUNT_ID,
-               "--config", self.config_path]
-        if catalog_url:
-            cmd += ["--catalog", catalog_url]
-        env = clean_env(SEQSTORE_ROOT_ACCESS_KEY_ID=KEY_ID, SEQSTORE_ROOT_SECRET_ACCESS_KEY=SECRET,
-                        RUST_LOG="warn")
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, env=env, cwd=work, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 300
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"seqstore exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"seqstore is not listening on {self.port}:\n{self.log()[-3000:]}")
-                time.sleep(0.1)
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self):
-        with open(self.log_path, errors="replace") as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode
 
 
 def make_client(endpoint):
@@ -192,14 +127,6 @@ class RoundTrip:
 # ---------------------------------------------------------------------------------------
 # PostgreSQL
 # ---------------------------------------------------------------------------------------
-
-
-def psql(url, sql, timeout=3600):
-    done = subprocess.run(["psql", url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-                          capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"psql failed: {done.stderr.strip()}\n{sql[:500]}")
-    return done.stdout
 
 
 def psql_script(url, script, timeout=600):
@@ -971,7 +898,7 @@ def _run_catalog(a, catalog, binary, cwork, data, pg_url):
     name = NAMES[catalog]
     print(f"\n=== {name} ===", flush=True)
     # 1. Schema (the server's own migrations) and the two stores, through the API.
-    server = Server(binary, cwork, data, pg_url, "schema")
+    server = Server(binary, cwork, pg_url, SERVER_CONFIG, data=data, tag="schema")
     try:
         client = make_client(server.endpoint)
         store_id = client.create_sequence_store(name="bench-lists", eTagAlgorithmFamily="SHA256up")["id"]
@@ -1017,7 +944,7 @@ def _run_catalog(a, catalog, binary, cwork, data, pg_url):
         seed.probe["reference_md5"] = psql(pg_url, sql).strip()
 
     # 3. Serve and measure.
-    server = Server(binary, cwork, data, pg_url, "bench")
+    server = Server(binary, cwork, pg_url, SERVER_CONFIG, data=data, tag="bench")
     results, proposed, created = [], [], []
     try:
         client = make_client(server.endpoint)
@@ -1204,13 +1131,7 @@ def write_readme(runs, a, binary_kind, header):
     if a.proposed:
         lines += ["", "With the proposed indexes (`PROPOSED_INDEXES` in bench/lists.py, created in the seeded "
                   "catalog while the server ran):", ""] + table(runs, a.target_ms, "proposed")
-    readme = os.path.join(HERE, "README.md")
-    text = open(readme).read()
-    start, end = "<!-- lists -->", "<!-- /lists -->"
-    if start not in text:
-        raise RuntimeError(f"no {start} marker in {readme}")
-    text = re.sub(f"{start}.*?{end}", lambda _: start + "\n" + "\n".join(lines) + "\n" + end, text, flags=re.S)
-    open(readme, "w").write(text)
+    rewrite_readme_section("lists", lines)
 
 
 def main():
@@ -1249,16 +1170,7 @@ def main():
     a.bin = os.path.abspath(a.bin)
     if not os.path.isfile(a.bin):
         sys.exit(f"{a.bin} is missing: build it first (cargo build --release --bin seqstore) or pass --bin")
-    catalogs = [c.strip() for c in a.catalogs.split(",") if c.strip()]
-    for c in catalogs:
-        if c not in NAMES:
-            sys.exit(f"unknown catalog {c!r}: sqlite or postgres")
-    if "postgres" in catalogs:
-        if not a.postgres_url:
-            sys.exit("postgres needs --postgres-url or SEQSTORE_TEST_POSTGRES_URL "
-                     "(scripts/test-all run python3 bench/lists.py sets it)")
-        if shutil.which("psql") is None:
-            sys.exit("psql is missing (apt-get install postgresql-client)")
+    catalogs = catalogs_to_run(a.catalogs, a.postgres_url, "lists.py")
     a.now_ms = int(time.time()) * 1000
     global KEYSET
     KEYSET = keyset_of_source() if a.keyset == "auto" else a.keyset
@@ -1276,7 +1188,7 @@ def main():
         if not a.work and not a.keep:
             shutil.rmtree(work, ignore_errors=True)
 
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = cpu_model()
     build = a.build_label or ("release build" if release else
                               f"build {os.path.relpath(a.bin, ROOT) if a.bin.startswith(ROOT) else a.bin}")
     loads = ", ".join(f"{NAMES[r['catalog']]} {r['load'][0]:.1f} (1 min) / {r['load'][1]:.1f} (5 min) at the start "

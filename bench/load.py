@@ -32,9 +32,6 @@ import random
 import re
 import resource
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,14 +41,12 @@ import urllib.parse
 import uuid
 from collections import defaultdict
 
-from common import fastq_gz, free_port, peak_rss_mib
+from common import (KEY_ID, REGION, SECRET, Server, catalogs_to_run,
+                    cpu_model, fastq_gz, psql, rewrite_readme_section)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 RELEASE_BIN = os.path.join(ROOT, "target", "release", "seqstore")
-REGION = "us-east-1"
-ACCOUNT_ID = "111122223333"
-KEY_ID, SECRET = "LOADBENCHKEY", "loadbenchsecret"
 UPLOAD = "upload (whole TransferManager call)"  # the per-upload class, not an API request
 KEEP_MESSAGES = 3  # first error messages kept per operation and process
 
@@ -59,89 +54,6 @@ KEEP_MESSAGES = 3  # first error messages kept per operation and process
 # ---------------------------------------------------------------------------------------
 # Input and server
 # ---------------------------------------------------------------------------------------
-
-
-def clean_env(**extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SEQSTORE_"))}
-    env.pop("HTTP_PROXY", None)
-    env.pop("http_proxy", None)
-    env.update(extra)
-    return env
-
-
-def psql(admin_url, sql):
-    subprocess.run(["psql", admin_url, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-                   check=True, capture_output=True, timeout=60)
-
-
-class Server:
-    """`seqstore serve` on a fresh data dir, with the load settings in a config file."""
-
-    def __init__(self, binary, work, catalog_url, config):
-        self.work = work
-        self.data = os.path.join(work, "data")  # the server creates it (mode 0700)
-        self.config_path = os.path.join(work, "seqstore.toml")
-        with open(self.config_path, "w") as f:
-            f.write(config)
-        self.port, self.s3_port = free_port(), free_port()
-        while self.s3_port == self.port:
-            self.s3_port = free_port()
-        self.log_path = os.path.join(work, "serve.log")
-        cmd = [binary, "serve", "--data-dir", self.data, "--listen", f"127.0.0.1:{self.port}",
-               "--s3-listen", f"127.0.0.1:{self.s3_port}", "--region", REGION, "--account-id", ACCOUNT_ID,
-               "--config", self.config_path]
-        if catalog_url:
-            cmd += ["--catalog", catalog_url]
-        env = clean_env(SEQSTORE_ROOT_ACCESS_KEY_ID=KEY_ID, SEQSTORE_ROOT_SECRET_ACCESS_KEY=SECRET,
-                        RUST_LOG="warn")
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(cmd, env=env, cwd=work, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"seqstore exited with {self.proc.returncode}:\n{self.log()[-3000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.5).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"seqstore is not listening on {self.port}:\n{self.log()[-3000:]}")
-                time.sleep(0.1)
-
-    @property
-    def endpoint(self):
-        return f"http://127.0.0.1:{self.port}"
-
-    def log(self, since=0):
-        with open(self.log_path, errors="replace") as f:
-            f.seek(since)
-            return f.read()
-
-    def log_size(self):
-        return os.path.getsize(self.log_path)
-
-    def peak_rss_mib(self):
-        return peak_rss_mib(self.proc.pid)
-
-    def cpu_seconds(self):
-        """User + system CPU time of the server process (all its threads)."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def stop(self):
-        """SIGTERM and wait; returns the exit code (killed after 60 s: returns None)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                return None
-        return self.proc.returncode
 
 
 def make_client(endpoint, pool):
@@ -591,7 +503,7 @@ def print_summary(s):
 
 
 def write_readme(summaries, a, file_size, load_avg):
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = cpu_model()
     names = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
@@ -620,13 +532,7 @@ def write_readme(summaries, a, file_size, load_avg):
         lines.append(f"| {names[s['catalog']]} | whole upload (TransferManager call) | {s['uploads']} | "
                      f"{s['uploads_per_s']:.1f} | {fmt_ms(s['upload_p50'])} | {fmt_ms(s['upload_p99'])} | "
                      f"{s['failed_uploads']} |")
-    readme = os.path.join(HERE, "README.md")
-    text = open(readme).read()
-    start, end = "<!-- load -->", "<!-- /load -->"
-    if start not in text:
-        raise RuntimeError(f"no {start} marker in {readme}")
-    text = re.sub(f"{start}.*?{end}", lambda _: start + "\n" + "\n".join(lines) + "\n" + end, text, flags=re.S)
-    open(readme, "w").write(text)
+    rewrite_readme_section("load", lines)
 
 
 # ---------------------------------------------------------------------------------------
@@ -655,16 +561,7 @@ def main():
     a.bin = os.path.abspath(a.bin)
     if not os.path.isfile(a.bin):
         sys.exit(f"{a.bin} is missing: build it first (cargo build --release --bin seqstore) or pass --bin")
-    catalogs = [c.strip() for c in a.catalogs.split(",") if c.strip()]
-    for c in catalogs:
-        if c not in ("sqlite", "postgres"):
-            sys.exit(f"unknown catalog {c!r}: sqlite or postgres")
-    if "postgres" in catalogs:
-        if not a.postgres_url:
-            sys.exit("postgres needs --postgres-url or SEQSTORE_TEST_POSTGRES_URL "
-                     "(scripts/test-all run python3 bench/load.py sets it)")
-        if shutil.which("psql") is None:
-            sys.exit("psql is missing (apt-get install postgresql-client)")
+    catalogs = catalogs_to_run(a.catalogs, a.postgres_url, "load.py")
     if a.uploaders < 1 or a.readers < 0 or a.procs < 1:
         sys.exit("--uploaders must be at least 1, --readers at least 0, --procs at least 1")
 

@@ -27,7 +27,6 @@ import concurrent.futures as cf
 import itertools
 import os
 import random
-import re
 import statistics
 import subprocess
 import sys
@@ -39,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from common import fastq_gz  # noqa: E402
+from common import cpu_model, fastq_gz, rewrite_readme_section  # noqa: E402
 
 MIB = 1 << 20
 
@@ -238,7 +237,7 @@ def write_readme(args, runs, binary):
     def row(name, key, unit, fmt, a, b):
         return f"| {name} | {fmt(a)} {unit} | {fmt(b)} {unit} | {b / a:.2f} |"
 
-    cpu = os.popen("grep -m1 'model name' /proc/cpuinfo").read().split(":")[-1].strip()
+    cpu = cpu_model()
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
         f"{'release' if 'release' in str(binary) else 'debug'} build; PostgreSQL and moto on the same machine. "
@@ -269,13 +268,7 @@ def write_readme(args, runs, binary):
             rest = c["machine"] - c["seqstore"] - c["moto"] - c["postgres"]
             lines.append(f"| {'ingest' if phase == 'ingest' else 'S3 GET'} | {n} | {c['seqstore'] / w:.2f} | "
                          f"{c['moto'] / w:.2f} | {c['postgres'] / w:.2f} | {rest / w:.2f} | {c['machine'] / w:.2f} |")
-    readme = HERE / "README.md"
-    text = readme.read_text()
-    block = "<!-- nodes -->\n" + "\n".join(lines) + "\n<!-- /nodes -->"
-    new, n = re.subn(r"<!-- nodes -->.*?<!-- /nodes -->", lambda _: block, text, flags=re.S)
-    if n != 1:
-        raise SystemExit("bench/README.md has no <!-- nodes --> section")
-    readme.write_text(new)
+    rewrite_readme_section("nodes", lines)
     print("bench/README.md: nodes section rewritten")
 
 

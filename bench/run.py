@@ -10,8 +10,6 @@ section of bench/README.md:
 
 import argparse
 import os
-import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -20,7 +18,7 @@ import tempfile
 import threading
 import time
 
-from common import free_port, peak_rss_mib
+from common import cpu_model, free_port, peak_rss_mib, rewrite_readme_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -175,7 +173,7 @@ def main():
 
 
 def write_readme(rows, e2e, rss, t_four, bam_size):
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = cpu_model()
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
         f"release build, best of the runs; ratio = peer time / seqstore time (higher is better).",
@@ -196,11 +194,7 @@ def write_readme(rows, e2e, rss, t_four, bam_size):
     ok = "met" if rss < 512 else "missed"
     lines += ["", f"Four {bam_size / 1e9:.2f} GB BAM uploads at once (jobs.workers = 4): {t_four:.1f} s; "
               f"server peak RSS {rss:.0f} MiB (target < 512 MiB: {ok})."]
-    readme = os.path.join(HERE, "README.md")
-    text = open(readme).read()
-    start, end = "<!-- results -->", "<!-- /results -->"
-    text = re.sub(f"{start}.*?{end}", start + "\n" + "\n".join(lines) + "\n" + end, text, flags=re.S)
-    open(readme, "w").write(text)
+    rewrite_readme_section("results", lines)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ import http.client
 import os
 import pwd
 import random
-import re
 import shutil
 import signal
 import socket
@@ -29,7 +28,7 @@ import tempfile
 import time
 import urllib.parse
 
-from common import fastq_gz, free_port, peak_rss_mib
+from common import cpu_model, fastq_gz, free_port, peak_rss_mib, rewrite_readme_section
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -317,7 +316,7 @@ def measure(a):
 
 def write_readme(size, whole, ranged, rss_all, load, n_ranges, runs):
     rss_idle, rss, rss_end = rss_all
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    cpu = cpu_model()
     ours, peer = whole
     ratio = peer / ours
     ok = "met" if ratio >= 0.7 else "missed"
@@ -339,11 +338,7 @@ def write_readme(size, whole, ranged, rss_all, load, n_ranges, runs):
         lines.append(f"| {name} | {s['p50']:.2f} ms | {s['p99']:.2f} ms | {s['mean']:.2f} ms |")
     lines += ["", f"seqstore peak RSS (`VmHWM`): {rss_idle:.0f} MiB before the GETs, {rss:.0f} MiB after "
                   f"{runs} whole-object GETs of {size / GIB:.2f} GiB, {rss_end:.0f} MiB after the ranged GETs."]
-    readme = os.path.join(HERE, "README.md")
-    text = open(readme).read()
-    start, end = "<!-- s3-results -->", "<!-- /s3-results -->"
-    text = re.sub(f"{start}.*?{end}", lambda _: start + "\n" + "\n".join(lines) + "\n" + end, text, flags=re.S)
-    open(readme, "w").write(text)
+    rewrite_readme_section("s3-results", lines)
 
 
 if __name__ == "__main__":
