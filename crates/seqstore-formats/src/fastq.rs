@@ -27,7 +27,7 @@ pub use error::{FastqError, Foreign, LineKind};
 
 use std::sync::Arc;
 
-use crate::etag::{EtagFamily, EtagHasher};
+use crate::etag::{BackgroundHasher, EtagFamily};
 use crate::gzip::{GZIP_MAGIC, GzipError, GzipText, TextSink};
 use sniff::{SNIFF_LEN, sniff};
 use validator::FastqValidator;
@@ -171,7 +171,8 @@ impl FastqIngest {
 /// The (decompressed) text: hashed, sniffed and validated as it streams by.
 #[derive(Debug)]
 struct Text {
-    hasher: EtagHasher,
+    /// On its own thread: the caller's goes to decompression and validation.
+    hasher: BackgroundHasher,
     size: u64,
     /// The first bytes, held until there are enough to recognise another format.
     head: [u8; SNIFF_LEN],
@@ -183,7 +184,7 @@ struct Text {
 impl Text {
     fn new(family: EtagFamily) -> Self {
         Self {
-            hasher: EtagHasher::new(family),
+            hasher: BackgroundHasher::new(family),
             size: 0,
             head: [0; SNIFF_LEN],
             head_len: Some(0),

@@ -11,8 +11,7 @@ pub use error::ReferenceError;
 
 use std::sync::Arc;
 
-use md5::{Digest, Md5};
-
+use crate::etag::{BackgroundHasher, EtagFamily};
 use crate::fasta::{FastaError, FastaIndex, FastaIndexer};
 use crate::gzip::{GZIP_MAGIC, GzipError, GzipText, TextSink};
 
@@ -39,7 +38,8 @@ pub struct ImportedReference {
 pub struct ReferenceImport {
     max_bytes: u64,
     size: u64,
-    md5: Md5,
+    /// On its own thread: the caller's goes to decompression and indexing.
+    md5: BackgroundHasher,
     text: Text,
     failed: Option<ReferenceError>,
 }
@@ -61,7 +61,7 @@ impl ReferenceImport {
         Self {
             max_bytes,
             size: 0,
-            md5: Md5::new(),
+            md5: BackgroundHasher::new(EtagFamily::Md5up),
             text: Text::Sniffing { first: None },
             failed: None,
         }
@@ -102,7 +102,7 @@ impl ReferenceImport {
             }
         };
         Ok(ImportedReference {
-            md5: format!("{:x}", self.md5.finalize()),
+            md5: self.md5.finish(),
             size: self.size,
             compression,
             index,

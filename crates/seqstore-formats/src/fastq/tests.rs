@@ -1,6 +1,7 @@
 //! FASTQ ingest, one byte literal per edge case; each source is also pushed a byte at a time.
 
 use super::*;
+use crate::etag::EtagHasher;
 use crate::gzip::tests::{bgzf, gzip};
 
 /// Two records: `printf '@r1\nACGT\n+\nIIII\n@r2 2:N:0:1\nacgtn\n+r2\n#####\n'`.

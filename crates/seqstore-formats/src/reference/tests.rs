@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use flate2::write::{DeflateEncoder, GzEncoder};
+use md5::{Digest, Md5};
 
 use super::*;
 use crate::fasta::FastaError;
