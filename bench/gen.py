@@ -1,5 +1,5 @@
 """Generates the benchmark inputs: a reference, a paired-free FASTQ.gz and a
-coordinate-sorted BAM/CRAM, each with at least `--sam-gb` GB of text.
+coordinate-sorted BAM, CRAM 3.0 and CRAM 3.1, each with at least `--sam-gb` GB of text.
 
 Deterministic (seeded), and fast enough for a few GB: records are built from a pool of
 random pieces instead of drawing every base separately.
@@ -98,6 +98,11 @@ def main():
         subprocess.run(["samtools", "view", "-@2", "-C", "--reference", ref, "-o",
                         os.path.join(a.dir, "aln.cram"), bam], check=True)
         os.remove(sam_path)
+    cram31 = os.path.join(a.dir, "aln31.cram")
+    if not os.path.exists(cram31):
+        # CRAM 3.1 codecs (name tokenizer, fqzcomp, rANS Nx16): samtools writes 3.0 by default
+        subprocess.run(["samtools", "view", "-@2", "-O", "cram,version=3.1", "--reference", ref, "-o", cram31, bam],
+                       check=True)
 
 
 if __name__ == "__main__":
