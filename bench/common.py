@@ -31,6 +31,18 @@ def cpu_model():
         return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "?")
 
 
+def cpu_seconds(pid, children=False):
+    """User + system CPU time of process `pid` (all its threads), with `children`: plus that of
+    its waited-for children; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except FileNotFoundError:
+        return 0.0
+    # utime, stime, cutime, cstime: fields 14-17 of proc(5), counted after the command
+    return sum(int(v) for v in fields[11:15 if children else 13]) / os.sysconf("SC_CLK_TCK")
+
+
 def peak_rss_mib(pid):
     """`VmHWM` of a running process, in MiB."""
     for line in open(f"/proc/{pid}/status"):
@@ -133,9 +145,7 @@ class Server:
 
     def cpu_seconds(self):
         """User + system CPU time of the server process (all its threads)."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return cpu_seconds(self.proc.pid)
 
     def stop(self):
         """SIGTERM and wait; returns the exit code (killed after 60 s: returns None)."""

@@ -38,22 +38,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 
-from common import cpu_model, fastq_gz, rewrite_readme_section  # noqa: E402
+from common import cpu_model, cpu_seconds, fastq_gz, rewrite_readme_section  # noqa: E402
 
 MIB = 1 << 20
-
-
-def cpu_seconds(pids):
-    """utime + stime of `pids` and their waited-for children, in seconds."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:
-            continue
-        total += sum(int(f) for f in fields[11:15])
-    return total / tick
 
 
 def postgres_pids():
@@ -75,8 +62,8 @@ class Meter:
         self.start = self.read()
 
     def read(self):
-        return {**{name: cpu_seconds(pids()) for name, pids in self.roles.items()},
-                "machine": machine_cpu_seconds(), "wall": time.monotonic()}
+        roles = {name: sum(cpu_seconds(pid, children=True) for pid in pids()) for name, pids in self.roles.items()}
+        return {**roles, "machine": machine_cpu_seconds(), "wall": time.monotonic()}
 
     def stop(self):
         end = self.read()
@@ -186,7 +173,7 @@ def run_config(args, nodes, work, moto, fastq):
             time.sleep(0.2)
         stored = time.monotonic() - t0
         ingest_cpu = meter.stop()
-        ingest = {"files": total, "mb": total * size / 1e6, "uploaded_s": uploaded, "stored_s": stored,
+        ingest = {"mb": total * size / 1e6, "uploaded_s": uploaded, "stored_s": stored,
                   "cpu": ingest_cpu}
         print(f"  {nodes} node(s): {total} uploads of {size / 1e6:.1f} MB: uploaded in {uploaded:.1f} s, "
               f"all ACTIVE after {stored:.1f} s = {ingest['mb'] / stored:.1f} MB/s; cpu {fmt_cpu(ingest_cpu)}",
@@ -209,7 +196,7 @@ def run_config(args, nodes, work, moto, fastq):
         got = sum(r[1] for r in results)
         times = sorted(t for r in results for t in r[2])
         wall = get_cpu["wall"]
-        gets = {"calls": calls, "mib_s": got / MIB / wall, "calls_s": calls / wall,
+        gets = {"mib_s": got / MIB / wall, "calls_s": calls / wall,
                 "p50": statistics.median(times), "p99": times[min(len(times) - 1, int(len(times) * 0.99))],
                 "cpu": get_cpu}
         print(f"  {nodes} node(s): {calls} GETs of {args.range_kib} KiB in {wall:.1f} s = "
@@ -234,8 +221,9 @@ def fmt_cpu(cpu):
 def write_readme(args, runs, binary):
     one, two = runs[1], runs[2]
 
-    def row(name, key, unit, fmt, a, b):
-        return f"| {name} | {fmt(a)} {unit} | {fmt(b)} {unit} | {b / a:.2f} |"
+    def row(name, unit, value):
+        a, b = value(one), value(two)
+        return f"| {name} | {a:.1f} {unit} | {b:.1f} {unit} | {b / a:.2f} |"
 
     cpu = cpu_model()
     lines = [
@@ -247,14 +235,12 @@ def write_readme(args, runs, binary):
         "",
         "| measure | 1 node | 2 nodes | 2 / 1 |",
         "| --- | --- | --- | --- |",
-        row("ingest, upload to all ACTIVE", "mb", "MB/s", lambda v: f"{v:.1f}",
-            one["ingest"]["mb"] / one["ingest"]["stored_s"], two["ingest"]["mb"] / two["ingest"]["stored_s"]),
-        row("ingest, upload phase only", "mb", "MB/s", lambda v: f"{v:.1f}",
-            one["ingest"]["mb"] / one["ingest"]["uploaded_s"], two["ingest"]["mb"] / two["ingest"]["uploaded_s"]),
-        row("S3 GET throughput", "mib_s", "MiB/s", lambda v: f"{v:.1f}", one["gets"]["mib_s"], two["gets"]["mib_s"]),
-        row("S3 GET calls", "calls_s", "/s", lambda v: f"{v:.1f}", one["gets"]["calls_s"], two["gets"]["calls_s"]),
-        row("S3 GET p50", "p50", "ms", lambda v: f"{v:.1f}", one["gets"]["p50"], two["gets"]["p50"]),
-        row("S3 GET p99", "p99", "ms", lambda v: f"{v:.1f}", one["gets"]["p99"], two["gets"]["p99"]),
+        row("ingest, upload to all ACTIVE", "MB/s", lambda r: r["ingest"]["mb"] / r["ingest"]["stored_s"]),
+        row("ingest, upload phase only", "MB/s", lambda r: r["ingest"]["mb"] / r["ingest"]["uploaded_s"]),
+        row("S3 GET throughput", "MiB/s", lambda r: r["gets"]["mib_s"]),
+        row("S3 GET calls", "/s", lambda r: r["gets"]["calls_s"]),
+        row("S3 GET p50", "ms", lambda r: r["gets"]["p50"]),
+        row("S3 GET p99", "ms", lambda r: r["gets"]["p99"]),
         "",
         "CPU in cores (CPU seconds over wall seconds) per phase:",
         "",

@@ -13,7 +13,6 @@ import socket
 import itertools
 import subprocess
 import sys
-import threading
 import time
 import urllib.parse
 import uuid
@@ -384,7 +383,6 @@ class Cluster:
                       for i in range(nodes)]
         self.data_dir = self.nodes[0].data_dir
         self._turn = itertools.count()
-        self._turn_lock = threading.Lock()
 
     @property
     def config(self) -> str | None:
@@ -495,7 +493,7 @@ class Cluster:
     def spread(self, client, service: str):
         """Sends `client`'s requests to the nodes in turn (`service`: `omics` or `s3`)."""
         ports = [n.port if service == "omics" else n.s3_port for n in self.nodes]
-        return spread_over(client, service, ports, self._turn, self._turn_lock)
+        return spread_over(client, service, ports, self._turn)
 
     def blob_keys(self, prefix: str) -> list[str]:
         """Keys of the stored objects under `prefix`, listed from the bucket."""
@@ -506,16 +504,14 @@ class Cluster:
         return sorted(keys)
 
 
-def spread_over(client, service: str, ports: list[int], turn=None, lock=None):
+def spread_over(client, service: str, ports: list[int], turn):
     """Sends `client`'s requests to the loopback `ports` in turn (`service`: `omics` or `s3`),
-    counting turns with `turn` (an `itertools.count`, shared between clients) under `lock`. The
-    URL changes before the request is signed, so each node sees a request signed for itself."""
-    turn = turn if turn is not None else itertools.count()
-    lock = lock if lock is not None else threading.Lock()
+    counting turns with `turn`, an `itertools.count` that clients may share (its `next` is one
+    atomic step). The URL changes before the request is signed, so each node sees a request
+    signed for itself."""
 
     def next_node(request, **_):
-        with lock:
-            port = ports[next(turn) % len(ports)]
+        port = ports[next(turn) % len(ports)]
         parts = urllib.parse.urlsplit(request.url)
         if parts.hostname == "127.0.0.1":
             request.url = urllib.parse.urlunsplit(parts._replace(netloc=f"127.0.0.1:{port}"))

@@ -9,12 +9,19 @@ use seqstore_core::catalog::{Inventory, ReadSetRecord, ReferenceRecord, Result, 
 use seqstore_core::ids::{ReadSetId, UploadId};
 use sqlx::Row;
 
-/// The statuses of read sets whose files are kept.
-const STORED: &str = "status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING')";
+/// The statuses of read sets whose files are kept, as an SQL list.
+macro_rules! stored_statuses {
+    () => {
+        "('ACTIVE', 'ARCHIVED', 'ACTIVATING')"
+    };
+}
+
+/// Read sets whose files are kept.
+pub(super) const STORED: &str = concat!("status IN ", stored_statuses!());
 
 /// The same, in a form no index on `status` answers: a walk in id order then reads the primary
 /// key, where SQLite would otherwise sort every stored read set by id for each batch.
-pub(super) const STORED_IN_ID_ORDER: &str = "status || '' IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING')";
+pub(super) const STORED_IN_ID_ORDER: &str = concat!("status || '' IN ", stored_statuses!());
 
 #[async_trait]
 impl Inventory for SqlCatalog {

@@ -2,7 +2,7 @@
 
 use super::Db;
 use super::SqlCatalog;
-use super::inventory::STORED_IN_ID_ORDER;
+use super::inventory::{STORED, STORED_IN_ID_ORDER};
 use super::rows::{self, Column};
 use async_trait::async_trait;
 use seqstore_core::Timestamp;
@@ -128,7 +128,7 @@ impl S3Access for SqlCatalog {
     ) -> Result<Vec<ReadSetRecord>> {
         let condition = format!(
             "sequence_store_id = $1 AND account_id = $2 AND id >= $3 \
-             AND status IN ('ACTIVE', 'ARCHIVED', 'ACTIVATING') ORDER BY id LIMIT {limit}"
+             AND {STORED} ORDER BY id LIMIT {limit}"
         );
         let args = [store_id.as_str(), account_id.as_str(), from_id];
         rows::all(self.pool(), &condition, &args).await
