@@ -67,7 +67,8 @@ class Server:
                    SEQSTORE_SOURCES__S3__ENDPOINT=f"http://127.0.0.1:{self.moto_port}",
                    SEQSTORE_SOURCES__S3__REGION="us-east-1", SEQSTORE_SOURCES__S3__ACCESS_KEY_ID="testing",
                    SEQSTORE_SOURCES__S3__SECRET_ACCESS_KEY="testing", SEQSTORE_SOURCES__S3__PATH_STYLE="true",
-                   SEQSTORE_JOBS__WORKERS=str(workers), RUST_LOG="warn")
+                   SEQSTORE_JOBS__WORKERS=str(workers), SEQSTORE_UPLOADS__EARLY_INGESTS=str(workers),
+                   RUST_LOG="warn")
         self.proc = subprocess.Popen([BIN, "serve", "--data-dir", self.data, "--listen",
                                       f"127.0.0.1:{self.port}"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -97,17 +98,21 @@ class Server:
         return ref["arn"]
 
     def upload(self, path, store_id, kind, name, reference_arn=None):
+        """Seconds from the start to ACTIVE, and from Complete (TransferManager's return) to ACTIVE."""
         from omics.transfer.config import TransferConfig
         from omics.transfer.manager import TransferManager
         tm = TransferManager(self.omics, TransferConfig(max_request_concurrency=4))
+        start = time.perf_counter()
         read_set = tm.upload_read_set(path, store_id, kind, name, "subject", "sample", reference_arn=reference_arn)
+        completed = time.perf_counter()
         while True:
             status = self.omics.get_read_set_metadata(sequenceStoreId=store_id, id=read_set)["status"]
             if status != "PROCESSING_UPLOAD":
                 if status != "ACTIVE":
                     raise RuntimeError(f"{name}: {status}")
-                return read_set
-            time.sleep(0.2)
+                active = time.perf_counter()
+                return active - start, active - completed
+            time.sleep(0.05)
 
     def peak_rss_mib(self):
         return peak_rss_mib(self.proc.pid)
@@ -155,11 +160,11 @@ def main():
         store = server.omics.create_sequence_store(name="bench")["id"]
         e2e = []
         for label, path, kind, t_etag in (("FASTQ.gz", fq, "FASTQ", t_fq), ("BAM", bam, "BAM", t_bam)):
-            t = time.perf_counter()
-            server.upload(path, store, kind, f"e2e-{kind}", reference_arn if kind == "BAM" else None)
-            t_up = time.perf_counter() - t
-            e2e.append((label, os.path.getsize(path), t_up, t_etag, t_etag / t_up))
-            print(f"upload {label}: {t_up:.2f}s to ACTIVE, etag {t_etag:.2f}s, ratio {t_etag / t_up:.2f}", flush=True)
+            t_up, t_after = server.upload(path, store, kind, f"e2e-{kind}",
+                                          reference_arn if kind == "BAM" else None)
+            e2e.append((label, os.path.getsize(path), t_up, t_after, t_etag, t_etag / t_up))
+            print(f"upload {label}: {t_up:.2f}s to ACTIVE ({t_after:.2f}s after Complete), etag {t_etag:.2f}s, "
+                  f"ratio {t_etag / t_up:.2f}", flush=True)
         threads = [threading.Thread(target=server.upload, args=(bam, store, "BAM", f"rss-{i}", reference_arn))
                    for i in range(4)]
         t = time.perf_counter()
@@ -189,13 +194,17 @@ def write_readme(rows, e2e, rss, t_four, bam_size):
         shown = name.replace("|", "\\|")  # a pipe inside a table cell must be escaped
         lines.append(f"| {label} | {size / 1e9:.2f} GB | {ours:.2f} s | {peer:.2f} s | `{shown}` | "
                      f"{ratio:.2f}× | ≥ {target}× ({ok}) |")
-    lines += ["", "| end to end (TransferManager upload → ACTIVE) | file | upload | `seqstore etag` | ratio | target |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for label, size, up, etag, ratio in e2e:
+    lines += ["", "| end to end (TransferManager upload → ACTIVE) | file | upload | `seqstore etag` | ratio | target "
+              "| Complete → ACTIVE | target |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for label, size, up, after, etag, ratio in e2e:
         ok = "met" if ratio >= 1.0 else "missed"
-        lines.append(f"| {label} | {size / 1e9:.2f} GB | {up:.2f} s | {etag:.2f} s | {ratio:.2f}× | ≥ 1.0× ({ok}) |")
+        soon = "met" if after <= 1.0 else "missed"
+        lines.append(f"| {label} | {size / 1e9:.2f} GB | {up:.2f} s | {etag:.2f} s | {ratio:.2f}× | ≥ 1.0× ({ok}) "
+                     f"| {after:.2f} s | ≤ 1 s ({soon}) |")
     ok = "met" if rss < 192 else "missed"
-    lines += ["", f"Four {bam_size / 1e9:.2f} GB BAM uploads at once (jobs.workers = 4): {t_four:.1f} s; "
+    lines += ["", f"Four {bam_size / 1e9:.2f} GB BAM uploads at once (jobs.workers = uploads.early_ingests = 4): "
+              f"{t_four:.1f} s; "
               f"server peak RSS {rss:.0f} MiB (target < 192 MiB: {ok})."]
     rewrite_readme_section("results", lines)
 

@@ -89,6 +89,12 @@ impl BlobKey {
             .file(&format!("{number}-{}", part(nonce)?))
     }
 
+    /// `staging/uploads/<uploadId>/early/<name>`: a stored file ingested while its upload
+    /// arrived, until Complete moves it to its read set.
+    pub fn early_ingest(upload_id: &str, name: &str) -> Result<Self, KeyError> {
+        BlobPrefix::upload(upload_id)?.folder("early")?.file(name)
+    }
+
     /// A key read back from where one was recorded (the catalog): it must be one this
     /// layout writes, every `/`-separated part valid.
     pub fn recorded(text: &str) -> Result<Self, KeyError> {

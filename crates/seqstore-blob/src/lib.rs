@@ -314,6 +314,13 @@ impl BlobStore {
         }
     }
 
+    /// Moves an object to `to`, replacing what was there (a rename locally, a copy and a
+    /// delete on S3).
+    pub async fn rename(&self, from: &BlobKey, to: &BlobKey) -> Result<(), BlobError> {
+        self.inner.rename(&path(from), &path(to)).await?;
+        Ok(())
+    }
+
     /// Deletes an object; deleting a missing key is not an error.
     pub async fn delete(&self, key: &BlobKey) -> Result<(), BlobError> {
         self.delete_path(&path(key)).await

@@ -10,6 +10,7 @@ use crate::{Service, Timestamp};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use md5::{Digest, Md5};
+use seqstore_blob::BlobKey;
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::read_set::{IngestOptions, SourceKind, SourceSummary, ingest};
 use std::path::PathBuf;
@@ -46,19 +47,18 @@ pub(crate) struct IngestPlan {
 }
 
 impl Service {
-    /// Ingests one source of `read_set` into its stored file `file_name` (and the index).
+    /// Ingests one source into the stored file `file_name`, written at `key`.
     pub(crate) async fn ingest_source(
         &self,
         plan: &IngestPlan,
-        read_set: &ReadSetRecord,
+        key: &BlobKey,
         file_name: &str,
         source: SourceStream,
     ) -> Result<StoredSource, ItemError> {
         let mut source = coalesce(source, INPUT_CHUNK);
-        let key = self.read_set_blob_key(read_set, file_name)?;
         let mut writer = self
             .blobs
-            .writer(&key)
+            .writer(key)
             .await
             .map_err(ItemError::from_write(file_name))?;
         let (in_tx, in_rx) = mpsc::channel::<Bytes>(CHANNEL_DEPTH);
@@ -127,22 +127,11 @@ impl Service {
         &self,
         read_set: &ReadSetRecord,
     ) -> Result<IngestPlan, ItemError> {
-        let kind = match read_set.file_type {
-            FileType::Fastq => SourceKind::Fastq,
-            FileType::Bam => SourceKind::Bam,
-            FileType::Ubam => SourceKind::Ubam,
-            FileType::Cram => SourceKind::Cram,
-        };
-        let store = self
-            .catalog
-            .sequence_store(&read_set.account_id, &read_set.sequence_store_id)
-            .await
-            .map_err(|e| ItemError::Transient(e.to_string()))?
-            .ok_or_else(|| ItemError::Failed("the sequence store was deleted".into()))?;
-        let family = store.etag_algorithm_family;
+        let kind = source_kind(read_set.file_type);
+        let family = self.etag_family(read_set).await?;
         let provenance = format!(
             "@CO\tHealthOmics sequence store {} ingested {}",
-            store.id,
+            read_set.sequence_store_id,
             chrono::DateTime::<chrono::Utc>::from(Timestamp::now())
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
         );
@@ -164,6 +153,20 @@ impl Service {
             reference,
             _reference_dir: dir,
         })
+    }
+
+    /// The ETag family of the read set's store.
+    pub(crate) async fn etag_family(
+        &self,
+        read_set: &ReadSetRecord,
+    ) -> Result<EtagFamily, ItemError> {
+        let store = self
+            .catalog
+            .sequence_store(&read_set.account_id, &read_set.sequence_store_id)
+            .await
+            .map_err(|e| ItemError::Transient(e.to_string()))?
+            .ok_or_else(|| ItemError::Failed("the sequence store was deleted".into()))?;
+        Ok(store.etag_algorithm_family)
     }
 
     /// A random-access FASTA with its `.fai` for CRAM decoding: the stored files when blobs
@@ -223,6 +226,16 @@ impl Service {
         }
         std::fs::write(dir.path().join("reference.fa.fai"), fai).map_err(|e| internal(&e))?;
         Ok((fasta, Some(dir)))
+    }
+}
+
+/// How the sources of a read set of `file_type` are read.
+pub(crate) fn source_kind(file_type: FileType) -> SourceKind {
+    match file_type {
+        FileType::Fastq => SourceKind::Fastq,
+        FileType::Bam => SourceKind::Bam,
+        FileType::Ubam => SourceKind::Ubam,
+        FileType::Cram => SourceKind::Cram,
     }
 }
 

@@ -5,6 +5,7 @@ mod arn;
 mod bridge;
 pub mod catalog;
 mod cluster;
+mod early_ingest;
 mod error;
 mod etag_backfill;
 mod export;
@@ -108,6 +109,8 @@ pub struct Settings {
     pub bucket_grants: BucketGrants,
     /// New parts are refused while the local blob volume has fewer bytes free.
     pub min_free_bytes: u64,
+    /// Uploads this node ingests while their parts arrive (`0`: only after Complete).
+    pub early_ingests: usize,
 }
 
 /// The domain service: one per process, shared by every request.
@@ -127,6 +130,8 @@ pub struct Service {
     lifecycle: LifecycleSettings,
     /// Read set accesses noted recently.
     accesses: lifecycle::AccessLog,
+    /// Uploads being ingested while their parts arrive.
+    early: early_ingest::EarlyIngests,
 }
 
 impl Service {
@@ -150,6 +155,7 @@ impl Service {
                 ..LifecycleSettings::default()
             },
             accesses: lifecycle::AccessLog::default(),
+            early: early_ingest::EarlyIngests::default(),
         }
     }
 

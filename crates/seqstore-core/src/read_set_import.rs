@@ -238,8 +238,9 @@ impl Service {
                 .stream
                 .map(|c| c.map_err(ItemError::from_source))
                 .boxed();
+            let key = self.read_set_blob_key(&read_set, &name)?;
             let done = self
-                .ingest_source(&plan, &read_set, &name, stream)
+                .ingest_source(&plan, &key, &name, stream)
                 .await
                 .map_err(|e| match e {
                     ItemError::Failed(m) => ItemError::Failed(format!("{uri}: {m}")),
@@ -247,7 +248,8 @@ impl Service {
                 })?;
             stored.push(done);
         }
-        self.fill_read_set(&mut read_set, &stored, &plan).await?;
+        self.fill_read_set(&mut read_set, &stored, plan.kind, plan.family)
+            .await?;
         Ok((read_set, spec.tags.unwrap_or_default()))
     }
 }

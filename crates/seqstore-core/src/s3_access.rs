@@ -246,6 +246,7 @@ mod tests {
                 grants: vec![],
             },
             min_free_bytes: 0,
+            early_ingests: 0,
         }
     }
 

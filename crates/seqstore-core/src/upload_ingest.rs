@@ -3,7 +3,7 @@
 
 use crate::catalog::{CatalogError, JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
 use crate::ids::{ReadSetId, UploadId};
-use crate::ingest::{IngestPlan, SourceStream, StoredSource, stored_name};
+use crate::ingest::{SourceStream, StoredSource, source_kind, stored_name};
 use crate::jobs::kind::{ItemError, Kind, mark_failed, record_read_set};
 use crate::uploads::UploadIngest;
 use crate::vocabulary::{EtagAlgorithm, PartSource, ReadSetStatus};
@@ -11,6 +11,8 @@ use crate::{Service, Timestamp};
 use async_trait::async_trait;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use seqstore_blob::{BlobPrefix, KeyError};
+use seqstore_formats::etag::EtagFamily;
+use seqstore_formats::read_set::SourceKind;
 use std::collections::BTreeMap;
 
 /// The ingest job of a completed upload: one item, the upload's read set.
@@ -66,20 +68,26 @@ impl Kind for IngestUpload {
 }
 
 impl Service {
-    /// Ingests an upload's parts into its read set; the record returned is ACTIVE.
+    /// Ingests an upload's parts into its read set; the record returned is ACTIVE. A source
+    /// this node ingested while its parts arrived is finished, not read again, when its
+    /// parts are the ones Complete listed.
     pub(crate) async fn ingest_upload(
         &self,
         job: &JobRecord,
         item: &JobItemRecord,
     ) -> Result<ReadSetRecord, ItemError> {
         let spec = upload_spec(item)?;
+        let upload_id = UploadId::from(spec.upload_id.as_str());
         let mut read_set = self.ingested_read_set(job, item).await?;
-        let plan = self.ingest_plan(&read_set).await?;
+        let mut early = self.early.take(&upload_id).await;
+        let family = self.etag_family(&read_set).await?;
+        let kind = source_kind(read_set.file_type);
         let parts = self
             .catalog
-            .all_parts(&UploadId::from(spec.upload_id.as_str()))
+            .all_parts(&upload_id)
             .await
             .map_err(|e| ItemError::Transient(e.to_string()))?;
+        let mut plan = None;
         let mut stored: Vec<StoredSource> = Vec::new();
         for (n, source) in [(1u8, PartSource::Source1), (2, PartSource::Source2)] {
             let listed: Vec<PartRecord> = spec
@@ -99,9 +107,19 @@ impl Service {
             if listed.is_empty() {
                 continue;
             }
-            let name = stored_name(&read_set.name, plan.kind, n);
+            let name = stored_name(&read_set.name, kind, n);
+            let key = self.read_set_blob_key(&read_set, &name)?;
+            let feed = early[usize::from(n - 1)].take();
+            if let Some(done) = self.finish_early(feed, &listed, &key, &read_set).await? {
+                stored.push(done);
+                continue;
+            }
+            if plan.is_none() {
+                plan = Some(self.ingest_plan(&read_set).await?);
+            }
+            let plan = plan.as_ref().expect("made above");
             let done = self
-                .ingest_source(&plan, &read_set, &name, self.staged_stream(listed))
+                .ingest_source(plan, &key, &name, self.staged_stream(listed))
                 .await
                 .map_err(|e| match e {
                     ItemError::Failed(m) => ItemError::Failed(format!("{source}: {m}")),
@@ -109,7 +127,8 @@ impl Service {
                 })?;
             stored.push(done);
         }
-        self.fill_read_set(&mut read_set, &stored, &plan).await?;
+        self.fill_read_set(&mut read_set, &stored, kind, family)
+            .await?;
         Ok(read_set)
     }
 
@@ -246,7 +265,8 @@ impl Service {
         &self,
         read_set: &mut ReadSetRecord,
         stored: &[StoredSource],
-        plan: &IngestPlan,
+        kind: SourceKind,
+        family: EtagFamily,
     ) -> Result<(), ItemError> {
         if let [one, two] = stored
             && one.summary.read_count != two.summary.read_count
@@ -256,7 +276,7 @@ impl Service {
                 one.summary.read_count, two.summary.read_count
             )));
         }
-        let index_extension = plan.kind.index_extension();
+        let index_extension = kind.index_extension();
         let first = stored
             .first()
             .ok_or_else(|| ItemError::Internal("no source was ingested".into()))?;
@@ -275,7 +295,7 @@ impl Service {
         }
         read_set.status = ReadSetStatus::Active;
         read_set.status_message = None;
-        read_set.etag_algorithm = Some(EtagAlgorithm::of(read_set.file_type, plan.family));
+        read_set.etag_algorithm = Some(EtagAlgorithm::of(read_set.file_type, family));
         read_set.etag_source1 = Some(first.summary.etag.clone());
         read_set.etag_source2 = stored.get(1).map(|s| s.summary.etag.clone());
         read_set.total_read_count = Some(stored.iter().map(|s| s.summary.read_count as i64).sum());

@@ -5,14 +5,13 @@ use crate::catalog::{
     CatalogError, IdempotencyRecord, JobItemRecord, JobRecord, ListCursor, PartRecord,
     ReadSetRecord, UploadRecord,
 };
+use crate::early_ingest::pending_read_set;
 use crate::error::Result;
 use crate::idempotency::Create;
 use crate::ids::{AccountId, ID_ATTEMPTS, StoreId, UploadId, new_id};
 use crate::paging;
 use crate::tags::validate_tags;
-use crate::vocabulary::{
-    self, CreationType, ItemStatus, JobKind, JobStatus, PartSource, ReadSetStatus, UploadStatus,
-};
+use crate::vocabulary::{self, ItemStatus, JobKind, JobStatus, PartSource, UploadStatus};
 use crate::{CoreError, Service, Timestamp};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -192,8 +191,12 @@ impl Service {
             updated_at: now,
         };
         match self.catalog.put_part(&part).await {
-            Ok(Some(replaced)) => self.delete_blob(&replaced).await,
-            Ok(None) => {}
+            Ok(replaced) => {
+                self.part_staged(&upload, source, number);
+                if let Some(replaced) = replaced {
+                    self.delete_blob(&replaced).await;
+                }
+            }
             Err(CatalogError::NotFound(_)) => {
                 self.delete_blob(&key).await;
                 return Err(upload_not_found(&UploadId::from(input.upload_id.as_str())));
@@ -300,6 +303,7 @@ impl Service {
             Err(CatalogError::NotFound(_)) => return Err(upload_not_found(upload_id)),
             other => other?,
         };
+        self.early.forget(upload_id).await;
         for part in parts {
             self.delete_blob(&part.blob_key).await;
         }
@@ -320,6 +324,7 @@ impl Service {
                 let store = &u.sequence_store_id;
                 match self.catalog.abort_upload(&u.account_id, store, &u.id).await {
                     Ok(parts) => {
+                        self.early.forget(&u.id).await;
                         for part in parts {
                             self.delete_blob(&part.blob_key).await;
                         }
@@ -400,21 +405,7 @@ impl Service {
         for _ in 0..ID_ATTEMPTS {
             let read_set = ReadSetRecord {
                 id: new_id(),
-                account_id: account_id.to_owned(),
-                sequence_store_id: store.id.clone(),
-                name: upload.name.clone(),
-                description: upload.description.clone(),
-                subject_id: upload.subject_id.clone(),
-                sample_id: upload.sample_id.clone(),
-                generated_from: upload.generated_from.clone(),
-                reference_arn: upload.reference_arn.clone(),
-                file_type: upload.source_file_type,
-                status: ReadSetStatus::ProcessingUpload,
-                creation_type: CreationType::Upload,
-                creation_job_id: Some(upload.id.to_string()),
-                created_at: now,
-                updated_at: now,
-                ..ReadSetRecord::default()
+                ..pending_read_set(&upload, now)
             };
             let job = JobRecord {
                 id: new_id(),

@@ -145,12 +145,16 @@ impl Default for HttpSection {
 pub struct UploadsSection {
     /// Seconds after its creation an upload not completed is aborted, its parts removed.
     pub expire_after_seconds: u64,
+    /// Uploads this node ingests while their parts arrive, so that a read set is ACTIVE
+    /// moments after Complete (`0`: every upload is ingested after Complete).
+    pub early_ingests: usize,
 }
 
 impl Default for UploadsSection {
     fn default() -> Self {
         Self {
             expire_after_seconds: 7 * 24 * 60 * 60,
+            early_ingests: 2,
         }
     }
 }

@@ -159,7 +159,7 @@ struct Chores {
 }
 
 /// Says that this node is alive every third of its expiry (at least every second), until
-/// it stops.
+/// it stops; drops this node's early ingestions of uploads that ended elsewhere.
 async fn heartbeat(service: Service, node: Node, stop: CancellationToken) {
     let every = (node.expiry / 3).max(Duration::from_secs(1));
     loop {
@@ -170,6 +170,7 @@ async fn heartbeat(service: Service, node: Node, stop: CancellationToken) {
         if let Err(e) = service.node_alive(&node).await {
             tracing::warn!(error = %seqstore_core::error_chain(&e), "cannot say this node is alive");
         }
+        service.drop_stale_early_ingests().await;
     }
 }
 
@@ -267,6 +268,7 @@ pub(crate) fn service(
         max_part_uploads_per_account: config.http.max_part_uploads_per_account,
         bucket_grants: config.bucket_grants(),
         min_free_bytes: config.blob.min_free_bytes,
+        early_ingests: config.uploads.early_ingests,
     };
     let service = Service::new(
         Arc::new(catalog),
