@@ -33,6 +33,21 @@ impl Tags for SqlCatalog {
         max_tags: usize,
     ) -> Result<()> {
         let mut tx = self.write_tx().await?;
+        if self.is_postgres() {
+            // Two writers adding different keys would each count only their own new row
+            // (READ COMMITTED) and together pass the quota: one resource's tag writes take
+            // turns. SQLite's BEGIN IMMEDIATE already makes every writer wait.
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!(
+                    "tags/{}/{}/{}",
+                    target.account_id.as_str(),
+                    target.kind.as_str(),
+                    target.id.as_str()
+                ))
+                .execute(&mut *tx)
+                .await
+                .db()?;
+        }
         upsert_tags(&mut tx, target, tags).await?;
         let count: i64 = sqlx::query(
             "SELECT COUNT(*) AS n FROM tags \
