@@ -133,9 +133,10 @@ def client_of(node, keys=None):
     return make_client(node.endpoint, keys or node.root_keys())
 
 
-def test_what_one_node_changes_takes_effect_on_the_other_within_2s(cluster_factory, read_set_files, tmp_path):
-    """A deleted key, a changed access policy and a deleted read set, changed through one node (or
-    the shared catalog), are refused by the other node within 2 s, after it has served them."""
+def test_what_one_node_changes_takes_effect_on_the_other(cluster_factory, read_set_files, tmp_path):
+    """A changed access policy and a deleted read set, changed through one node, hold on the other
+    node's very next request, though it has just served them (and keeps its S3 lookups); a key
+    deleted in the shared catalog is refused by the other node within 2 s."""
     cluster = cluster_factory()
     first, second = cluster.nodes
     account = new_account_id()
@@ -149,7 +150,8 @@ def test_what_one_node_changes_takes_effect_on_the_other_within_2s(cluster_facto
     obj = file_uri(meta, "source1")
     s3_second = s3_client(second, keys, endpoint=f"http://127.0.0.1:{second.s3_port}")
     omics_second = make_client(second.endpoint, keys)
-    assert s3_second.head_object(Bucket=obj.bucket, Key=obj.key)["ContentLength"] > 0  # served (and cached)
+    for _ in range(3):  # served, and looked up from memory
+        assert s3_second.head_object(Bucket=obj.bucket, Key=obj.key)["ContentLength"] > 0
 
     # A policy that denies the account's own reads, put through the first node.
     access, ap_arn = store_access(user, store_id)
@@ -157,14 +159,14 @@ def test_what_one_node_changes_takes_effect_on_the_other_within_2s(cluster_facto
     deny = policy(statement("Deny", {"AWS": f"arn:aws:iam::{account}:root"}, ["s3:GetObject"],
                             [objects_arn(ap_arn, "")]))
     user.put_s3_access_policy(s3AccessPointArn=ap_arn, s3AccessPolicy=deny)
-    took, code = refused_within(2.0, lambda: s3_second.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read())
+    took, code = refused_within(0.0, lambda: s3_second.get_object(Bucket=obj.bucket, Key=obj.key)["Body"].read())
     assert code in ("AccessDenied", "403"), code
     user.put_s3_access_policy(s3AccessPointArn=ap_arn, s3AccessPolicy=default)
-    wait_for("reads allowed again", lambda: ok(lambda: s3_second.head_object(Bucket=obj.bucket, Key=obj.key)), 2)
+    assert ok(lambda: s3_second.head_object(Bucket=obj.bucket, Key=obj.key)), "reads not allowed again at once"
 
     # A read set deleted through the first node.
     assert not user.batch_delete_read_set(sequenceStoreId=store_id, ids=[read_set_id]).get("errors")
-    took, code = refused_within(2.0, lambda: s3_second.head_object(Bucket=obj.bucket, Key=obj.key))
+    took, code = refused_within(0.0, lambda: s3_second.head_object(Bucket=obj.bucket, Key=obj.key))
     assert code in ("NoSuchKey", "404"), code
 
     # A key deleted in the shared catalog (`seqstore keys delete`), refused by both of the second

@@ -285,7 +285,9 @@ impl Service {
                 .chars()
                 .take(255)
                 .collect();
-            if self.catalog.mark_unreadable(&r.id, &message).await? {
+            let marked = self.catalog.mark_unreadable(&r.id, &message).await?;
+            self.s3_changed().await;
+            if marked {
                 repaired = Some("read set marked UPLOAD_FAILED; its files are removed".to_owned());
             }
         }

@@ -25,6 +25,7 @@ mod reference_import;
 mod reference_stores;
 mod references;
 mod s3_access;
+mod s3_lookups;
 mod s3_objects;
 mod s3_policy;
 mod sequence_stores;
@@ -132,6 +133,8 @@ pub struct Service {
     accesses: lifecycle::AccessLog,
     /// Uploads being ingested while their parts arrive.
     early: early_ingest::EarlyIngests,
+    /// What S3 reads looked up lately.
+    s3_lookups: Arc<s3_lookups::S3Lookups>,
 }
 
 impl Service {
@@ -156,6 +159,7 @@ impl Service {
             },
             accesses: lifecycle::AccessLog::default(),
             early: early_ingest::EarlyIngests::default(),
+            s3_lookups: Arc::default(),
         }
     }
 

@@ -261,6 +261,7 @@ impl Service {
             )
             .await
             .map_err(ItemError::Record)?;
+        self.s3_changed().await;
         if moved {
             tracing::info!(read_set_id = %id, bytes = r.stored_size(), archive_size, "read set archived");
             self.drop_superseded(&self.blobs, &files, job, &id).await;
@@ -317,6 +318,7 @@ impl Service {
             )
             .await
             .map_err(ItemError::Record)?;
+        self.s3_changed().await;
         let r = match claim {
             Claim::Claimed(r) => r,
             Claim::Refused(Some(r))
@@ -366,6 +368,7 @@ impl Service {
             )
             .await
             .map_err(ItemError::Record)?;
+        self.s3_changed().await;
         if moved {
             tracing::info!(read_set_id = %id, "read set activated");
             self.drop_superseded(archive, &files, job, &id).await;

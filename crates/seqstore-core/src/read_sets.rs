@@ -166,6 +166,7 @@ impl Service {
                 .await
             {
                 Ok(was) => {
+                    self.s3_changed().await;
                     let Ok(prefix) =
                         BlobPrefix::read_set(&was.account_id, &was.sequence_store_id, &was.id)
                     else {

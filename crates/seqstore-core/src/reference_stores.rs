@@ -117,7 +117,9 @@ impl Service {
 
     /// DeleteReferenceStore.
     pub async fn delete_reference_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()> {
-        match self.catalog.delete_reference_store(account_id, id).await {
+        let deleted = self.catalog.delete_reference_store(account_id, id).await;
+        self.s3_changed().await;
+        match deleted {
             Ok(()) => Ok(()),
             Err(CatalogError::NotFound(_)) => Err(not_found(id)),
             Err(CatalogError::NotEmpty(_)) => Err(CoreError::Conflict(format!(

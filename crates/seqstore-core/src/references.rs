@@ -207,11 +207,12 @@ impl Service {
     ) -> Result<()> {
         let r = self.reference_record(account_id, store_id, id).await?;
         let arn = self.reference_arn(&r);
-        match self
+        let deleted = self
             .catalog
             .delete_reference(account_id, store_id, id, &arn)
-            .await
-        {
+            .await;
+        self.s3_changed().await;
+        match deleted {
             Err(CatalogError::NotFound(_)) => return Err(reference_not_found(id)),
             Err(CatalogError::NotEmpty(_)) => {
                 return Err(CoreError::Conflict(format!(

@@ -21,6 +21,9 @@ pub struct AccessPoint {
     pub store_id: StoreId,
     /// `arn:<partition>:s3:<region>:<service account>:accesspoint/<owner>-<storeId>`.
     pub arn: String,
+    /// The catalog's S3 revision when the request it serves resolved it: that request's
+    /// lookups are the ones made at this revision.
+    pub revision: u64,
 }
 
 impl AccessPoint {
@@ -61,6 +64,7 @@ impl Service {
         self.catalog
             .set_access_policy(ap.kind, &ap.account_id, &ap.store_id, &stored)
             .await?;
+        self.s3_changed().await;
         Ok(PutS3AccessPolicyResponse {
             s3_access_point_arn: Some(ap.arn.clone()),
             store_id: Some(ap.store_id.to_string()),
@@ -116,10 +120,11 @@ impl Service {
         let removed = AccessPolicy::Removed {
             updated_at: Timestamp::now(),
         };
-        Ok(self
-            .catalog
+        self.catalog
             .set_access_policy(ap.kind, &ap.account_id, &ap.store_id, &removed)
-            .await?)
+            .await?;
+        self.s3_changed().await;
+        Ok(())
     }
 
     /// The access point of one of the caller's stores, by ARN.

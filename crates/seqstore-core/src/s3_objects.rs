@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::ids::{AccountId, ReadSetId, ReferenceId, StoreId};
 use crate::references::index_name;
 use crate::s3_access::{AccessPoint, access_point_arn};
+use crate::s3_lookups::StoreKey;
 use crate::s3_policy::{AccessRequest, Policy, default_policy};
 use crate::vocabulary::{ReadSetStatus, ReferenceStatus};
 use crate::{CoreError, Service, Timestamp};
@@ -100,7 +101,25 @@ impl FileSlot {
 impl Service {
     /// Resolves what a client put in the bucket position: an access point alias, an access
     /// point ARN, or `<access point name>-<service account>` (virtual-hosted ARN requests).
+    /// The access point carries the catalog's S3 revision, which the request's other lookups
+    /// use.
     pub async fn s3_access_point(&self, bucket: &str) -> Result<Option<AccessPoint>> {
+        let revision = self.catalog.s3_revision().await?;
+        if let Some(ap) = self.s3_lookups.access_points.get(bucket, revision) {
+            return Ok(Some(ap));
+        }
+        let found = self
+            .find_access_point(bucket)
+            .await?
+            .map(|ap| AccessPoint { revision, ..ap });
+        if let Some(ap) = &found {
+            let lookups = &self.s3_lookups.access_points;
+            lookups.put(bucket.to_owned(), ap.clone(), revision);
+        }
+        Ok(found)
+    }
+
+    async fn find_access_point(&self, bucket: &str) -> Result<Option<AccessPoint>> {
         if bucket.ends_with("-s3alias") {
             return Ok(match self.catalog.store_by_alias(bucket).await? {
                 Some(store) => Some(self.access_point(store.kind, store.account_id, store.id)),
@@ -179,15 +198,52 @@ impl Service {
             kind,
             account_id,
             store_id,
+            revision: 0,
         }
     }
 
     /// The object under `key`, if a readable stored file has that key.
     pub async fn s3_object(&self, ap: &AccessPoint, key: &str) -> Result<Option<S3Object>> {
-        self.find(ap, key)
+        let revision = ap.revision;
+        let cache_key = (store_key(ap), key.to_owned());
+        if let Some(object) = self.s3_lookups.objects.get(&cache_key, revision) {
+            return Ok(Some(object));
+        }
+        let found = self
+            .find(ap, key)
             .await?
             .map(|f| checked_object(&f))
-            .transpose()
+            .transpose()?;
+        if let Some(object) = &found {
+            self.s3_lookups
+                .objects
+                .put(cache_key, object.clone(), revision);
+        }
+        Ok(found)
+    }
+
+    /// The policy stored for the access point's store (`None`: it has none).
+    async fn stored_policy(&self, ap: &AccessPoint) -> Result<Option<AccessPolicy>> {
+        let revision = ap.revision;
+        let cache_key = store_key(ap);
+        if let Some(policy) = self.s3_lookups.policies.get(&cache_key, revision) {
+            return Ok(policy);
+        }
+        let stored = self
+            .catalog
+            .access_policy(ap.kind, &ap.account_id, &ap.store_id)
+            .await?;
+        self.s3_lookups
+            .policies
+            .put(cache_key, stored.clone(), revision);
+        Ok(stored)
+    }
+
+    /// A write changed what S3 reads: every node looks everything up again.
+    pub(crate) async fn s3_changed(&self) {
+        if let Err(e) = self.catalog.s3_changed().await {
+            tracing::warn!(error = %e, "cannot count a change for S3 reads: nodes may serve the old state for a second");
+        }
     }
 
     /// The bytes `range` of an object that [`Service::s3_object`] just described, streamed
@@ -348,11 +404,7 @@ impl Service {
         key_or_prefix: Option<&str>,
     ) -> Result<bool> {
         let scope = self.policy_scope(ap)?;
-        let stored = self
-            .catalog
-            .access_policy(ap.kind, &ap.account_id, &ap.store_id)
-            .await?;
-        let text = match stored {
+        let text = match self.stored_policy(ap).await? {
             None | Some(AccessPolicy::Removed { .. }) => return Ok(false),
             Some(AccessPolicy::Default) => default_policy(&scope),
             Some(AccessPolicy::Document { text, .. }) => text,
@@ -460,6 +512,10 @@ fn read_set_file(r: &ReadSetRecord, slot: FileSlot) -> Option<(&str, i64, Option
 
 /// The object of a found file, refused while the startup backfill has not yet recorded
 /// the ETag of a file stored before ETags were.
+fn store_key(ap: &AccessPoint) -> StoreKey {
+    (ap.kind, ap.account_id.clone(), ap.store_id.clone())
+}
+
 fn checked_object(found: &Found) -> Result<S3Object> {
     let object = object_of(found)?;
     if object.etag.is_empty() {

@@ -208,7 +208,9 @@ impl Service {
 
     /// DeleteSequenceStore.
     pub async fn delete_sequence_store(&self, account_id: &AccountId, id: &StoreId) -> Result<()> {
-        match self.catalog.delete_sequence_store(account_id, id).await {
+        let deleted = self.catalog.delete_sequence_store(account_id, id).await;
+        self.s3_changed().await;
+        match deleted {
             Ok(()) => Ok(()),
             Err(CatalogError::NotFound(_)) => Err(store_not_found(id)),
             Err(CatalogError::NotEmpty(_)) => Err(CoreError::Conflict(format!(

@@ -22,6 +22,23 @@ fn store_table(kind: StoreKind) -> &'static str {
 
 #[async_trait]
 impl S3Access for SqlCatalog {
+    async fn s3_revision(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT revision FROM s3_revision WHERE singleton = 1")
+            .fetch_one(self.pool())
+            .await
+            .db()?;
+        let revision: i64 = row.try_get("revision").db()?;
+        Ok(revision as u64)
+    }
+
+    async fn s3_changed(&self) -> Result<()> {
+        sqlx::query("UPDATE s3_revision SET revision = revision + 1 WHERE singleton = 1")
+            .execute(self.pool())
+            .await
+            .db()?;
+        Ok(())
+    }
+
     async fn store_by_alias(&self, alias: &str) -> Result<Option<StoreRef>> {
         let row = sqlx::query(
             "SELECT 'S' AS kind, account_id, id FROM sequence_stores \

@@ -381,6 +381,10 @@ pub trait Jobs {
 /// and the objects of a store in key order.
 #[async_trait]
 pub trait S3Access {
+    /// The count of writes that changed what S3 reads (see [`S3Access::s3_changed`]).
+    async fn s3_revision(&self) -> Result<u64>;
+    /// Counts a write that changed what S3 reads, for every node's S3 lookups.
+    async fn s3_changed(&self) -> Result<()>;
     /// The sequence or reference store whose access point has this alias.
     async fn store_by_alias(&self, alias: &str) -> Result<Option<StoreRef>>;
     /// The access point policy of a store; `None` when the store does not exist.

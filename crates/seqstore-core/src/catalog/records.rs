@@ -400,7 +400,7 @@ pub enum AccessPolicy {
 }
 
 /// Which kind of store an access point belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum StoreKind {
     /// A sequence store.
     Sequence,

@@ -92,6 +92,7 @@ fn ap() -> AccessPoint {
         account_id: "1".into(),
         store_id: "2".into(),
         arn: "arn".into(),
+        revision: 0,
     }
 }
 

@@ -47,6 +47,7 @@ impl MemorySource {
             account_id: owner_account.to_owned().into(),
             store_id: name.to_owned().into(),
             arn: arn.to_owned(),
+            revision: 0,
         };
         let mut names = self.names.write().unwrap();
         for n in [
