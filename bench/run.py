@@ -6,7 +6,8 @@ section of bench/README.md:
   `samtools view -@2 | md5sum`, `samtools view -@2 --reference R | md5sum`);
 - end-to-end TransferManager upload until ACTIVE against `seqstore etag` of the same file,
   with ingestion while parts arrive off (`uploads.early_ingests = 0`) and on;
-- peak RSS of the server while it ingests four uploads at once, off and on.
+- peak RSS of the server while it ingests four uploads at once, off and on;
+- then `s3_get.py`'s rows (S3 GetObject against nginx) with its defaults.
 """
 
 import argparse
@@ -24,6 +25,7 @@ from common import cpu_model, free_port, peak_rss_mib, rewrite_readme_section
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 BIN = os.path.join(ROOT, "target", "release", "seqstore")
+LOAD_AT_START = os.getloadavg()[0]
 
 
 def sh(cmd, env=None):
@@ -182,13 +184,16 @@ def main():
         finally:
             server.stop()
     write_readme(rows, e2e, four, os.path.getsize(bam))
+    import s3_get  # noqa: E402 (the S3 rows of the same run)
+    s3_get.run(argparse.Namespace(work=os.path.join(a.work, "s3"), gib=1.0, runs=3, ranges=1000, keep=False))
 
 
 def write_readme(rows, e2e, four, bam_size):
     cpu = cpu_model()
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
-        f"release build, best of the runs; ratio = peer time / seqstore time (higher is better).",
+        f"load average {LOAD_AT_START:.1f} at the start, release build, best of the runs; "
+        f"ratio = peer time / seqstore time (higher is better).",
         "",
         "| what | text (SAM or FASTQ) | seqstore | peer | peer command | ratio | target |",
         "| --- | --- | --- | --- | --- | --- | --- |",

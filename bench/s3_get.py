@@ -230,9 +230,15 @@ def main():
     p.add_argument("--ranges", type=int, default=1000)
     p.add_argument("--keep", action="store_true", help="keep the work dir (input and data dir)")
     a = p.parse_args()
+    subprocess.run(["cargo", "build", "--release", "-p", "seqstore"], cwd=ROOT, check=True)
+    run(a)
+
+
+def run(a):
+    """Measures with the release binary already built and rewrites the README's section (also
+    called by run.py, so that one run measures every row of issue 14's table)."""
     if shutil.which("nginx") is None:
         sys.exit("nginx is missing: apt-get install -y nginx-light")
-    subprocess.run(["cargo", "build", "--release", "-p", "seqstore"], cwd=ROOT, check=True)
     os.makedirs(a.work, exist_ok=True)
     try:
         results = measure(a)
@@ -319,7 +325,9 @@ def write_readme(size, whole, ranged, rss_all, load, n_ranges, runs):
     cpu = cpu_model()
     ours, peer = whole
     ratio = peer / ours
-    ok = "met" if ratio >= 0.7 else "missed"
+    ok = "met" if ratio >= 1.0 else "missed"
+    p50_ratio = ranged[0]["p50"] / ranged[1]["p50"]
+    p50_ok = "met" if p50_ratio <= 1.5 else "missed"
     nginx_version = subprocess.run(["nginx", "-v"], capture_output=True, text=True).stderr.strip().split("/")[-1]
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
@@ -329,13 +337,14 @@ def write_readme(size, whole, ranged, rss_all, load, n_ranges, runs):
         "| whole-object GET (curl) | object | seqstore | nginx | ratio | target |",
         "| --- | --- | --- | --- | --- | --- |",
         f"| FASTQ.gz source1 | {size / GIB:.2f} GiB | {ours:.2f} s ({size / ours / 1e6:.0f} MB/s) | "
-        f"{peer:.2f} s ({size / peer / 1e6:.0f} MB/s) | {ratio:.2f}× | ≥ 0.7× ({ok}) |",
+        f"{peer:.2f} s ({size / peer / 1e6:.0f} MB/s) | {ratio:.2f}× | ≥ 1.0× ({ok}) |",
         "",
         f"| {n_ranges} random 64 KiB ranged GETs, one keep-alive connection | p50 | p99 | mean |",
         "| --- | --- | --- | --- |",
     ]
     for name, s in zip(("seqstore (SigV4)", "nginx"), ranged):
         lines.append(f"| {name} | {s['p50']:.2f} ms | {s['p99']:.2f} ms | {s['mean']:.2f} ms |")
+    lines += ["", f"Ranged p50, seqstore over nginx: {p50_ratio:.2f}× (target ≤ 1.5×: {p50_ok})."]
     lines += ["", f"seqstore peak RSS (`VmHWM`): {rss_idle:.0f} MiB before the GETs, {rss:.0f} MiB after "
                   f"{runs} whole-object GETs of {size / GIB:.2f} GiB, {rss_end:.0f} MiB after the ranged GETs."]
     rewrite_readme_section("s3-results", lines)

@@ -13,9 +13,7 @@ use futures::stream::{BoxStream, StreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{
-    GetOptions, GetRange, GetResultPayload, ObjectStore, PutPayload, WriteMultipart,
-};
+use object_store::{GetOptions, GetRange, ObjectStore, PutPayload, WriteMultipart};
 use std::io::{Read, Seek, SeekFrom};
 use std::ops::Range;
 use std::sync::Arc;
@@ -236,19 +234,18 @@ impl BlobStore {
         key: &BlobKey,
         range: Range<u64>,
     ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        if let Some(file) = self.local_path(key) {
+            return local_range(file, range, key.as_str().to_owned()).await;
+        }
         let options = GetOptions {
             range: Some(GetRange::Bounded(range)),
             ..GetOptions::default()
         };
         let result = self.inner.get_opts(&path(key), options).await?;
-        Ok(match result.payload {
-            GetResultPayload::File(file, _) => {
-                local_chunks(file, result.range, key.as_str().to_owned())
-            }
-            GetResultPayload::Stream(stream) => {
-                stream.map(|chunk| chunk.map_err(BlobError::from)).boxed()
-            }
-        })
+        Ok(result
+            .into_stream()
+            .map(|chunk| chunk.map_err(BlobError::from))
+            .boxed())
     }
 
     /// Bytes free for an unprivileged writer on a local store's volume; `None` for an object
@@ -338,6 +335,72 @@ fn path(key: &BlobKey) -> Path {
     Path::from(key.as_str())
 }
 
+/// Streams `range` of the local file `path`: opening it and reading the first chunk are one
+/// blocking task (a ranged read of up to [`READ_CHUNK`] is one thread hand-off), then
+/// [`local_chunks`].
+async fn local_range(
+    path: std::path::PathBuf,
+    range: Range<u64>,
+    key: String,
+) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+    let failed_key = key.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(BlobError::NotFound(key));
+            }
+            Err(source) => return Err(BlobError::Read { key, source }),
+        };
+        let first = if range.is_empty() {
+            None
+        } else {
+            Some(read_chunk(&mut file, range.start, range.end, &key)?)
+        };
+        let start = range.start + first.as_ref().map_or(0, |b| b.len() as u64);
+        let rest = local_chunks(file, start..range.end, key);
+        Ok(match first {
+            Some(first) => futures::stream::once(async { Ok(first) })
+                .chain(rest)
+                .boxed(),
+            None => rest,
+        })
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(BlobError::Read {
+            key: failed_key,
+            source: std::io::Error::other(e),
+        })
+    })
+}
+
+/// Up to [`READ_CHUNK`] bytes of `file` from `start` (before `end`); an error if none are
+/// left.
+fn read_chunk(
+    file: &mut std::fs::File,
+    start: u64,
+    end: u64,
+    key: &str,
+) -> Result<Bytes, BlobError> {
+    let len = (end - start).min(READ_CHUNK);
+    let mut buf = Vec::with_capacity(len as usize);
+    let read = file
+        .seek(SeekFrom::Start(start))
+        .and_then(|_| file.take(len).read_to_end(&mut buf));
+    match read {
+        Ok(0) => Err(BlobError::Read {
+            key: key.to_owned(),
+            source: std::io::ErrorKind::UnexpectedEof.into(),
+        }),
+        Ok(_) => Ok(Bytes::from(buf)),
+        Err(source) => Err(BlobError::Read {
+            key: key.to_owned(),
+            source,
+        }),
+    }
+}
+
 /// Streams `range` of a local file in [`READ_CHUNK`] reads on the blocking pool, one at a
 /// time as the consumer asks: memory stays at one chunk whatever the file size.
 fn local_chunks(
@@ -351,22 +414,9 @@ fn local_chunks(
         }
         let failed_key = key.clone();
         tokio::task::spawn_blocking(move || {
-            let len = (range.end - range.start).min(READ_CHUNK);
-            let mut buf = Vec::with_capacity(len as usize);
-            let read = file
-                .seek(SeekFrom::Start(range.start))
-                .and_then(|_| (&mut file).take(len).read_to_end(&mut buf));
-            match read {
-                Ok(0) => Err(BlobError::Read {
-                    key,
-                    source: std::io::ErrorKind::UnexpectedEof.into(),
-                }),
-                Ok(n) => Ok(Some((
-                    Bytes::from(buf),
-                    (file, range.start + n as u64..range.end, key),
-                ))),
-                Err(source) => Err(BlobError::Read { key, source }),
-            }
+            let chunk = read_chunk(&mut file, range.start, range.end, &key)?;
+            let next = range.start + chunk.len() as u64;
+            Ok(Some((chunk, (file, next..range.end, key))))
         })
         .await
         .unwrap_or_else(|e| {

@@ -65,6 +65,9 @@ pub(crate) fn backend(err: sqlx::Error) -> CatalogError {
 pub struct SqlCatalog {
     pool: AnyPool,
     backend: &'static str,
+    /// The S3 revision of an SQLite catalog, which one server process serves: counted in
+    /// memory, so a GET asks the database nothing.
+    s3_revision: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SqlCatalog {
@@ -89,7 +92,11 @@ impl SqlCatalog {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            s3_revision: Default::default(),
+        })
     }
 
     /// The URL of a SQLite catalog file, created when missing.

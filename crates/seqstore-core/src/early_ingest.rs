@@ -28,6 +28,10 @@ use tokio_util::task::AbortOnDropHandle;
 /// job then reads the staged parts).
 const IDLE_LIMIT: Duration = Duration::from_secs(15 * 60);
 
+/// Staged-part chunks (up to 1 MiB each) queued for one early ingestion: the ingestion
+/// regroups and queues its input itself, so this only keeps it fed.
+const FEED_DEPTH: usize = 2;
+
 /// The early ingestions of this node, by upload.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EarlyIngests {
@@ -202,7 +206,7 @@ impl Service {
         let n = slot(source) as u8 + 1;
         let name = stored_name(&upload.name, plan.kind, n);
         let key = BlobKey::early_ingest(upload.id.as_str(), &name)?;
-        let (input, rx) = mpsc::channel(crate::ingest::CHANNEL_DEPTH);
+        let (input, rx) = mpsc::channel(FEED_DEPTH);
         let stream: SourceStream = futures::stream::unfold(rx, |mut rx| async move {
             rx.recv().await.map(|chunk| (chunk, rx))
         })
