@@ -12,6 +12,7 @@ section of bench/README.md:
 
 import argparse
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -120,6 +121,11 @@ class Server:
     def peak_rss_mib(self):
         return peak_rss_mib(self.proc.pid)
 
+    def reset_peak_rss(self):
+        """Starts `VmHWM` over at the current RSS (proc(5): clear_refs 5)."""
+        with open(f"/proc/{self.proc.pid}/clear_refs", "w") as f:
+            f.write("5")
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(30)
@@ -157,6 +163,13 @@ def main():
                 f"samtools view -@2 --reference {ref} {path} | md5sum",
                 "samtools view -@2 --reference R F | md5sum", sam_bytes(path, env, ref), target)
 
+    # Four ingests of at least 1 GB at once (issue 14): the FASTQ.gz twice over is one (a gzip
+    # file may hold several members).
+    big_fq = os.path.join(a.work, "reads-twice.fastq.gz")
+    with open(big_fq, "wb") as out:
+        for _ in range(2):
+            with open(fq, "rb") as f:
+                shutil.copyfileobj(f, out)
     e2e, four = [], []
     for early in (0, 4):
         server = Server(a.work, workers=4, early_ingests=early)
@@ -169,26 +182,32 @@ def main():
                 e2e.append((label, os.path.getsize(path), early, t_up, t_after, t_etag))
                 print(f"upload {label} (early ingests {early}): {t_up:.2f}s to ACTIVE ({t_after:.2f}s after "
                       f"Complete), etag {t_etag:.2f}s, ratio {t_etag / t_up:.2f}", flush=True)
-            threads = [threading.Thread(target=server.upload, args=(bam, store, "BAM", f"rss-{i}", reference_arn))
-                       for i in range(4)]
-            t = time.perf_counter()
-            for th in threads:
-                th.start()
-            for th in threads:
-                th.join()
-            t_four = time.perf_counter() - t
-            rss = server.peak_rss_mib()
-            four.append((early, t_four, rss))
-            print(f"four uploads at once (early ingests {early}): {t_four:.2f}s, server peak RSS {rss:.0f} MiB",
-                  flush=True)
+            for label, path, kind, link in (("BAM", bam, "BAM", reference_arn), ("FASTQ.gz", big_fq, "FASTQ", None)):
+                server.reset_peak_rss()
+                threads = [threading.Thread(target=server.upload, args=(path, store, kind, f"rss-{i}", link))
+                           for i in range(4)]
+                t = time.perf_counter()
+                for th in threads:
+                    th.start()
+                for th in threads:
+                    th.join()
+                t_four = time.perf_counter() - t
+                rss = server.peak_rss_mib()
+                four.append((label, os.path.getsize(path), early, t_four, rss))
+                print(f"four {label} uploads at once (early ingests {early}): {t_four:.2f}s, server peak RSS "
+                      f"{rss:.0f} MiB", flush=True)
         finally:
             server.stop()
-    write_readme(rows, e2e, four, os.path.getsize(bam))
+    write_readme(rows, e2e, four)
+    waited = 0
+    while os.getloadavg()[0] > 1.0 and waited < 120:  # let the ingestion above settle first
+        time.sleep(5)
+        waited += 5
     import s3_get  # noqa: E402 (the S3 rows of the same run)
     s3_get.run(argparse.Namespace(work=os.path.join(a.work, "s3"), gib=1.0, runs=3, ranges=1000, keep=False))
 
 
-def write_readme(rows, e2e, four, bam_size):
+def write_readme(rows, e2e, four):
     cpu = cpu_model()
     lines = [
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.cpu_count()} cores ({cpu}), "
@@ -211,10 +230,11 @@ def write_readme(rows, e2e, four, bam_size):
         ok = "met" if ratio >= 1.0 and after <= 1.0 else "missed"
         lines.append(f"| {label} | {size / 1e9:.2f} GB | {early} | {up:.2f} s | {after:.2f} s | {etag:.2f} s "
                      f"| {ratio:.2f}× | ≥ 1.0×, ≤ 1 s after Complete ({ok}) |")
-    for early, t_four, rss in four:
+    lines += ["", "| four uploads at once (jobs.workers = 4) | file | `uploads.early_ingests` | time | server peak RSS "
+              "| target |", "| --- | --- | --- | --- | --- | --- |"]
+    for label, size, early, t_four, rss in four:
         ok = "met" if rss < 192 else "missed"
-        lines += ["", f"Four {bam_size / 1e9:.2f} GB BAM uploads at once (jobs.workers = 4, uploads.early_ingests = "
-                     f"{early}): {t_four:.1f} s; server peak RSS {rss:.0f} MiB (target < 192 MiB: {ok})."]
+        lines.append(f"| {label} | {size / 1e9:.2f} GB | {early} | {t_four:.1f} s | {rss:.0f} MiB | < 192 MiB ({ok}) |")
     rewrite_readme_section("results", lines)
 
 

@@ -19,7 +19,8 @@ import botocore.exceptions
 import pytest
 
 from e2e_support import make_client, new_account_id, refused_within, unique
-from read_set_api import upload_read_set, wait_read_set
+from read_set_api import create_upload, upload_part, upload_read_set, wait_read_set
+from read_set_support import Source
 from reference_support import new_reference_store, source_item, start_import
 from s3_support import catalog_sql, file_uri, objects_arn, policy, s3_client, statement, store_access
 
@@ -223,3 +224,28 @@ def test_quotas_hold_across_nodes(cluster_factory):
     tags = clients[1].list_tags_for_resource(resourceArn=arn)["tags"]
     assert len(tags) == results.count("ok") <= 50, (len(tags), results)
     assert results.count("ok") == 50, results
+
+
+def test_an_upload_ingested_early_on_one_node_and_completed_on_another(cluster_factory, read_set_files):
+    """Parts staged through the first node start its early ingestion; Complete goes through the
+    second. Whichever node runs the ingest job, the read set has the tools' ETag, and the first
+    node does not keep its early ingestion: it finished it (its job) or dropped it (the upload
+    ended elsewhere)."""
+    cluster = cluster_factory(env=LEASE)
+    first, second = cluster.nodes
+    keys, _ = cluster.create_keys(new_account_id())
+    via_first, via_second = make_client(first.endpoint, keys), make_client(second.endpoint, keys)
+    store_id = via_first.create_sequence_store(name=unique("early"))["id"]
+    path = read_set_files["fastq_gzip"].paths[0]
+    data = path.read_bytes()
+    cut = [data[: len(data) // 3], data[len(data) // 3: 2 * len(data) // 3], data[2 * len(data) // 3:]]
+    upload_id = create_upload(via_first, store_id, "FASTQ", unique("early"))["uploadId"]
+    parts = [upload_part(via_first, store_id, upload_id, "SOURCE1", n, chunk) for n, chunk in enumerate(cut, 1)]
+    done = via_second.complete_multipart_read_set_upload(sequenceStoreId=store_id, uploadId=upload_id, parts=parts)
+    meta = wait_read_set(via_second, store_id, done["readSetId"])
+    assert meta["status"] == "ACTIVE", meta.get("statusMessage")
+    assert meta["etag"] == Source("r1", "FASTQ", [path]).etag("MD5up")
+    settled = ("ingested an upload's source as its parts arrived", "dropped an early ingestion")
+    wait_for("the first node settles its early ingestion",
+             lambda: any(m in line and f"upload_id={upload_id}" in line
+                         for line in first.stderr().splitlines() for m in settled), 10)

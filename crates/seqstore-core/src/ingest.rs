@@ -16,8 +16,9 @@ use seqstore_formats::read_set::{IngestOptions, SourceKind, SourceSummary, inges
 use std::path::PathBuf;
 use tokio::sync::mpsc;
 
-/// Chunks in flight on each side of the blocking thread.
-pub(crate) const CHANNEL_DEPTH: usize = 8;
+/// Chunks (about 1 MiB each) in flight on each side of the blocking thread: 4 keep it busy
+/// (a chunk is milliseconds of work); each one more costs every running ingestion 2 MiB.
+pub(crate) const CHANNEL_DEPTH: usize = 4;
 
 /// Source bytes cross to the blocking thread in chunks of at least this size (blob and S3
 /// streams yield a few KiB at a time; a channel message each would dominate the cost).
