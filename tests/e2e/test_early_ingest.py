@@ -152,15 +152,29 @@ def test_complete_with_other_parts_than_were_read_ingests_from_staging(env, read
     assert log_lines(env, upload_id, UNUSED) and not log_lines(env, upload_id, USED), env.server.describe_logs()
 
 
-def test_bad_bytes_fail_the_upload_as_after_complete(env, read_set_files):
-    """A flipped byte in part 2 stops the early ingestion; the job reads the staged parts and
-    says what is wrong in the words of the staging path (the source named first)."""
-    bad = read_set_files.bad["corrupt_block_bam"]
+def test_bad_bytes_fail_the_upload_as_after_complete(env):
+    """A FASTQ of about 9 MB in 8 parts with a record whose quality is a base short near its
+    middle: the early ingestion stops there and does not start again for the parts staged after
+    it (bad bytes cost one ingestion, not one per part); the job reads the staged parts and says
+    what is wrong in the words of the staging path (the source named first)."""
+    records = [b"@r%06d\n%s\n+\n%s\n" % (i, b"ACGT" * 25, b"I" * (99 if i == 20_000 else 100))
+               for i in range(40_000)]
+    data = b"".join(records)
+    size = len(data) // 8 + 1
+    cut = {n + 1: data[n * size:(n + 1) * size] for n in range(8)}
     store_id = env.stores["MD5up"]
-    upload_id = create_upload(env.client, store_id, "BAM", "early-bad", env.refs["main"])["uploadId"]
-    parts = [upload_part(env.client, store_id, upload_id, "SOURCE1", n, data)
-             for n, data in thirds(bad.paths[0].read_bytes()).items()]
+    upload_id = create_upload(env.client, store_id, "FASTQ", "early-bad")["uploadId"]
+    parts = [upload_part(env.client, store_id, upload_id, "SOURCE1", n, cut[n]) for n in range(1, 8)]
+    deadline = time.monotonic() + 30
+    while not log_lines(env, upload_id, "early ingestion stopped"):
+        assert time.monotonic() < deadline, env.server.describe_logs()
+        time.sleep(0.05)
+    parts.append(upload_part(env.client, store_id, upload_id, "SOURCE1", 8, cut[8]))
     meta = complete(env, store_id, upload_id, parts)
     assert meta["status"] == "UPLOAD_FAILED"
     assert meta["statusMessage"].startswith("SOURCE1: "), meta["statusMessage"]
+    assert "20001" in meta["statusMessage"] or "80004" in meta["statusMessage"], meta["statusMessage"]
     assert not log_lines(env, upload_id, USED), env.server.describe_logs()
+    assert len(log_lines(env, upload_id, "early ingestion stopped")) == 1, env.server.describe_logs()
+    fed_first = [line for line in log_lines(env, upload_id, "fed a staged part") if re.search(r"part=1\b", line)]
+    assert len(fed_first) == 1, fed_first

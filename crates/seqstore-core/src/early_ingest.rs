@@ -44,6 +44,10 @@ struct Early {
     closed: bool,
     /// `[SOURCE1, SOURCE2]`.
     sources: [Option<Feed>; 2],
+    /// Per source, the parts an ingestion that could not go on had read (with the one it
+    /// stopped in): it starts again only once one of them is uploaded again, so bad bytes
+    /// cost one ingestion, not one per part staged after them.
+    gave_up: [Option<Vec<PartRecord>>; 2],
     /// Last fed.
     touched: Instant,
 }
@@ -92,6 +96,7 @@ impl EarlyIngests {
         let entry = Arc::new(tokio::sync::Mutex::new(Early {
             closed: false,
             sources: [None, None],
+            gave_up: [None, None],
             touched: Instant::now(),
         }));
         uploads.insert(id.clone(), entry.clone());
@@ -164,11 +169,20 @@ impl Service {
                 return;
             }
         };
-        let feed = &mut early.sources[slot(source)];
+        let Early {
+            sources, gave_up, ..
+        } = &mut *early;
+        let (feed, gave_up) = (&mut sources[slot(source)], &mut gave_up[slot(source)]);
         if let Some(stale) = feed.as_ref().and_then(|f| uploaded_again(&f.fed, &parts)) {
             tracing::info!(upload_id = %upload.id, %source, part = stale,
                 "early ingestion starts over: a part it read was uploaded again");
             *feed = None;
+        }
+        if let Some(read) = gave_up {
+            if uploaded_again(read, &parts).is_none() {
+                return;
+            }
+            *gave_up = None;
         }
         loop {
             let next = feed.as_ref().map_or(1, |f| f.fed.len() as i64 + 1);
@@ -181,6 +195,7 @@ impl Service {
                     Err(e) => {
                         tracing::info!(upload_id = %upload.id, %source, error = %e,
                             "no early ingestion");
+                        *gave_up = Some(Vec::new());
                         return;
                     }
                 }
@@ -189,6 +204,9 @@ impl Service {
             if let Err(why) = self.feed_part(f, part).await {
                 tracing::info!(upload_id = %upload.id, %source, part = next, why,
                     "early ingestion stopped");
+                let mut read = std::mem::take(&mut f.fed);
+                read.push(part.clone());
+                *gave_up = Some(read);
                 *feed = None;
                 return;
             }

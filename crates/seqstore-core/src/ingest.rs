@@ -91,27 +91,29 @@ impl Service {
         };
         // The stored file's MD5 (its S3 ETag) is taken here, on the async side, while the
         // blocking thread goes on parsing.
-        let drain = async {
+        let sink = &mut writer;
+        let drain = async move {
             let mut size = 0u64;
             let mut md5 = Md5::new();
             while let Some(chunk) = out_rx.recv().await {
                 size += chunk.len() as u64;
                 md5.update(&chunk);
-                writer
-                    .write(&chunk)
+                sink.write(&chunk)
                     .await
                     .map_err(ItemError::from_write(file_name))?;
             }
             Ok::<_, ItemError>((size, hex::encode(md5.finalize())))
         };
-        let (fed, drained) = tokio::join!(feed, drain);
+        // The first failure drops the other side, and with it its end of a channel: the
+        // blocking thread cannot then wait for ever on a full or empty one.
+        let streamed = futures::future::try_join(feed, drain).await;
         let checked = worker
             .await
             .map_err(|e| ItemError::Internal(format!("ingestion panicked: {e}")))?;
-        let outcome = match (fed, drained, checked) {
-            (Err(e), _, _) | (Ok(()), Err(e), _) => Err(e),
-            (Ok(()), Ok(_), Err(e)) => Err(ItemError::Failed(e.to_string())),
-            (Ok(()), Ok(stored), Ok(summary)) => Ok((stored, summary)),
+        let outcome = match (streamed, checked) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Err(e)) => Err(ItemError::Failed(e.to_string())),
+            (Ok(((), stored)), Ok(summary)) => Ok((stored, summary)),
         };
         let ((size, md5), summary) = settle(writer, outcome).await?;
         Ok(StoredSource {

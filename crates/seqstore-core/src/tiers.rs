@@ -259,7 +259,7 @@ async fn pipe<R: Send + 'static>(
         }
         Ok::<_, ItemError>(seen)
     };
-    let drain = async {
+    let drain = async move {
         let mut seen = Seen::default();
         while let Some(chunk) = out_rx.recv().await {
             seen.update(&chunk);
@@ -272,9 +272,12 @@ async fn pipe<R: Send + 'static>(
         }
         Ok::<_, ItemError>(seen)
     };
-    let (fed, drained) = tokio::join!(feed, drain);
+    // The first failure drops the other side, and with it its end of a channel: the
+    // blocking thread cannot then wait for ever on a full or empty one.
+    let streamed = futures::future::try_join(feed, drain).await;
     let result = worker
         .await
         .map_err(|e| ItemError::Internal(format!("the packing thread panicked: {e}")))?;
-    Ok((result, fed?, drained?))
+    let (fed, drained) = streamed?;
+    Ok((result, fed, drained))
 }
