@@ -44,10 +44,10 @@ struct Early {
     closed: bool,
     /// `[SOURCE1, SOURCE2]`.
     sources: [Option<Feed>; 2],
-    /// Per source, the parts an ingestion that could not go on had read (with the one it
-    /// stopped in): it starts again only once one of them is uploaded again, so bad bytes
-    /// cost one ingestion, not one per part staged after them.
-    gave_up: [Option<Vec<PartRecord>>; 2],
+    /// Per source, the part an ingestion that could not go on stopped in (0: it could not
+    /// start): it starts again only once that part or one before it is uploaded again, so
+    /// bad bytes cost one ingestion, not one per part staged after them.
+    gave_up: [Option<i64>; 2],
     /// Last fed.
     touched: Instant,
 }
@@ -159,35 +159,38 @@ impl Service {
             return;
         }
         early.touched = Instant::now();
-        let parts: Vec<PartRecord> = match self.catalog.all_parts(&upload.id).await {
-            Ok(parts) => parts
-                .into_iter()
-                .filter(|p| p.part_source == source)
-                .collect(),
-            Err(e) => {
-                tracing::debug!(upload_id = %upload.id, error = %e, "early ingestion paused");
-                return;
-            }
-        };
         let Early {
             sources, gave_up, ..
         } = &mut *early;
         let (feed, gave_up) = (&mut sources[slot(source)], &mut gave_up[slot(source)]);
-        if let Some(stale) = feed.as_ref().and_then(|f| uploaded_again(&f.fed, &parts)) {
-            tracing::info!(upload_id = %upload.id, %source, part = stale,
+        // Every staging of a part calls here with its number: one at or below what was read
+        // is a part read and then uploaded again.
+        if feed.as_ref().is_some_and(|f| number <= f.fed.len() as i64) {
+            tracing::info!(upload_id = %upload.id, %source, part = number,
                 "early ingestion starts over: a part it read was uploaded again");
             *feed = None;
         }
-        if let Some(read) = gave_up {
-            if uploaded_again(read, &parts).is_none() {
+        if let Some(read) = *gave_up {
+            if number > read {
                 return;
             }
             *gave_up = None;
         }
         loop {
             let next = feed.as_ref().map_or(1, |f| f.fed.len() as i64 + 1);
-            let Some(part) = parts.iter().find(|p| p.part_number == next) else {
-                return;
+            let staged = self
+                .catalog
+                .list_parts(&upload.id, source, None, None, Some(next - 1), 1)
+                .await;
+            let part = match staged {
+                Ok(parts) => match parts.into_iter().next() {
+                    Some(part) if part.part_number == next => part,
+                    _ => return,
+                },
+                Err(e) => {
+                    tracing::debug!(upload_id = %upload.id, error = %e, "early ingestion paused");
+                    return;
+                }
             };
             if feed.is_none() {
                 match self.start_early(upload, source).await {
@@ -195,18 +198,16 @@ impl Service {
                     Err(e) => {
                         tracing::info!(upload_id = %upload.id, %source, error = %e,
                             "no early ingestion");
-                        *gave_up = Some(Vec::new());
+                        *gave_up = Some(0);
                         return;
                     }
                 }
             }
             let Some(f) = feed.as_mut() else { return };
-            if let Err(why) = self.feed_part(f, part).await {
+            if let Err(why) = self.feed_part(f, &part).await {
                 tracing::info!(upload_id = %upload.id, %source, part = next, why,
                     "early ingestion stopped");
-                let mut read = std::mem::take(&mut f.fed);
-                read.push(part.clone());
-                *gave_up = Some(read);
+                *gave_up = Some(next);
                 *feed = None;
                 return;
             }
@@ -344,18 +345,6 @@ impl Service {
     }
 }
 
-/// The parts in `fed` that `parts` (what is staged now) no longer has as fed: the first
-/// such part number.
-fn uploaded_again(fed: &[PartRecord], parts: &[PartRecord]) -> Option<i64> {
-    fed.iter()
-        .find(|f| {
-            !parts
-                .iter()
-                .any(|p| p.part_number == f.part_number && p.blob_key == f.blob_key)
-        })
-        .map(|f| f.part_number)
-}
-
 /// The read set Complete makes of `upload` (its id is given at Complete).
 pub(crate) fn pending_read_set(upload: &UploadRecord, now: Timestamp) -> ReadSetRecord {
     ReadSetRecord {
@@ -374,34 +363,5 @@ pub(crate) fn pending_read_set(upload: &UploadRecord, now: Timestamp) -> ReadSet
         created_at: now,
         updated_at: now,
         ..ReadSetRecord::default()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn part(number: i64, nonce: &str) -> PartRecord {
-        PartRecord {
-            upload_id: UploadId::from("1234567890"),
-            part_source: PartSource::Source1,
-            part_number: number,
-            size: 1,
-            checksum: String::new(),
-            blob_key: BlobKey::upload_part("1234567890", "SOURCE1", number, nonce).unwrap(),
-            created_at: Timestamp::from_millis(0),
-            updated_at: Timestamp::from_millis(0),
-        }
-    }
-
-    #[test]
-    fn a_part_staged_again_is_told_by_its_key() {
-        let fed = [part(1, "a"), part(2, "b")];
-        assert_eq!(
-            uploaded_again(&fed, &[part(1, "a"), part(2, "b"), part(3, "c")]),
-            None
-        );
-        assert_eq!(uploaded_again(&fed, &[part(1, "a"), part(2, "x")]), Some(2));
-        assert_eq!(uploaded_again(&fed, &[part(2, "b")]), Some(1));
     }
 }
