@@ -7,11 +7,12 @@
 use std::fmt;
 use std::io::{self, Write};
 
-use flate2::write::MultiGzDecoder;
-
 use bgzf::{BlockInflater, HEADER_LEN, TRAILER_LEN, block_size, is_block_header};
+use members::Members;
 
 mod bgzf;
+mod header;
+mod members;
 
 /// The first two bytes of every gzip member (RFC 1952 §2.3.1).
 pub(crate) const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
@@ -53,7 +54,8 @@ pub(crate) enum GzipError<E> {
 /// Decompresses pushed gzip bytes straight into a [`TextSink`].
 ///
 /// Members laid out as `bgzip` writes them are inflated block by block with libdeflate;
-/// from the first member that is not, the rest goes through a streaming inflater.
+/// from the first member that is not, the rest goes through a streaming inflater
+/// ([`Members`]: ISA-L when the build has it).
 #[derive(Debug)]
 pub(crate) struct GzipText<S: TextSink> {
     inflater: Inflater<S>,
@@ -61,6 +63,10 @@ pub(crate) struct GzipText<S: TextSink> {
     consumed: u64,
     /// Whether the first member is a BGZF block, once its header is read.
     bgzf: Option<bool>,
+    /// The start of the first member, while it is streamed and `bgzf` is not known yet.
+    first_header: Vec<u8>,
+    /// Makes the streaming inflater.
+    members: fn(SinkWriter<S>) -> Members<S>,
 }
 
 /// How the members are being inflated.
@@ -73,7 +79,7 @@ enum Inflater<S: TextSink> {
         blocks: BlockInflater,
     },
     /// Streaming, from a member that is not a `bgzip` block on.
-    Stream(Box<MultiGzDecoder<SinkWriter<S>>>),
+    Stream(Box<Members<S>>),
     /// Only while switching from blocks to streaming.
     Switching,
 }
@@ -81,6 +87,10 @@ enum Inflater<S: TextSink> {
 impl<S: TextSink> GzipText<S> {
     /// A decoder at the start of the first member.
     pub(crate) fn new(sink: S) -> Self {
+        Self::with_members(sink, Members::new)
+    }
+
+    fn with_members(sink: S, members: fn(SinkWriter<S>) -> Members<S>) -> Self {
         Self {
             inflater: Inflater::Blocks {
                 writer: Box::new(SinkWriter { sink, error: None }),
@@ -89,6 +99,8 @@ impl<S: TextSink> GzipText<S> {
             },
             consumed: 0,
             bgzf: None,
+            first_header: Vec::new(),
+            members,
         }
     }
 
@@ -109,8 +121,8 @@ impl<S: TextSink> GzipText<S> {
             // An incomplete last member: the streaming inflater says what is wrong with it.
             self.switch_to_stream()?;
         }
-        if let Inflater::Stream(decoder) = &mut self.inflater
-            && let Err(e) = decoder.try_finish()
+        if let Inflater::Stream(members) = &mut self.inflater
+            && let Err(e) = members.try_finish()
         {
             return Err(self.error(e));
         }
@@ -120,7 +132,7 @@ impl<S: TextSink> GzipText<S> {
         };
         let writer = match self.inflater {
             Inflater::Blocks { writer, .. } => *writer,
-            Inflater::Stream(decoder) => decoder.finish().map_err(|source| GzipError::Gzip {
+            Inflater::Stream(members) => members.finish().map_err(|source| GzipError::Gzip {
                 offset: self.consumed,
                 source,
             })?,
@@ -193,7 +205,7 @@ impl<S: TextSink> GzipText<S> {
             Inflater::Blocks {
                 writer, pending, ..
             } => {
-                self.inflater = Inflater::Stream(Box::new(MultiGzDecoder::new(*writer)));
+                self.inflater = Inflater::Stream(Box::new((self.members)(*writer)));
                 pending
             }
             other => {
@@ -205,19 +217,14 @@ impl<S: TextSink> GzipText<S> {
     }
 
     fn push_stream(&mut self, mut chunk: &[u8]) -> Result<(), GzipError<S::Error>> {
-        let Inflater::Stream(decoder) = &mut self.inflater else {
+        if self.bgzf.is_none() {
+            self.sniff_first_header(chunk);
+        }
+        let Inflater::Stream(members) = &mut self.inflater else {
             unreachable!("push_stream after switch_to_stream");
         };
         while !chunk.is_empty() {
-            let written = decoder.write(chunk);
-            if self.bgzf.is_none() {
-                self.bgzf = decoder.header().map(|h| is_bgzf(h.extra()));
-            }
-            match written {
-                Ok(0) => {
-                    let stalled = io::Error::new(io::ErrorKind::WriteZero, "decoder stalled");
-                    return Err(self.error(stalled));
-                }
+            match members.write(chunk) {
                 Ok(n) => {
                     self.consumed += n as u64;
                     chunk = &chunk[n..];
@@ -228,10 +235,29 @@ impl<S: TextSink> GzipText<S> {
         Ok(())
     }
 
+    /// Learns from the first member's header, as the streaming inflater is given it, whether
+    /// it carries the BGZF subfield.
+    fn sniff_first_header(&mut self, mut chunk: &[u8]) {
+        while self.bgzf.is_none() {
+            match first_member_is_bgzf(&self.first_header) {
+                Ok(bgzf) => {
+                    self.bgzf = Some(bgzf);
+                    self.first_header = Vec::new();
+                }
+                Err(_) if chunk.is_empty() => return,
+                Err(want) => {
+                    let take = (want - self.first_header.len()).min(chunk.len());
+                    self.first_header.extend_from_slice(&chunk[..take]);
+                    chunk = &chunk[take..];
+                }
+            }
+        }
+    }
+
     /// The consumer's error when the decoder failed because of it, the decoder's otherwise.
     fn error(&mut self, e: io::Error) -> GzipError<S::Error> {
         let consumer = match &mut self.inflater {
-            Inflater::Stream(decoder) => decoder.get_mut().error.take(),
+            Inflater::Stream(members) => members.sink_error(),
             Inflater::Blocks { writer, .. } => writer.error.take(),
             Inflater::Switching => None,
         };
@@ -245,9 +271,27 @@ impl<S: TextSink> GzipText<S> {
     }
 }
 
+/// Whether the gzip header at the start of `header` has the BGZF subfield, or how many bytes of
+/// it that takes to tell: RFC 1952 §2.3 puts FLG at byte 3 and, when FLG.FEXTRA is set, XLEN
+/// at bytes 10–11 and the extra field after it, so at most 12 + 65535 bytes.
+fn first_member_is_bgzf(header: &[u8]) -> Result<bool, usize> {
+    const FEXTRA: u8 = 0x04;
+    match header.get(3) {
+        None => Err(4),
+        Some(flags) if flags & FEXTRA == 0 => Ok(false),
+        Some(_) => match header.get(10..12) {
+            None => Err(12),
+            Some(xlen) => {
+                let end = 12 + usize::from(u16::from_le_bytes([xlen[0], xlen[1]]));
+                header.get(12..end).map(is_bgzf).ok_or(end)
+            }
+        },
+    }
+}
+
 /// Whether a gzip header's extra field holds the BGZF `BC` subfield (SAM v1 §4.1).
-fn is_bgzf(extra: Option<&[u8]>) -> bool {
-    let mut rest = extra.unwrap_or_default();
+fn is_bgzf(extra: &[u8]) -> bool {
+    let mut rest = extra;
     // RFC 1952 §2.3.1.1: subfields of SI1, SI2, a little-endian LEN and LEN bytes.
     while let [si1, si2, len_lo, len_hi, data @ ..] = rest {
         let len = usize::from(u16::from_le_bytes([*len_lo, *len_hi]));
@@ -349,23 +393,84 @@ pub(crate) mod tests {
         whole
     }
 
+    /// Decompresses `source` in chunks of `chunk` bytes with zlib-rs and with this build's
+    /// streaming inflater (ISA-L when it has it); both must agree up to where they fail.
     fn decompress(source: &[u8], chunk: usize) -> Result<(Compression, Vec<u8>), String> {
-        let mut gzip = GzipText::new(Collect::default());
-        for piece in source.chunks(chunk) {
-            gzip.push(piece).map_err(|e| format!("{e:?}"))?;
+        let zlib = decompress_with(source, chunk, Members::zlib);
+        let default = decompress_with(source, chunk, Members::new);
+        match (&zlib, &default) {
+            (Err(a), Err(b)) if a.starts_with("Gzip") && b.starts_with("Gzip") => {}
+            _ => assert_eq!(default, zlib, "chunks of {chunk}"),
+        }
+        default
+    }
+
+    fn decompress_with(
+        source: &[u8],
+        chunk: usize,
+        members: fn(SinkWriter<Collect>) -> Members<Collect>,
+    ) -> Result<(Compression, Vec<u8>), String> {
+        let mut gzip = GzipText::with_members(Collect::default(), members);
+        // Each piece in a buffer of its own, as chunks arrive from the network.
+        for piece in source.chunks(chunk).map(<[u8]>::to_vec) {
+            gzip.push(&piece).map_err(|e| format!("{e:?}"))?;
         }
         let (compression, sink) = gzip.finish().map_err(|e| format!("{e:?}"))?;
         Ok((compression, sink.0))
     }
 
     #[test]
+    fn members_with_names_comments_extra_fields_and_header_crcs_split_anywhere() {
+        let mut source = Vec::new();
+        let mut text = Vec::new();
+        for i in 0..12u32 {
+            let line = format!("member {i}\n").repeat(i as usize * 300);
+            let mut builder = flate2::GzBuilder::new();
+            if i % 2 == 0 {
+                builder = builder.filename(format!("reads-{i}.fastq").repeat(i as usize + 1));
+            }
+            if i % 3 == 0 {
+                builder = builder.comment("a comment that is long enough to be split".repeat(3));
+            }
+            if i % 4 == 1 {
+                builder = builder.extra(vec![b'X'; 40 * i as usize]);
+            }
+            if i % 5 == 2 {
+                builder = builder.operating_system(3);
+            }
+            let mut encoder = builder.write(Vec::new(), flate2::Compression::new(i % 10));
+            encoder.write_all(line.as_bytes()).unwrap();
+            source.extend(encoder.finish().unwrap());
+            text.extend(line.into_bytes());
+        }
+        // Piece sizes from a fixed pseudo-random sequence, 1 to 97 bytes, besides the usual.
+        let mut seed = 7u32;
+        let mut pieces = Vec::new();
+        let mut at = 0;
+        while at < source.len() {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            let n = (seed >> 16) as usize % 97 + 1;
+            pieces.push(source[at..(at + n).min(source.len())].to_vec());
+            at += n;
+        }
+        for members in [Members::zlib, Members::new] {
+            let mut gzip = GzipText::with_members(Collect::default(), members);
+            for piece in &pieces {
+                gzip.push(piece).unwrap();
+            }
+            assert_eq!(gzip.finish().unwrap().1.0, text);
+        }
+        assert_eq!(decompress_any(&source).unwrap(), (Compression::Gzip, text));
+    }
+
+    #[test]
     fn bgzf_extra_subfield_is_recognised() {
-        assert!(is_bgzf(Some(b"BC\x02\x00\x1b\x00")));
-        assert!(is_bgzf(Some(b"XY\x01\x00zBC\x02\x00\x1b\x00")));
-        assert!(!is_bgzf(Some(b"BC\x03\x00\x1b\x00\x00")));
-        assert!(!is_bgzf(Some(b"XY\x02\x00")));
-        assert!(!is_bgzf(Some(b"XY\x09\x00BC\x02\x00")));
-        assert!(!is_bgzf(None));
+        assert!(is_bgzf(b"BC\x02\x00\x1b\x00"));
+        assert!(is_bgzf(b"XY\x01\x00zBC\x02\x00\x1b\x00"));
+        assert!(!is_bgzf(b"BC\x03\x00\x1b\x00\x00"));
+        assert!(!is_bgzf(b"XY\x02\x00"));
+        assert!(!is_bgzf(b"XY\x09\x00BC\x02\x00"));
+        assert!(!is_bgzf(b""));
     }
 
     #[test]
@@ -378,6 +483,49 @@ pub(crate) mod tests {
             assert_eq!(compression, Compression::Gzip);
             assert_eq!(text, b"first\nsecond\n", "chunks of {chunk}");
         }
+    }
+
+    #[test]
+    fn long_plain_gzip_and_its_corruptions() {
+        let text: Vec<u8> = (0..60_000u32)
+            .flat_map(|i| format!("read {i}\n").into_bytes())
+            .collect();
+        let source = gzip(&text);
+        assert_eq!(decompress_any(&source).unwrap(), (Compression::Gzip, text));
+        let changed = |at: usize, byte: u8| {
+            let mut bad = source.clone();
+            bad[at] = byte;
+            bad
+        };
+        let followed_by = |tail: &[u8]| [source.as_slice(), tail].concat();
+        let n = source.len();
+        for (what, bad) in [
+            ("CRC32", changed(n - 8, !source[n - 8])),
+            ("ISIZE", changed(n - 1, !source[n - 1])),
+            ("deflate data", changed(n / 2, !source[n / 2])),
+            ("method", changed(2, 7)),
+            ("magic", changed(1, 0)),
+            ("trailing bytes", followed_by(b"not gzip")),
+            ("trailing zeros", followed_by(&[0; 16])),
+            ("a second member's header only", followed_by(&source[..10])),
+        ] {
+            let error = decompress_any(&bad).unwrap_err();
+            assert!(error.starts_with("Gzip {"), "{what}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_streamed_first_member_with_the_bgzf_subfield_among_others_is_bgzf() {
+        let mut encoder = flate2::GzBuilder::new()
+            .extra(b"XY\x02\x00abBC\x02\x00\x00\x00".to_vec())
+            .write(Vec::new(), flate2::Compression::default());
+        encoder.write_all(b"not block-shaped\n").unwrap();
+        let source = encoder.finish().unwrap();
+        assert!(!is_block_header(&source));
+        assert_eq!(
+            decompress_any(&source).unwrap(),
+            (Compression::Bgzf, b"not block-shaped\n".to_vec())
+        );
     }
 
     #[test]
