@@ -4,14 +4,15 @@
 //! BAM and CRAM records); this module only hashes the bytes it is given, in one pass, and
 //! prints the digest as the service does: lowercase hex, 32, 64 or 128 characters.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::io;
 use std::str::FromStr;
-use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
-use std::thread::JoinHandle;
 
 use md5::{Digest, Md5};
 use sha2::{Sha256, Sha512};
+
+pub use crate::background::{Background, Work};
 
 /// The hash family of a sequence store (`eTagAlgorithmFamily`, fixed when it is created).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
@@ -124,135 +125,42 @@ impl EtagHasher {
     }
 }
 
-/// Bytes handed to the hashing thread of a [`BackgroundHasher`] at a time.
-const HAND_OVER: usize = 256 << 10;
-/// Full buffers that may wait for the hashing thread; the producer blocks beyond.
-const QUEUED: usize = 4;
+impl Work for EtagHasher {
+    type Output = String;
+    type Error = Infallible;
 
-/// An [`EtagHasher`] on a thread of its own, so that hashing overlaps with whatever produces
-/// the bytes (decompression, validation) instead of adding to it.
-///
-/// `update` copies the bytes into a 256 KiB buffer and hands it over when full: at most four
-/// buffers wait, so memory stays at a few MiB whatever the size of the input. The
-/// thread starts with the first full buffer (smaller inputs are hashed in place at `finish`);
-/// where no thread can be started it hashes in place. Dropped without
-/// [`finish`](Self::finish), it lets its thread end.
-#[derive(Debug)]
-pub struct BackgroundHasher {
-    buffer: Vec<u8>,
-    mode: Mode,
+    fn push(&mut self, bytes: &[u8]) -> Result<(), Infallible> {
+        self.update(bytes);
+        Ok(())
+    }
+
+    fn finish(self) -> Result<String, Infallible> {
+        Ok(EtagHasher::finish(self))
+    }
 }
 
-#[derive(Debug)]
-enum Mode {
-    /// Less than one buffer so far.
-    Waiting(EtagFamily),
-    Thread {
-        full: SyncSender<Vec<u8>>,
-        /// Buffers the thread has hashed, to fill again.
-        empty: Receiver<Vec<u8>>,
-        worker: JoinHandle<String>,
-    },
-    InPlace(EtagHasher),
-}
+/// An [`EtagHasher`] on a thread of its own ([`Background`]), so that hashing overlaps with
+/// whatever produces the bytes instead of adding to it.
+pub type BackgroundHasher = Background<EtagHasher>;
 
 impl BackgroundHasher {
     /// A hasher of `family` that has seen no bytes yet.
     pub fn new(family: EtagFamily) -> Self {
-        Self {
-            buffer: Vec::new(),
-            mode: Mode::Waiting(family),
-        }
+        Self::of(EtagHasher::new(family))
     }
 
     /// Hashes the next bytes (in order with those before).
-    pub fn update(&mut self, mut bytes: &[u8]) {
-        while !bytes.is_empty() {
-            if let Mode::InPlace(hasher) = &mut self.mode {
-                return hasher.update(bytes);
-            }
-            if self.buffer.capacity() == 0 {
-                self.buffer = self.spare();
-            }
-            let take = (HAND_OVER - self.buffer.len()).min(bytes.len());
-            self.buffer.extend_from_slice(&bytes[..take]);
-            bytes = &bytes[take..];
-            if self.buffer.len() == HAND_OVER {
-                self.hand_over();
-            }
-        }
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.push(bytes);
     }
 
     /// The ETag of everything hashed: lowercase hex.
     pub fn finish(self) -> String {
-        let mut hasher = match self.mode {
-            Mode::Waiting(family) => EtagHasher::new(family),
-            Mode::InPlace(hasher) => hasher,
-            Mode::Thread { full, worker, .. } => {
-                if !self.buffer.is_empty() {
-                    send(&full, self.buffer);
-                }
-                drop(full);
-                return worker.join().expect("the hashing thread does not panic");
-            }
-        };
-        hasher.update(&self.buffer);
-        hasher.finish()
-    }
-
-    /// An empty buffer: one the thread is done with, or a new one.
-    fn spare(&self) -> Vec<u8> {
-        let returned = match &self.mode {
-            Mode::Thread { empty, .. } => empty.try_recv().ok(),
-            _ => None,
-        };
-        let mut buffer = returned.unwrap_or_else(|| Vec::with_capacity(HAND_OVER));
-        buffer.clear();
-        buffer
-    }
-
-    /// Gives the full buffer to the thread, starting it with the first one.
-    fn hand_over(&mut self) {
-        let buffer = std::mem::take(&mut self.buffer);
-        if let Mode::Waiting(family) = self.mode {
-            self.mode = start(family);
-        }
-        match &mut self.mode {
-            Mode::Thread { full, .. } => send(full, buffer),
-            Mode::InPlace(hasher) => hasher.update(&buffer),
-            Mode::Waiting(_) => unreachable!("started above"),
+        match self.end() {
+            Ok(etag) => etag,
+            Err(never) => match never {},
         }
     }
-}
-
-/// A hashing thread of `family`, or in-place hashing when none can be started.
-fn start(family: EtagFamily) -> Mode {
-    let (full, queued) = sync_channel::<Vec<u8>>(QUEUED);
-    let (hashed, empty) = sync_channel(QUEUED);
-    let spawned = std::thread::Builder::new()
-        .name("etag-hash".to_owned())
-        .spawn(move || {
-            let mut hasher = EtagHasher::new(family);
-            for buffer in queued {
-                hasher.update(&buffer);
-                // Given back when there is room; otherwise freed.
-                let _ = hashed.try_send(buffer);
-            }
-            hasher.finish()
-        });
-    match spawned {
-        Ok(worker) => Mode::Thread {
-            full,
-            empty,
-            worker,
-        },
-        Err(_) => Mode::InPlace(EtagHasher::new(family)),
-    }
-}
-
-fn send(full: &SyncSender<Vec<u8>>, buffer: Vec<u8>) {
-    full.send(buffer)
-        .expect("the hashing thread runs until its sender is dropped");
 }
 
 impl io::Write for EtagHasher {
@@ -276,6 +184,7 @@ mod tests {
     use std::io::Write;
 
     use super::*;
+    use crate::background::HAND_OVER;
 
     /// `printf 'abc' | md5sum` (resp. sha256sum, sha512sum).
     const ABC: [(EtagFamily, &str); 3] = [
@@ -360,29 +269,6 @@ mod tests {
                 EtagHasher::new(family).finish()
             );
         }
-    }
-
-    #[test]
-    fn less_than_a_buffer_needs_no_thread() {
-        let mut hasher = BackgroundHasher::new(EtagFamily::Md5up);
-        hasher.update(&[b'a'; HAND_OVER - 1]);
-        assert!(matches!(hasher.mode, Mode::Waiting(_)));
-        let mut expected = EtagHasher::new(EtagFamily::Md5up);
-        expected.update(&[b'a'; HAND_OVER - 1]);
-        assert_eq!(hasher.finish(), expected.finish());
-    }
-
-    #[test]
-    fn a_dropped_background_hasher_lets_its_thread_end() {
-        let mut hasher = BackgroundHasher::new(EtagFamily::Md5up);
-        hasher.update(&vec![1; 2 * HAND_OVER]);
-        let Mode::Thread { worker, .. } = &mut hasher.mode else {
-            panic!("a thread could not be started")
-        };
-        let worker = std::mem::replace(worker, std::thread::spawn(String::new));
-        drop(hasher);
-        // The sender went with the hasher: the thread hashes what it holds and returns.
-        assert_eq!(worker.join().unwrap().len(), 32);
     }
 
     #[test]

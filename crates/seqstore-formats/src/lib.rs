@@ -18,6 +18,7 @@
 //!   `preflate` + zstd) and restores it byte for byte.
 
 pub mod archive;
+pub mod background;
 pub mod bam;
 pub mod cram;
 pub mod etag;

@@ -8,6 +8,7 @@
 
 use super::alphabet::{find_control, find_invalid_base, find_invalid_quality, is_base};
 use super::{FastqError, LineKind};
+use crate::background::Work;
 
 /// Checks FASTQ text pushed in chunks of any size and counts its reads and bases.
 #[derive(Debug)]
@@ -37,6 +38,20 @@ pub(super) struct Counts {
     pub(super) reads: u64,
     /// Sum of the sequence lengths.
     pub(super) bases: u64,
+}
+
+/// On a thread of its own beside inflation and hashing (see `fastq::Text`).
+impl Work for FastqValidator {
+    type Output = Counts;
+    type Error = FastqError;
+
+    fn push(&mut self, bytes: &[u8]) -> Result<(), FastqError> {
+        FastqValidator::push(self, bytes)
+    }
+
+    fn finish(self) -> Result<Counts, FastqError> {
+        FastqValidator::finish(self)
+    }
 }
 
 impl FastqValidator {
