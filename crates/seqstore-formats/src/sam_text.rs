@@ -23,13 +23,15 @@ mod record_buf;
 
 pub use self::bam_record::{BamRecord, FIXED_LEN, RecordError};
 pub use self::bam_text::write_bam_record;
+pub(crate) use self::bam_text::{reference_name, write_aux};
+pub(crate) use self::int::{push_i64, push_u64};
 pub use self::record_buf::{write_record, write_record_buf};
 
 /// Mapping quality printed when a noodles record has none (BAM stores 255).
 const MISSING_MAPPING_QUALITY: u8 = 255;
 
 /// CIGAR operation characters by BAM op code (htslib `bam_cigar_opchr`).
-const CIGAR_OP_CHARS: &[u8; 16] = b"MIDNSHP=XB??????";
+pub(crate) const CIGAR_OP_CHARS: &[u8; 16] = b"MIDNSHP=XB??????";
 
 /// 4-bit base codes (SAM v1 §4.2.3).
 const NT16: &[u8; 16] = b"=ACMGRSVTWYHKDBN";

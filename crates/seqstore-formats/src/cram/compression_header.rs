@@ -52,7 +52,19 @@ pub(super) struct CompressionHeader {
     pub(super) tag_lines: Vec<Vec<[u8; 3]>>,
     pub(super) ds: DataSeries,
     /// Tag value encodings by tag ID (`tag[0] << 16 | tag[1] << 8 | type`).
-    pub(super) tags: HashMap<i32, ByteArrayCodec>,
+    pub(super) tags: TagCodecs,
+}
+
+/// Tag value encodings sorted by tag ID: looked up for every tag of every record, so by binary
+/// search rather than through a hasher.
+#[derive(Debug, Clone, Default)]
+pub(super) struct TagCodecs(Vec<(i32, ByteArrayCodec)>);
+
+impl TagCodecs {
+    pub(super) fn get(&self, id: i32) -> Option<&ByteArrayCodec> {
+        let at = self.0.binary_search_by_key(&id, |(key, _)| *key).ok()?;
+        Some(&self.0[at].1)
+    }
 }
 
 type Parse<T> = Result<T, String>;
@@ -82,18 +94,23 @@ pub(super) fn parse(mut src: &[u8]) -> Parse<CompressionHeader> {
         substitution_matrix: decode_substitution_matrix(&[0x1b; 5]),
         tag_lines: Vec::new(),
         ds: DataSeries::default(),
-        tags: HashMap::new(),
+        tags: TagCodecs::default(),
     };
     parse_preservation_map(&mut src, &mut header)?;
     parse_data_series(&mut src, &mut header.ds)?;
     let size = itf8(&mut src)?;
     let mut map = take(&mut src, size)?;
     let count = itf8(&mut map)?;
+    // A key given twice keeps its last encoding.
+    let mut tags = HashMap::new();
     for _ in 0..count {
         let key = itf8(&mut map)?;
         let codec = byte_array_codec(&mut map)?;
-        header.tags.insert(key, codec);
+        tags.insert(key, codec);
     }
+    let mut tags: Vec<_> = tags.into_iter().collect();
+    tags.sort_unstable_by_key(|(key, _)| *key);
+    header.tags = TagCodecs(tags);
     Ok(header)
 }
 

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use crate::sam_text::{BamRecord, write_bam_record};
 
-use super::bam_record::append_bam;
+use super::bam_record::{append_bam, write_sam_line};
 use super::blocks;
 use super::budget::Meter;
 use super::codec::{DecodeError, SliceData};
@@ -191,10 +191,14 @@ fn emit(
 ) -> Result<(), CramError> {
     let corrupt = |e: &dyn std::fmt::Display| CramError::Corrupt(format!("{what}: {e}"));
     for (i, r) in decoded.records.iter().enumerate() {
-        bam.clear();
-        append_bam(bam, decoded, i, &ctx.header).map_err(|e| corrupt(&e))?;
-        let record = BamRecord::parse(bam).map_err(|e| corrupt(&e))?;
-        write_bam_record(&mut out.text, &record, &ctx.names).map_err(|e| corrupt(&e))?;
+        let written = write_sam_line(&mut out.text, decoded, i, &ctx.header, &ctx.names)
+            .map_err(|e| corrupt(&e))?;
+        if !written {
+            bam.clear();
+            append_bam(bam, decoded, i, &ctx.header).map_err(|e| corrupt(&e))?;
+            let record = BamRecord::parse(bam).map_err(|e| corrupt(&e))?;
+            write_bam_record(&mut out.text, &record, &ctx.names).map_err(|e| corrupt(&e))?;
+        }
         out.meter
             .hold(other + out.text.capacity() + bam.capacity())?;
         if r.flags & 0x900 == 0 {

@@ -7,12 +7,13 @@
 //! Bases are uppercased as htslib's `load_ref_portion` does, so `MD` and the bases copied
 //! from the reference match `samtools view`.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use md5::{Digest, Md5};
@@ -43,9 +44,23 @@ impl FaiEntry {
     }
 }
 
+/// Tells every [`References`] ever opened apart, for [`LAST_PAGE`].
+static OPENED: AtomicU64 = AtomicU64::new(0);
+
+/// A page of one opening of a reference: (opened, sequence, page).
+type PageKey = (u64, usize, usize);
+
+thread_local! {
+    /// The page this thread read last: a slice's reads mostly fall in one page, whose
+    /// lookups then skip the shared cache's lock.
+    static LAST_PAGE: RefCell<Option<(PageKey, Arc<[u8]>)>> = const { RefCell::new(None) };
+}
+
 /// Reference sequences by CRAM reference ID.
 #[derive(Debug)]
 pub(super) struct References {
+    /// Which opening this is ([`OPENED`]).
+    opened: u64,
     path: PathBuf,
     file: File,
     /// For each `@SQ` (by index): its `.fai` entry, if the FASTA has it.
@@ -111,6 +126,7 @@ impl References {
             .map(|sq| fai.get(&sq.name).cloned())
             .collect();
         Ok(Self {
+            opened: OPENED.fetch_add(1, Ordering::Relaxed),
             file: File::open(path).map_err(|e| io_err(path, e))?,
             path: path.to_owned(),
             entries,
@@ -280,7 +296,32 @@ impl Sequence<'_> {
         Ok(true)
     }
 
+    /// The base at 0-based `pos`; `None` past the end.
+    pub(super) fn base(&self, pos: usize) -> Result<Option<u8>, CramError> {
+        if pos >= self.len {
+            return Ok(None);
+        }
+        let page = self.page(pos / PAGE_BASES)?;
+        Ok(page.get(pos % PAGE_BASES).copied())
+    }
+
     fn page(&self, p: usize) -> Result<Arc<[u8]>, CramError> {
+        let key = (self.refs.opened, self.id, p);
+        let last = LAST_PAGE.with_borrow(|last| {
+            last.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, bases)| Arc::clone(bases))
+        });
+        if let Some(bases) = last {
+            return Ok(bases);
+        }
+        let bases = self.shared_page(p)?;
+        LAST_PAGE.set(Some((key, Arc::clone(&bases))));
+        Ok(bases)
+    }
+
+    /// Page `p` from the cache the decoding threads share.
+    fn shared_page(&self, p: usize) -> Result<Arc<[u8]>, CramError> {
         let key = (self.id, p);
         let lock = || self.refs.pages.lock().unwrap_or_else(|e| e.into_inner());
         {
@@ -363,6 +404,40 @@ mod tests {
     fn cached_bytes(refs: &References) -> usize {
         let pages = refs.pages.lock().unwrap();
         pages.map.values().map(|page| page.bases.len()).sum()
+    }
+
+    #[test]
+    fn a_thread_never_reads_another_openings_page() {
+        let len = 3 * PAGE_BASES;
+        let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (path_a, bases_a) = fasta(dir_a.path(), len, 60, "\n");
+        let (path_b, _) = fasta(dir_b.path(), len, 60, "\n");
+        // The same layout and .fai, other bases.
+        let swapped: Vec<u8> = std::fs::read(&path_b)
+            .unwrap()
+            .into_iter()
+            .map(|b| match b {
+                b'A' => b'C',
+                b'C' => b'A',
+                other => other,
+            })
+            .collect();
+        std::fs::write(&path_b, swapped).unwrap();
+        let a = References::open(&path_a, &header(len, None)).unwrap();
+        let b = References::open(&path_b, &header(len, None)).unwrap();
+        let pos = PAGE_BASES
+            + bases_a[PAGE_BASES..]
+                .iter()
+                .position(|&c| c == b'A')
+                .unwrap();
+        for _ in 0..2 {
+            assert_eq!(a.get(0).unwrap().base(pos).unwrap(), Some(b'A'));
+            assert_eq!(b.get(0).unwrap().base(pos).unwrap(), Some(b'C'));
+        }
+        drop(a);
+        let again = References::open(&path_b, &header(len, None)).unwrap();
+        assert_eq!(again.get(0).unwrap().base(pos).unwrap(), Some(b'C'));
+        assert_eq!(again.get(0).unwrap().base(len).unwrap(), None);
     }
 
     #[test]

@@ -43,7 +43,12 @@ pub(super) enum Bases<'a> {
 
 impl<'a> RefView<'a> {
     fn at(&self, pos0: i64) -> Result<u8, SliceError> {
-        Ok(self.range(pos0, 1)?[0])
+        let at = usize::try_from(pos0 - self.origin).map_err(|_| outside())?;
+        let base = match self.bases {
+            Bases::Held(bases) => bases.get(at).copied(),
+            Bases::Paged(seq) => seq.base(at).map_err(SliceError::Cram)?,
+        };
+        base.ok_or_else(outside)
     }
 
     fn range(&self, pos0: i64, len: i64) -> Result<Cow<'a, [u8]>, SliceError> {

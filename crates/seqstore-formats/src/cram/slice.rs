@@ -374,7 +374,7 @@ pub(super) fn decode_slice(
                 has_md |= &key[..2] == b"MD";
                 has_nm |= &key[..2] == b"NM";
                 let id = (i32::from(key[0]) << 16) | (i32::from(key[1]) << 8) | i32::from(key[2]);
-                let codec = ch.tags.get(&id).ok_or_else(|| {
+                let codec = ch.tags.get(id).ok_or_else(|| {
                     SliceError::Message(format!(
                         "tag {} has no encoding",
                         String::from_utf8_lossy(key)

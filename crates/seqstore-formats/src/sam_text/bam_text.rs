@@ -78,7 +78,7 @@ pub fn write_bam_record<N: AsRef<[u8]>>(
     Ok(())
 }
 
-fn reference_name<'n, N: AsRef<[u8]>>(
+pub(crate) fn reference_name<'n, N: AsRef<[u8]>>(
     names: &'n [N],
     id: i32,
     field: &'static str,
@@ -105,7 +105,7 @@ fn push_packed_sequence(dst: &mut Vec<u8>, packed: &[u8], l_seq: usize) {
 }
 
 /// The aux fields in stored order, each as `\tTG:T:value` (htslib `sam_format_aux1`).
-fn write_aux(
+pub(crate) fn write_aux(
     dst: &mut Vec<u8>,
     aux: &[u8],
     hidden: Option<(usize, usize)>,
