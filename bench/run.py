@@ -127,10 +127,12 @@ class Server:
             f.write("5")
 
     def stop(self):
+        """Stops the server and moto and removes the server's data (GBs per run)."""
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(30)
         self.moto.terminate()
         self.moto.wait(10)
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def main():

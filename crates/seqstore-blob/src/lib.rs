@@ -335,14 +335,17 @@ fn path(key: &BlobKey) -> Path {
     Path::from(key.as_str())
 }
 
-/// Streams `range` of the local file `path`: opening it and reading the first chunk are one
-/// blocking task (a ranged read of up to [`READ_CHUNK`] is one thread hand-off), then
-/// [`local_chunks`].
+/// Streams `range` of the local file `path`. A range of up to [`READ_CHUNK`] that the kernel
+/// holds in memory is read on the calling thread ([`read_cached`]); otherwise opening the file
+/// and reading the first chunk are one blocking task, then [`local_chunks`].
 async fn local_range(
     path: std::path::PathBuf,
     range: Range<u64>,
     key: String,
 ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+    if let Some(bytes) = read_cached(&path, &range) {
+        return Ok(futures::stream::once(async { Ok(bytes) }).boxed());
+    }
     let failed_key = key.clone();
     tokio::task::spawn_blocking(move || {
         let mut file = match std::fs::File::open(&path) {
@@ -373,6 +376,31 @@ async fn local_range(
             source: std::io::Error::other(e),
         })
     })
+}
+
+/// All of `range` (at most [`READ_CHUNK`] bytes) when neither opening the file nor reading it
+/// waits for the disk: the path is resolved from the dentry cache only (`openat2`
+/// `RESOLVE_CACHED`) and the bytes come from the page cache only (`preadv2` `RWF_NOWAIT`), so
+/// that an async thread may do both. `None` when either would wait, the kernel cannot, the
+/// file is missing or shorter: the caller then reads on a blocking thread, which reports those.
+fn read_cached(path: &std::path::Path, range: &Range<u64>) -> Option<Bytes> {
+    use rustix::fs::{CWD, Mode, OFlags, ResolveFlags, openat2};
+    use rustix::io::{ReadWriteFlags, preadv2};
+
+    let len = usize::try_from(range.end.checked_sub(range.start)?)
+        .ok()
+        .filter(|&len| len > 0 && len as u64 <= READ_CHUNK)?;
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC;
+    let file = openat2(CWD, path, flags, Mode::empty(), ResolveFlags::CACHED).ok()?;
+    let mut buf = vec![0; len];
+    let read = preadv2(
+        &file,
+        &mut [std::io::IoSliceMut::new(&mut buf)],
+        range.start,
+        ReadWriteFlags::NOWAIT,
+    )
+    .ok()?;
+    (read == len).then(|| Bytes::from(buf))
 }
 
 /// Up to [`READ_CHUNK`] bytes of `file` from `start` (before `end`); an error if none are
@@ -460,6 +488,46 @@ mod tests {
             Err(BlobError::NotFound(_))
         ));
         store.delete(&key).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_small_cached_range_is_read_without_a_blocking_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::open(&BlobConfig::Local {
+            root: dir.path().to_owned(),
+        })
+        .unwrap();
+        let key = BlobPrefix::reference("111122223333", "0000000001", "0000000002")
+            .unwrap()
+            .file("ref.fa")
+            .unwrap();
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        store.put(&key, Bytes::from(bytes.clone())).await.unwrap();
+        let file = dir.path().join(key.as_str());
+        // Just written, so in the page cache: read on this thread, exactly.
+        assert_eq!(
+            read_cached(&file, &(1000..66_536)).as_deref(),
+            Some(&bytes[1000..66_536])
+        );
+        // Past the end, empty, too long or missing: the blocking path decides.
+        assert_eq!(read_cached(&file, &(199_990..200_010)), None);
+        assert_eq!(read_cached(&file, &(5..5)), None);
+        assert_eq!(read_cached(&file, &(0..READ_CHUNK + 1)), None);
+        assert_eq!(read_cached(&dir.path().join("missing"), &(0..10)), None);
+        let mut s = store.read_range(&key, 199_990..200_010).await.unwrap();
+        let mut got = Vec::new();
+        let mut failed = false;
+        while let Some(chunk) = s.next().await {
+            match chunk {
+                Ok(chunk) => got.extend_from_slice(&chunk),
+                Err(_) => failed = true,
+            }
+        }
+        assert_eq!(got, &bytes[199_990..]);
+        assert!(failed, "a range past the end is an error");
+        let mut s = store.read_range(&key, 7..70_007).await.unwrap();
+        assert_eq!(&s.next().await.unwrap().unwrap()[..], &bytes[7..70_007]);
+        assert!(s.next().await.is_none());
     }
 
     #[tokio::test]
