@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -115,6 +116,33 @@ def test_paired_fastq_out_of_order_is_ingested_once_part_1_arrives(env, read_set
         body = env.client.get_read_set(sequenceStoreId=store_id, id=meta["id"], file=f"SOURCE{i}",
                                        partNumber=1)["payload"].read()
         assert body == path.read_bytes(), f"SOURCE{i}: a .gz upload is stored as sent"
+
+
+def test_parts_sent_at_once_are_each_read_once(env, read_set_files):
+    """Parts 2-8 sent concurrently, as TransferManager does: whichever part's staging feeds
+    the ingestion reads every part staged by then, so a later part's own call comes after that
+    part was read. That is not an upload again: nothing starts over and each part is read
+    once (it used to start over, up to once per part)."""
+    src = read_set_files["bam"]
+    store_id = env.stores["MD5up"]
+    upload_id = create_upload(env.client, store_id, "BAM", "early-at-once", env.refs["main"])["uploadId"]
+    data = src.paths[0].read_bytes()
+    step = -(-len(data) // 8)
+    cut = {n + 1: data[n * step:(n + 1) * step] for n in range(8)}
+    first = upload_part(env.client, store_id, upload_id, "SOURCE1", 1, cut[1])
+    wait_fed(env, upload_id, "SOURCE1", 1)
+    with ThreadPoolExecutor(7) as pool:
+        rest = list(pool.map(lambda n: upload_part(env.client, store_id, upload_id, "SOURCE1", n, cut[n]),
+                             range(2, 9)))
+    wait_fed(env, upload_id, "SOURCE1", 8)
+    meta = complete(env, store_id, upload_id, [first, *rest])
+    expect_read_set(meta, src, "MD5up")
+    assert not log_lines(env, upload_id, "early ingestion starts over"), env.server.describe_logs()
+    used = log_lines(env, upload_id, USED)
+    assert len(used) == 1 and "fed_at_complete=0" in used[0], env.server.describe_logs()
+    fed = log_lines(env, upload_id, "fed a staged part")
+    for n in range(1, 9):
+        assert len([line for line in fed if re.search(rf"part={n}\b", line)]) == 1, (n, fed)
 
 
 def test_a_part_uploaded_again_after_it_was_read_starts_over(env, read_set_files, tmp_path):

@@ -44,10 +44,10 @@ struct Early {
     closed: bool,
     /// `[SOURCE1, SOURCE2]`.
     sources: [Option<Feed>; 2],
-    /// Per source, the part an ingestion that could not go on stopped in (0: it could not
-    /// start): it starts again only once that part or one before it is uploaded again, so
-    /// bad bytes cost one ingestion, not one per part staged after them.
-    gave_up: [Option<i64>; 2],
+    /// Per source, when an ingestion could not go on: the staged parts it had read, the one
+    /// it stopped in last (none: it could not start). It starts again only once one of them
+    /// is uploaded again, so bad bytes cost one ingestion, not one per part staged after.
+    gave_up: [Option<Vec<BlobKey>>; 2],
     /// Last fed.
     touched: Instant,
 }
@@ -131,19 +131,32 @@ impl EarlyIngests {
 }
 
 impl Service {
-    /// Part `number` of `source` was staged: feeds the upload's early ingestion of that
-    /// source what now follows in order, in the background. A node starts one when it
-    /// stages a part 1.
-    pub(crate) fn part_staged(&self, upload: &UploadRecord, source: PartSource, number: i64) {
+    /// `staged` was staged: feeds the upload's early ingestion of its source what now follows
+    /// in order, in the background. A node starts one when it stages a part 1.
+    pub(crate) fn part_staged(&self, upload: &UploadRecord, staged: &PartRecord) {
         if self.settings.early_ingests == 0 {
             return;
         }
         let service = self.clone();
         let upload = upload.clone();
-        tokio::spawn(async move { service.feed_early(&upload, source, number).await });
+        let (source, number, key) = (
+            staged.part_source,
+            staged.part_number,
+            staged.blob_key.clone(),
+        );
+        tokio::spawn(async move { service.feed_early(&upload, source, number, &key).await });
     }
 
-    async fn feed_early(&self, upload: &UploadRecord, source: PartSource, number: i64) {
+    /// `key` is where part `number` was staged. Its feeder may come after the loop below
+    /// already read it (following an earlier part's feeder): only another key at that
+    /// number is a part uploaded again.
+    async fn feed_early(
+        &self,
+        upload: &UploadRecord,
+        source: PartSource,
+        number: i64,
+        key: &BlobKey,
+    ) {
         let entry = match self.early.get(&upload.id) {
             Some(entry) => entry,
             None if number == 1 => {
@@ -163,15 +176,20 @@ impl Service {
             sources, gave_up, ..
         } = &mut *early;
         let (feed, gave_up) = (&mut sources[slot(source)], &mut gave_up[slot(source)]);
-        // Every staging of a part calls here with its number: one at or below what was read
-        // is a part read and then uploaded again.
-        if feed.as_ref().is_some_and(|f| number <= f.fed.len() as i64) {
+        let read_before = |keys: &mut dyn Iterator<Item = &BlobKey>| {
+            let at = usize::try_from(number - 1).ok()?;
+            keys.nth(at).map(|read| read != key)
+        };
+        let uploaded_again = feed
+            .as_ref()
+            .and_then(|f| read_before(&mut f.fed.iter().map(|p| &p.blob_key)));
+        if uploaded_again == Some(true) {
             tracing::info!(upload_id = %upload.id, %source, part = number,
                 "early ingestion starts over: a part it read was uploaded again");
             *feed = None;
         }
-        if let Some(read) = *gave_up {
-            if number > read {
+        if let Some(read) = gave_up.as_ref() {
+            if read_before(&mut read.iter()) != Some(true) {
                 return;
             }
             *gave_up = None;
@@ -198,7 +216,7 @@ impl Service {
                     Err(e) => {
                         tracing::info!(upload_id = %upload.id, %source, error = %e,
                             "no early ingestion");
-                        *gave_up = Some(0);
+                        *gave_up = Some(Vec::new());
                         return;
                     }
                 }
@@ -207,7 +225,8 @@ impl Service {
             if let Err(why) = self.feed_part(f, &part).await {
                 tracing::info!(upload_id = %upload.id, %source, part = next, why,
                     "early ingestion stopped");
-                *gave_up = Some(next);
+                let read = f.fed.iter().chain([&part]).map(|p| p.blob_key.clone());
+                *gave_up = Some(read.collect());
                 *feed = None;
                 return;
             }

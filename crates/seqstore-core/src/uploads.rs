@@ -192,7 +192,7 @@ impl Service {
         };
         match self.catalog.put_part(&part).await {
             Ok(replaced) => {
-                self.part_staged(&upload, source, number);
+                self.part_staged(&upload, &part);
                 if let Some(replaced) = replaced {
                     self.delete_blob(&replaced).await;
                 }
