@@ -182,9 +182,11 @@ def test_complete_with_other_parts_than_were_read_ingests_from_staging(env, read
 
 def test_bad_bytes_fail_the_upload_as_after_complete(env):
     """A FASTQ of about 9 MB in 8 parts with a record whose quality is a base short near its
-    middle: the early ingestion stops there and does not start again for the parts staged after
-    it (bad bytes cost one ingestion, not one per part); the job reads the staged parts and says
-    what is wrong in the words of the staging path (the source named first)."""
+    middle: the early ingestion stops once (validation runs on a thread of its own, so at a
+    part fed after the validator met the record, or at Complete) and does not start again for
+    the parts staged after it (bad bytes cost one ingestion, not one per part); the job reads
+    the staged parts and says what is wrong in the words of the staging path (the source named
+    first)."""
     records = [b"@r%06d\n%s\n+\n%s\n" % (i, b"ACGT" * 25, b"I" * (99 if i == 20_000 else 100))
                for i in range(40_000)]
     data = b"".join(records)
@@ -193,11 +195,16 @@ def test_bad_bytes_fail_the_upload_as_after_complete(env):
     store_id = env.stores["MD5up"]
     upload_id = create_upload(env.client, store_id, "FASTQ", "early-bad")["uploadId"]
     parts = [upload_part(env.client, store_id, upload_id, "SOURCE1", n, cut[n]) for n in range(1, 8)]
+    fed_7 = re.compile(r"fed a staged part.*part=7\b")
     deadline = time.monotonic() + 30
-    while not log_lines(env, upload_id, "early ingestion stopped"):
+    while not (log_lines(env, upload_id, "early ingestion stopped")
+               or any(fed_7.search(line) for line in log_lines(env, upload_id, "fed a staged part"))):
         assert time.monotonic() < deadline, env.server.describe_logs()
         time.sleep(0.05)
     parts.append(upload_part(env.client, store_id, upload_id, "SOURCE1", 8, cut[8]))
+    while not log_lines(env, upload_id, "early ingestion stopped"):
+        assert time.monotonic() < deadline, env.server.describe_logs()
+        time.sleep(0.05)
     meta = complete(env, store_id, upload_id, parts)
     assert meta["status"] == "UPLOAD_FAILED"
     assert meta["statusMessage"].startswith("SOURCE1: "), meta["statusMessage"]
