@@ -47,7 +47,7 @@ struct Early {
     /// Per source, when an ingestion could not go on: the staged parts it had read, the one
     /// it stopped in last (none: it could not start). It starts again only once one of them
     /// is uploaded again, so bad bytes cost one ingestion, not one per part staged after.
-    gave_up: [Option<Vec<BlobKey>>; 2],
+    gave_up: [Option<Vec<PartRecord>>; 2],
     /// Last fed.
     touched: Instant,
 }
@@ -176,20 +176,13 @@ impl Service {
             sources, gave_up, ..
         } = &mut *early;
         let (feed, gave_up) = (&mut sources[slot(source)], &mut gave_up[slot(source)]);
-        let read_before = |keys: &mut dyn Iterator<Item = &BlobKey>| {
-            let at = usize::try_from(number - 1).ok()?;
-            keys.nth(at).map(|read| read != key)
-        };
-        let uploaded_again = feed
-            .as_ref()
-            .and_then(|f| read_before(&mut f.fed.iter().map(|p| &p.blob_key)));
-        if uploaded_again == Some(true) {
+        if feed.as_ref().and_then(|f| read_other(&f.fed, number, key)) == Some(true) {
             tracing::info!(upload_id = %upload.id, %source, part = number,
                 "early ingestion starts over: a part it read was uploaded again");
             *feed = None;
         }
         if let Some(read) = gave_up.as_ref() {
-            if read_before(&mut read.iter()) != Some(true) {
+            if read_other(read, number, key) != Some(true) {
                 return;
             }
             *gave_up = None;
@@ -225,8 +218,9 @@ impl Service {
             if let Err(why) = self.feed_part(f, &part).await {
                 tracing::info!(upload_id = %upload.id, %source, part = next, why,
                     "early ingestion stopped");
-                let read = f.fed.iter().chain([&part]).map(|p| p.blob_key.clone());
-                *gave_up = Some(read.collect());
+                let mut read = std::mem::take(&mut f.fed);
+                read.push(part);
+                *gave_up = Some(read);
                 *feed = None;
                 return;
             }
@@ -362,6 +356,13 @@ impl Service {
             }
         }
     }
+}
+
+/// Whether part `number` of those `read` was staged elsewhere than `key` (so uploaded again
+/// since); `None` when it was not read.
+fn read_other(read: &[PartRecord], number: i64, key: &BlobKey) -> Option<bool> {
+    let read = read.get(usize::try_from(number - 1).ok()?)?;
+    Some(&read.blob_key != key)
 }
 
 /// The read set Complete makes of `upload` (its id is given at Complete).
