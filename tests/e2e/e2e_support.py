@@ -168,6 +168,7 @@ class Server:
         self.proc: subprocess.Popen | None = None
         self.port = 0
         self.s3_port = 0
+        self.ga4gh_port = 0
         self.starts = 0
         self._stdout_path: Path | None = None
         self._stderr_path: Path | None = None
@@ -180,9 +181,13 @@ class Server:
 
     def start(self, timeout: float = 60.0) -> "Server":
         assert self.proc is None, "already running"
-        self.port, self.s3_port = free_port(), free_port()
+        self.port = free_port()
+        self.s3_port = free_port()
         while self.s3_port == self.port:
             self.s3_port = free_port()
+        self.ga4gh_port = free_port()
+        while self.ga4gh_port in (self.port, self.s3_port):
+            self.ga4gh_port = free_port()
         self.starts += 1
         self._stdout_path = self.workdir / f"serve-{self.starts}.stdout"
         self._stderr_path = self.workdir / f"serve-{self.starts}.stderr"
@@ -193,6 +198,7 @@ class Server:
             "--data-dir", str(self.data_dir),
             "--listen", f"127.0.0.1:{self.port}",
             "--s3-listen", f"127.0.0.1:{self.s3_port}",
+            "--ga4gh-listen", f"127.0.0.1:{self.ga4gh_port}",
             "--region", REGION,
             "--account-id", ACCOUNT_ID,
             *self.catalog_args(),
@@ -430,6 +436,10 @@ class Cluster:
     @property
     def s3_port(self) -> int:
         return self.nodes[-1].s3_port
+
+    @property
+    def ga4gh_port(self) -> int:
+        return self.nodes[-1].ga4gh_port
 
     @property
     def endpoint(self) -> str:

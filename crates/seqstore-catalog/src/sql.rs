@@ -3,6 +3,7 @@
 //! Queries use `$n` placeholders, which both backends accept, and only portable SQL
 //! (`ON CONFLICT ... DO UPDATE`, `BIGINT`, `TEXT`).
 
+mod ga4gh;
 mod inventory;
 mod jobs;
 mod lifecycle;

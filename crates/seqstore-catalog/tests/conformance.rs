@@ -7,11 +7,11 @@ use seqstore_catalog::SqlCatalog;
 use seqstore_core::Timestamp;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{
-    AccessKeyRecord, AccessPolicy, Busy, CatalogError, Claim, FileEtags, Finished,
-    IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, Move, PartRecord,
-    ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter,
-    ReferenceStoreRecord, ResourceKind, SequenceStoreFilter, SequenceStoreRecord, StoreKind,
-    TagTarget, UploadRecord,
+    AccessKeyRecord, AccessPolicy, BearerTokenRecord, Busy, CatalogError, Claim, FileEtags,
+    Finished, IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, Move,
+    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceRecord, SequenceStoreFilter,
+    SequenceStoreRecord, StoreKind, TagTarget, UploadRecord,
 };
 use seqstore_core::ids::{AccountId, JobId, NodeId, StoreId};
 use seqstore_core::vocabulary::{
@@ -98,6 +98,7 @@ conformance!(
     inventory_walks_every_account_and_marks_unreadable_read_sets,
     lifecycle_claims_guard_moves_and_count_usage,
     nodes_say_they_are_alive_and_leave,
+    ga4gh_sequences_tokens_and_ticket_key,
 );
 
 fn store(account: &str, id: &str, name: &str, at: i64) -> SequenceStoreRecord {
@@ -2202,4 +2203,118 @@ async fn nodes_say_they_are_alive_and_leave(c: &SqlCatalog) {
     let live = c.live_nodes(ms(0)).await.unwrap();
     let ids: Vec<&str> = live.iter().map(|n| n.id.as_str()).collect();
     assert_eq!(ids, ["node-b"]);
+}
+
+fn sequence(r: &ReferenceRecord, ordinal: u32, name: &str, md5: &str) -> SequenceRecord {
+    SequenceRecord {
+        account_id: r.account_id.clone(),
+        reference_store_id: r.reference_store_id.clone(),
+        reference_id: r.id.clone(),
+        ordinal,
+        name: name.into(),
+        length: 5_000_000_000,
+        text_offset: 7,
+        line_bases: 60,
+        line_width: 61,
+        md5: md5.into(),
+        sha512t24u: format!("sq-{md5}"),
+    }
+}
+
+async fn ga4gh_sequences_tokens_and_ticket_key(c: &SqlCatalog) {
+    let a = &AccountId::from("111122223333");
+    c.create_reference_store(&reference_store(a, "0000000001", 1), &no_tags(), None)
+        .await
+        .unwrap();
+    let r1 = reference("0000000001", "1000000001", "hg38", 10, "9000000001");
+    let r2 = reference("0000000001", "1000000002", "copy", 20, "9000000002");
+    import(c, "9000000001", "0000000001", &r1).await;
+    import(c, "9000000002", "0000000001", &r2).await;
+    assert_eq!(
+        c.references_without_sequences(10).await.unwrap(),
+        [r1.clone(), r2.clone()]
+    );
+    let chr1 = sequence(&r1, 0, "chr1", "aaaa");
+    let chr2 = sequence(&r1, 1, "chr2", "bbbb");
+    c.put_reference_sequences(&r1.id, &[chr1.clone(), sequence(&r1, 1, "old", "cccc")])
+        .await
+        .unwrap();
+    // Written again (a resumed import): the new rows replace the old.
+    c.put_reference_sequences(&r1.id, &[chr1.clone(), chr2.clone()])
+        .await
+        .unwrap();
+    assert_eq!(c.sequences_by_digest("cccc").await.unwrap(), []);
+    assert_eq!(c.sequences_by_digest("bbbb").await.unwrap(), [chr2.clone()]);
+    assert_eq!(
+        c.sequences_by_digest("sq-bbbb").await.unwrap(),
+        [chr2.clone()]
+    );
+    let same = sequence(&r2, 0, "1", "aaaa");
+    c.put_reference_sequences(&r2.id, std::slice::from_ref(&same))
+        .await
+        .unwrap();
+    assert_eq!(c.sequences_by_digest("aaaa").await.unwrap(), [chr1, same]);
+    assert_eq!(c.references_without_sequences(10).await.unwrap(), []);
+    // A deleted reference's sequences go with it.
+    c.delete_reference(a, &"0000000001".into(), &r1.id, "arn")
+        .await
+        .unwrap();
+    assert_eq!(c.sequences_by_digest("bbbb").await.unwrap(), []);
+    assert_eq!(c.sequences_by_digest("aaaa").await.unwrap().len(), 1);
+
+    c.create_sequence_store(
+        &store("111122223333", "5000000001", "s", 1),
+        &no_tags(),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        c.sequence_store_owner(&"5000000001".into()).await.unwrap(),
+        Some(a.clone())
+    );
+    assert_eq!(
+        c.sequence_store_owner(&"0000000001".into()).await.unwrap(),
+        None
+    );
+
+    let token = BearerTokenRecord {
+        token_id: "tok1".into(),
+        secret_sha256: "00ff".into(),
+        account_id: a.clone(),
+        user_name: Some("alice".into()),
+        created_at: ms(5),
+        expires_at: Some(ms(500)),
+    };
+    c.insert_bearer_token(&token).await.unwrap();
+    assert!(matches!(
+        c.insert_bearer_token(&token).await,
+        Err(CatalogError::AlreadyExists(_))
+    ));
+    let forever = BearerTokenRecord {
+        token_id: "tok0".into(),
+        user_name: None,
+        expires_at: None,
+        created_at: ms(9),
+        ..token.clone()
+    };
+    c.insert_bearer_token(&forever).await.unwrap();
+    assert_eq!(
+        c.bearer_token(&"tok1".into()).await.unwrap(),
+        Some(token.clone())
+    );
+    assert_eq!(c.bearer_tokens().await.unwrap(), [token, forever]);
+    c.delete_bearer_token(&"tok1".into()).await.unwrap();
+    assert!(matches!(
+        c.delete_bearer_token(&"tok1".into()).await,
+        Err(CatalogError::NotFound(_))
+    ));
+    assert_eq!(c.bearer_token(&"tok1".into()).await.unwrap(), None);
+
+    assert_eq!(c.ticket_key("first").await.unwrap(), "first");
+    assert_eq!(
+        c.ticket_key("second").await.unwrap(),
+        "first",
+        "the first key stays"
+    );
 }

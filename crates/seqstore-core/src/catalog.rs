@@ -10,21 +10,21 @@ mod records;
 
 pub use error::{Busy, CatalogError};
 pub use ports::{
-    AccessKeys, Catalog, Idempotency, Inventory, Jobs, Lifecycle, Nodes, ReadSets, ReferenceStores,
-    References, S3Access, SequenceStores, Tags, Uploads,
+    AccessKeys, Catalog, Ga4gh, Idempotency, Inventory, Jobs, Lifecycle, Nodes, ReadSets,
+    ReferenceStores, References, S3Access, SequenceStores, Tags, Uploads,
 };
 pub use records::{
-    AccessKeyRecord, AccessPolicy, Claim, FileEtags, Finished, IdempotencyRecord, JobFilter,
-    JobItemRecord, JobRecord, Lease, ListCursor, Move, NodeRecord, PartRecord, ReadSetFilter,
-    ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
-    ResourceKind, SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, StoredFile,
-    TagTarget, UploadRecord, UsageRow,
+    AccessKeyRecord, AccessPolicy, BearerTokenRecord, Claim, FileEtags, Finished,
+    IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, Move, NodeRecord,
+    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreFilter, ReferenceStoreRecord, ResourceKind, SequenceRecord, SequenceStoreFilter,
+    SequenceStoreRecord, StoreKind, StoreRef, StoredFile, TagTarget, UploadRecord, UsageRow,
 };
 
 /// The catalog traits, for method calls on `dyn Catalog`.
 pub mod prelude {
     pub use super::ports::{
-        AccessKeys, Catalog, Idempotency, Inventory, Jobs, Lifecycle, Nodes, ReadSets,
+        AccessKeys, Catalog, Ga4gh, Idempotency, Inventory, Jobs, Lifecycle, Nodes, ReadSets,
         ReferenceStores, References, S3Access, SequenceStores, Tags, Uploads,
     };
 }

@@ -84,6 +84,8 @@ ids! {
     JobId;
     /// A server process sharing the catalog (`node-...`), stable across its restarts.
     NodeId;
+    /// A GA4GH bearer token (the public half of `seqstore tokens create`'s token).
+    TokenId;
 }
 
 /// A fresh random 10-digit id; uniqueness is enforced by the catalog (callers retry).

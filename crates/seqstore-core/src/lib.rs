@@ -11,6 +11,7 @@ mod etag_backfill;
 mod export;
 mod files;
 pub mod fsck;
+pub mod ga4gh;
 mod grants;
 mod idempotency;
 pub mod ids;
@@ -135,6 +136,8 @@ pub struct Service {
     early: early_ingest::EarlyIngests,
     /// What S3 reads looked up lately.
     s3_lookups: Arc<s3_lookups::S3Lookups>,
+    /// The key that signs htsget ticket URLs, once read from the catalog.
+    ticket_key: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl Service {
@@ -160,6 +163,7 @@ impl Service {
             accesses: lifecycle::AccessLog::default(),
             early: early_ingest::EarlyIngests::default(),
             s3_lookups: Arc::default(),
+            ticket_key: Arc::default(),
         }
     }
 

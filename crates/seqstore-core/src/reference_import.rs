@@ -25,6 +25,8 @@ const CHANNEL_DEPTH: usize = 16;
 /// A validated, stored reference waiting for its catalog row.
 pub(crate) struct StoredReference {
     pub(crate) record: ReferenceRecord,
+    /// Its sequences with their refget checksums.
+    pub(crate) sequences: Vec<crate::catalog::SequenceRecord>,
     pub(crate) tags: std::collections::BTreeMap<String, String>,
 }
 
@@ -99,6 +101,7 @@ impl Service {
             .await
             .map_err(|e| ItemError::Internal(e.to_string()))?;
         Ok(StoredReference {
+            sequences: crate::ga4gh::sequence_records(&record, &imported.index),
             record,
             tags: spec.tags.unwrap_or_default(),
         })
@@ -118,6 +121,13 @@ impl Kind for ImportReferences {
         item: &JobItemRecord,
     ) -> Result<(), ItemError> {
         let stored = service.import_reference_source(job, item).await?;
+        // Served only once the reference is ACTIVE: written first, so that it never is
+        // without them.
+        service
+            .catalog
+            .put_reference_sequences(&stored.record.id, &stored.sequences)
+            .await
+            .map_err(ItemError::Record)?;
         let recorded = service
             .catalog
             .finish_reference_item(&job.id, item.index, owner, &stored.record, &stored.tags)

@@ -15,7 +15,7 @@
 //! coordinate-sorted by record order, whatever `@HD SO` says, so it can be indexed; a uBAM may
 //! hold unmapped reads only (FLAG 0x4 on every record), in any order, and gets no index.
 
-mod bgzf;
+pub(crate) mod bgzf;
 mod error;
 mod header;
 mod records;

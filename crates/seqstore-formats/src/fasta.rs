@@ -5,10 +5,12 @@
 //! surprising index (empty or duplicate names, empty sequences, unexpected characters).
 
 mod alphabet;
+mod digest;
 mod error;
 mod index;
 mod indexer;
 
+pub use digest::{SequenceDigester, SequenceDigests};
 pub use error::FastaError;
 pub use index::{FaiRecord, FastaIndex};
 pub use indexer::{FastaIndexer, MAX_NAME_LEN};

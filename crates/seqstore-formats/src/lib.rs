@@ -14,6 +14,7 @@
 //! - [`bam`] ingests BAM and uBAM: validation, counts, ETag, provenance header, `.bai`.
 //! - [`cram`] ingests CRAM 3.0/3.1 with its reference: the same, and `.crai`.
 //! - [`read_set`] is the one entry point over all of them (ingestion and `seqstore etag`).
+//! - [`slices`] finds where a region's records lie in a stored BAM or CRAM (htsget).
 //! - [`archive`] packs a stored file for the archive tier (gzip members re-encoded with
 //!   `preflate` + zstd) and restores it byte for byte.
 
@@ -28,6 +29,7 @@ pub mod limits;
 pub mod read_set;
 pub mod reference;
 pub mod sam_text;
+pub mod slices;
 
 mod gzip;
 mod message;

@@ -91,7 +91,7 @@ impl ReferenceImport {
         }
         let (compression, index) = match self.text {
             Text::Sniffing { first } => {
-                let mut indexer = FastaIndexer::new();
+                let mut indexer = FastaIndexer::with_digests();
                 indexer.push(first.as_slice())?;
                 (Compression::None, indexer.finish()?)
             }
@@ -131,9 +131,9 @@ impl ReferenceImport {
             };
             let held = first.take();
             self.text = if magic == GZIP_MAGIC {
-                Text::Gzip(Box::new(GzipText::new(FastaIndexer::new())))
+                Text::Gzip(Box::new(GzipText::new(FastaIndexer::with_digests())))
             } else {
-                Text::Plain(Box::default())
+                Text::Plain(Box::new(FastaIndexer::with_digests()))
             };
             if let Some(held) = held {
                 self.push_text(&[held])?;

@@ -1,4 +1,4 @@
-//! Command-line interface: `serve`, `etag`, `fsck` and `keys`.
+//! Command-line interface: `serve`, `etag`, `fsck`, `usage`, `archive`, `keys` and `tokens`.
 
 use crate::config::Config;
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +27,9 @@ enum Command {
         /// Address of the S3-compatible endpoint [default: 127.0.0.1:9000].
         #[arg(long)]
         s3_listen: Option<SocketAddr>,
+        /// Address of the GA4GH endpoint, htsget and refget [default: 127.0.0.1:8090].
+        #[arg(long)]
+        ga4gh_listen: Option<SocketAddr>,
         /// Print the effective configuration (secrets redacted) and exit.
         #[arg(long)]
         print_config: bool,
@@ -85,6 +88,40 @@ enum Command {
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Manage bearer tokens for the GA4GH endpoint (htsget, refget).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Create a token acting as an account (or one of its users) and print it once.
+    Create {
+        #[command(flatten)]
+        common: Common,
+        /// Act as `arn:<partition>:iam::<account>:user/<NAME>` instead of the account root.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+        /// Lifetime: a number and a unit, s, m, h or d (`30d`); without it the token lives
+        /// until deleted.
+        #[arg(long, value_name = "DURATION")]
+        expires: Option<String>,
+    },
+    /// List the tokens (ids, accounts, users, creation and expiry; never secrets).
+    List {
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Delete a token: it is refused from the next request on.
+    Delete {
+        #[command(flatten)]
+        common: Common,
+        /// The token's id (the part between `sqt_` and the second `_`).
+        #[arg(value_name = "TOKEN_ID")]
+        token_id: String,
     },
 }
 
@@ -170,21 +207,28 @@ struct Overrides {
     listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     s3_listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ga4gh_listen: Option<SocketAddr>,
+}
+
+/// The addresses `serve` may be told to listen on.
+#[derive(Debug, Default)]
+struct Listeners {
+    listen: Option<SocketAddr>,
+    s3_listen: Option<SocketAddr>,
+    ga4gh_listen: Option<SocketAddr>,
 }
 
 impl Common {
-    fn load(
-        self,
-        listen: Option<SocketAddr>,
-        s3_listen: Option<SocketAddr>,
-    ) -> anyhow::Result<Config> {
+    fn load(self, listeners: Listeners) -> anyhow::Result<Config> {
         let overrides = Overrides {
             data_dir: self.data_dir,
             region: self.region,
             account_id: self.account_id,
             catalog: self.catalog,
-            listen,
-            s3_listen,
+            listen: listeners.listen,
+            s3_listen: listeners.s3_listen,
+            ga4gh_listen: listeners.ga4gh_listen,
         };
         Ok(Config::load(self.config.as_deref(), &overrides)?)
     }
@@ -198,9 +242,14 @@ impl Cli {
                 common,
                 listen,
                 s3_listen,
+                ga4gh_listen,
                 print_config,
             } => {
-                let config = common.load(listen, s3_listen)?;
+                let config = common.load(Listeners {
+                    listen,
+                    s3_listen,
+                    ga4gh_listen,
+                })?;
                 if print_config {
                     print!("{}", config.to_redacted_toml());
                     return Ok(ExitCode::SUCCESS);
@@ -220,7 +269,7 @@ impl Cli {
                     json,
                     min_age: std::time::Duration::from_secs(min_age),
                 };
-                crate::fsck::run(&common.load(None, None)?, options).await
+                crate::fsck::run(&common.load(Listeners::default())?, options).await
             }
             Command::Etag {
                 files,
@@ -229,9 +278,11 @@ impl Cli {
                 family,
             } => crate::etag::run(&files, kind, reference.as_deref(), &family)
                 .map(|()| ExitCode::SUCCESS),
-            Command::Usage { common, json } => crate::usage::run(&common.load(None, None)?, json)
-                .await
-                .map(|()| ExitCode::SUCCESS),
+            Command::Usage { common, json } => {
+                crate::usage::run(&common.load(Listeners::default())?, json)
+                    .await
+                    .map(|()| ExitCode::SUCCESS)
+            }
             Command::Archive { command } => match command {
                 ArchiveCommand::Pack { file, out, level } => {
                     crate::archive::pack_file(&file, &out, level)
@@ -241,13 +292,32 @@ impl Cli {
             .map(|()| ExitCode::SUCCESS),
             Command::Keys { command } => match command {
                 KeysCommand::Create { common, user } => {
-                    crate::keys::create(&common.load(None, None)?, user.as_deref()).await
+                    crate::keys::create(&common.load(Listeners::default())?, user.as_deref()).await
                 }
-                KeysCommand::List { common } => crate::keys::list(&common.load(None, None)?).await,
+                KeysCommand::List { common } => {
+                    crate::keys::list(&common.load(Listeners::default())?).await
+                }
                 KeysCommand::Delete {
                     common,
                     access_key_id,
-                } => crate::keys::delete(&common.load(None, None)?, &access_key_id).await,
+                } => crate::keys::delete(&common.load(Listeners::default())?, &access_key_id).await,
+            }
+            .map(|()| ExitCode::SUCCESS),
+            Command::Tokens { command } => match command {
+                TokensCommand::Create {
+                    common,
+                    user,
+                    expires,
+                } => {
+                    let config = common.load(Listeners::default())?;
+                    crate::tokens::create(&config, user.as_deref(), expires.as_deref()).await
+                }
+                TokensCommand::List { common } => {
+                    crate::tokens::list(&common.load(Listeners::default())?).await
+                }
+                TokensCommand::Delete { common, token_id } => {
+                    crate::tokens::delete(&common.load(Listeners::default())?, &token_id).await
+                }
             }
             .map(|()| ExitCode::SUCCESS),
         }

@@ -21,6 +21,10 @@ pub struct Config {
     /// Base domain of virtual-hosted-style S3 requests (`Host: ALIAS.<domain>`); path-style
     /// requests work whatever it is.
     pub s3_base_domain: String,
+    /// Address of the GA4GH endpoint (htsget reads and refget sequences).
+    pub ga4gh_listen: SocketAddr,
+    /// `[ga4gh]`: the GA4GH endpoint.
+    pub ga4gh: Ga4ghSection,
     /// Region this server answers for (SigV4 scope and ARNs).
     pub region: String,
     /// Partition in ARNs.
@@ -93,6 +97,26 @@ pub struct S3SourcesSection {
     /// Path-style requests (`true`), virtual-hosted (`false`); unset: path style when the
     /// endpoint's host is an IP address or `localhost`, as botocore decides.
     pub path_style: Option<bool>,
+}
+
+/// `[ga4gh]`: the htsget and refget endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ga4ghSection {
+    /// Base of the URLs htsget tickets list (`https://reads.example.org`); unset: `http://`
+    /// and the `Host` the client used.
+    pub public_url: Option<String>,
+    /// Seconds a ticket's URLs stay valid.
+    pub ticket_seconds: u64,
+}
+
+impl Default for Ga4ghSection {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            ticket_seconds: 900,
+        }
+    }
 }
 
 /// `[jobs]`: the background job engine.
@@ -327,6 +351,8 @@ impl Default for Config {
             listen: ([127, 0, 0, 1], 8080).into(),
             s3_listen: ([127, 0, 0, 1], 9000).into(),
             s3_base_domain: "localhost".into(),
+            ga4gh_listen: ([127, 0, 0, 1], 8090).into(),
+            ga4gh: Ga4ghSection::default(),
             region: "us-east-1".into(),
             partition: "aws".into(),
             account_id: "123456789012".into(),
@@ -347,11 +373,13 @@ impl Default for Config {
 }
 
 /// Top-level keys, as `SEQSTORE_<KEY>` variables (nested: `SEQSTORE_BLOB__BUCKET`).
-const ENV_KEYS: &[&str] = &[
+pub(crate) const ENV_KEYS: &[&str] = &[
     "data_dir",
     "listen",
     "s3_listen",
     "s3_base_domain",
+    "ga4gh_listen",
+    "ga4gh",
     "region",
     "partition",
     "account_id",
@@ -414,6 +442,19 @@ impl Config {
         if self.root_access_key_id.is_some() != self.root_secret_access_key.is_some() {
             return Err(ConfigError(
                 "set both root_access_key_id and root_secret_access_key, or neither".into(),
+            ));
+        }
+        if let Some(url) = &self.ga4gh.public_url {
+            let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+            if !scheme_ok || url.contains(['?', '#', ' ']) {
+                return Err(ConfigError(format!(
+                    "ga4gh.public_url {url:?} must be an http:// or https:// URL without query"
+                )));
+            }
+        }
+        if !(1..=7 * 24 * 3600).contains(&self.ga4gh.ticket_seconds) {
+            return Err(ConfigError(
+                "ga4gh.ticket_seconds must be from 1 to 604800 (a week)".into(),
             ));
         }
         if self.jobs.lease_seconds < 3 {

@@ -9,16 +9,7 @@ use seqstore_core::catalog::{AccessKeyRecord, CatalogError};
 /// Creates a key for `config.account_id` (and `user`) and prints it as
 /// `[seqstore-<account>]` (`[seqstore-<account>-<user>]`).
 pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
-    if let Some(name) = user {
-        anyhow::ensure!(
-            !name.is_empty()
-                && name.len() <= 64
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
-            "--user {name:?}: use 1 to 64 of A-Z a-z 0-9 + = , . @ _ - (IAM user name rules)"
-        );
-    }
+    check_user(user)?;
     let catalog = crate::data_dir::open_catalog(config).await?;
     let (id, secret) = seqstore_core::new_access_key();
     catalog
@@ -41,6 +32,21 @@ pub async fn create(config: &Config, user: Option<&str>) -> anyhow::Result<()> {
             &KeyPair { id, secret }
         )
     );
+    Ok(())
+}
+
+/// Refuses a `--user` that is not an IAM user name.
+pub fn check_user(user: Option<&str>) -> anyhow::Result<()> {
+    if let Some(name) = user {
+        anyhow::ensure!(
+            !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c)),
+            "--user {name:?}: use 1 to 64 of A-Z a-z 0-9 + = , . @ _ - (IAM user name rules)"
+        );
+    }
     Ok(())
 }
 

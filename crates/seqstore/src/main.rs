@@ -9,6 +9,7 @@ mod etag;
 mod fsck;
 mod keys;
 mod serve;
+mod tokens;
 mod usage;
 
 use clap::Parser;

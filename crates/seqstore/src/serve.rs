@@ -85,9 +85,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         &s3_options,
     )
     .context("configuring the S3 endpoint")?;
+    let ga4gh_listener = tokio::net::TcpListener::bind(config.ga4gh_listen)
+        .await
+        .with_context(|| format!("binding the GA4GH endpoint {}", config.ga4gh_listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let s3_address = s3_listener.local_addr()?;
-    print_banner(&config, &endpoint, s3_address, backend, &source);
+    let ga4gh_address = ga4gh_listener.local_addr()?;
+    print_banner(
+        &config,
+        &endpoint,
+        s3_address,
+        ga4gh_address,
+        backend,
+        &source,
+    );
     tracing::info!(endpoint, s3_endpoint = %s3_address, catalog = backend, "serving");
 
     let stop = CancellationToken::new();
@@ -119,6 +130,21 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         limits,
         async move { s3_stop.cancelled().await },
     ));
+    let ga4gh_app = seqstore_ga4gh::router(
+        Arc::new(service.clone()),
+        seqstore_ga4gh::Ga4ghOptions {
+            public_url: config.ga4gh.public_url.clone(),
+            ticket_lifetime: Duration::from_secs(config.ga4gh.ticket_seconds),
+            listen: ga4gh_address,
+        },
+    );
+    let ga4gh_stop = stop.clone();
+    let ga4gh_server = tokio::spawn(seqstore_s3::serve(
+        ga4gh_listener,
+        hyper_util::service::TowerToHyperService::new(ga4gh_app),
+        limits,
+        async move { ga4gh_stop.cancelled().await },
+    ));
     let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
     let service_stopping = service.clone();
     let app = router(AppState {
@@ -145,6 +171,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("S3 endpoint")?
         .context("S3 endpoint")?;
+    ga4gh_server
+        .await
+        .context("GA4GH endpoint")?
+        .context("GA4GH endpoint")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -233,6 +263,13 @@ async fn cluster_duty(service: Service, node: Node, chores: Chores, stop: Cancel
                     let n = service.backfill_s3_etags().await;
                     if n > 0 {
                         tracing::info!(files = n, "recorded S3 ETags of files stored without them");
+                    }
+                    let n = service.backfill_reference_sequences().await;
+                    if n > 0 {
+                        tracing::info!(
+                            references = n,
+                            "recorded the refget checksums of references imported without them"
+                        );
                     }
                     backfilled = true;
                 }
@@ -411,6 +448,7 @@ fn print_banner(
     config: &Config,
     endpoint: &str,
     s3_address: std::net::SocketAddr,
+    ga4gh_address: std::net::SocketAddr,
     backend: &str,
     source: &Source,
 ) {
@@ -423,6 +461,9 @@ fn print_banner(
         config.region, config.account_id
     );
     println!("  s3 endpoint     http://{s3_address}  (read-only; path-style ALIAS/KEY)");
+    println!(
+        "  ga4gh endpoint  http://{ga4gh_address}  (htsget /reads/STORE/ID, refget /sequence/ID)"
+    );
     println!("  catalog         {backend}");
     println!();
     println!("Point boto3 and the AWS CLI at it:");
@@ -445,27 +486,24 @@ fn print_banner(
     println!("  export HTS_S3_HOST={s3_address}");
     println!("  export HTS_S3_ADDRESS_STYLE=path");
     println!("  samtools view s3+http://ALIAS/KEY");
+    println!();
+    println!("Read by region (htsget) and fetch CRAM references (refget), with a token from");
+    println!("`seqstore tokens create` or none where a store's policy grants \"*\":");
+    println!(
+        "  htsget --bearer-token TOKEN -r chr1 -s 0 -e 100000 http://{ga4gh_address}/reads/STORE/ID"
+    );
+    println!("  export REF_PATH=http://{ga4gh_address}/sequence/%s");
 }
 
 fn warn_about_stray_env() {
     for (name, _) in std::env::vars() {
-        let known = [
-            "SEQSTORE_DATA_DIR",
-            "SEQSTORE_LISTEN",
-            "SEQSTORE_S3_LISTEN",
-            "SEQSTORE_S3_BASE_DOMAIN",
-            "SEQSTORE_REGION",
-            "SEQSTORE_PARTITION",
-            "SEQSTORE_ACCOUNT_ID",
-            "SEQSTORE_S3_ACCESS_POINT_ACCOUNT",
-            "SEQSTORE_CATALOG",
-            "SEQSTORE_ROOT_ACCESS_KEY_ID",
-            "SEQSTORE_ROOT_SECRET_ACCESS_KEY",
-            "SEQSTORE_LOG_FORMAT",
-        ];
-        if name.starts_with("SEQSTORE_")
-            && !known.contains(&name.as_str())
-            && !name.starts_with("SEQSTORE_BLOB__")
+        let Some(key) = name.strip_prefix("SEQSTORE_") else {
+            continue;
+        };
+        let top = key.split("__").next().unwrap_or_default();
+        if !crate::config::ENV_KEYS
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(top))
         {
             tracing::debug!(
                 variable = name,

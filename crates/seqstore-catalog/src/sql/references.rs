@@ -74,6 +74,11 @@ impl References for SqlCatalog {
         if done.rows_affected() == 0 {
             return Err(CatalogError::NotFound("reference"));
         }
+        sqlx::query("DELETE FROM reference_sequences WHERE reference_id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .db()?;
         delete_all_tags(&mut tx, &target(account_id, ResourceKind::Reference, id)).await?;
         tx.commit().await.db()?;
         Ok(())

@@ -5,11 +5,11 @@ use super::Db;
 use seqstore_blob::BlobKey;
 use seqstore_core::Timestamp;
 use seqstore_core::catalog::{
-    AccessKeyRecord, CatalogError, FileEtags, IdempotencyRecord, JobItemRecord, JobRecord,
-    ListCursor, PartRecord, ReadSetRecord, ReferenceRecord, ReferenceStoreRecord, Result,
-    SequenceStoreRecord, UploadRecord,
+    AccessKeyRecord, BearerTokenRecord, CatalogError, FileEtags, IdempotencyRecord, JobItemRecord,
+    JobRecord, ListCursor, PartRecord, ReadSetRecord, ReferenceRecord, ReferenceStoreRecord,
+    Result, SequenceRecord, SequenceStoreRecord, UploadRecord,
 };
-use seqstore_core::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, UploadId};
+use seqstore_core::ids::{AccountId, JobId, ReadSetId, ReferenceId, StoreId, TokenId, UploadId};
 use seqstore_core::vocabulary::{
     CreationType, EtagAlgorithm, EtagFamily, FileType, ItemStatus, JobKind, JobStatus, PartSource,
     ReadSetStatus, ReferenceStatus, SseType, StoreStatus, UploadStatus,
@@ -71,6 +71,7 @@ macro_rules! text {
     )+};
 }
 text!(
+    TokenId,
     AccountId,
     StoreId,
     ReadSetId,
@@ -107,6 +108,23 @@ macro_rules! json {
     )+};
 }
 json!(Vec<String>, BTreeMap<String, String>);
+
+/// Sizes, offsets and positions: `BIGINT` (`INTEGER`) columns that are never negative.
+macro_rules! unsigned {
+    ($($ty:ty),+) => {$(
+        impl Column for $ty {
+            fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
+                let value: i64 = row.try_get(column).db()?;
+                <$ty>::try_from(value).map_err(|e| corrupt(column, e))
+            }
+            fn bind<'q>(&'q self, query: AnyQuery<'q>) -> AnyQuery<'q> {
+                // Every value kept fits: sizes are checked against far smaller limits.
+                query.bind(i64::try_from(*self).unwrap_or(i64::MAX))
+            }
+        }
+    )+};
+}
+unsigned!(u32, u64);
 
 impl Column for Timestamp {
     fn read(row: &AnyRow, column: &'static str) -> Result<Self> {
@@ -283,6 +301,13 @@ table! {
     }
     PartRecord in "upload_parts" {
         upload_id, part_source, part_number, size, checksum, blob_key, created_at, updated_at,
+    }
+    SequenceRecord in "reference_sequences" {
+        reference_id, ordinal, account_id, reference_store_id, name, length, text_offset,
+        line_bases, line_width, md5, sha512t24u,
+    }
+    BearerTokenRecord in "bearer_tokens" {
+        token_id, secret_sha256, account_id, user_name, created_at, expires_at,
     }
 }
 

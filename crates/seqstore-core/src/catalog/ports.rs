@@ -1,13 +1,13 @@
 //! The catalog traits: what the domain needs to keep durably, one trait per concern.
 
 use super::{
-    AccessKeyRecord, AccessPolicy, Claim, FileEtags, Finished, IdempotencyRecord, JobFilter,
-    JobItemRecord, JobRecord, Lease, ListCursor, Move, NodeRecord, PartRecord, ReadSetFilter,
-    ReadSetRecord, ReferenceFilter, ReferenceRecord, ReferenceStoreFilter, ReferenceStoreRecord,
-    Result, SequenceStoreFilter, SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord,
-    UsageRow,
+    AccessKeyRecord, AccessPolicy, BearerTokenRecord, Claim, FileEtags, Finished,
+    IdempotencyRecord, JobFilter, JobItemRecord, JobRecord, Lease, ListCursor, Move, NodeRecord,
+    PartRecord, ReadSetFilter, ReadSetRecord, ReferenceFilter, ReferenceRecord,
+    ReferenceStoreFilter, ReferenceStoreRecord, Result, SequenceRecord, SequenceStoreFilter,
+    SequenceStoreRecord, StoreKind, StoreRef, TagTarget, UploadRecord, UsageRow,
 };
-use crate::ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, UploadId};
+use crate::ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, TokenId, UploadId};
 use async_trait::async_trait;
 use std::collections::BTreeMap;
 
@@ -31,6 +31,7 @@ pub trait Catalog:
     + Inventory
     + Lifecycle
     + Nodes
+    + Ga4gh
     + Send
     + Sync
     + std::fmt::Debug
@@ -520,4 +521,32 @@ pub trait Nodes {
     async fn live_nodes(&self, since: Timestamp) -> Result<Vec<NodeRecord>>;
     /// Forgets `node`: it stopped.
     async fn node_stopped(&self, node: &NodeId) -> Result<()>;
+}
+
+/// What the GA4GH endpoint keeps: reference sequences by checksum, bearer tokens and the key
+/// that signs ticket URLs.
+#[async_trait]
+pub trait Ga4gh {
+    /// Records the sequences of a reference, replacing any recorded before.
+    async fn put_reference_sequences(
+        &self,
+        reference_id: &ReferenceId,
+        sequences: &[SequenceRecord],
+    ) -> Result<()>;
+    /// The sequences of ACTIVE references whose MD5 or `sha512t24u` is `digest`.
+    async fn sequences_by_digest(&self, digest: &str) -> Result<Vec<SequenceRecord>>;
+    /// Up to `limit` ACTIVE references with no recorded sequences, oldest first.
+    async fn references_without_sequences(&self, limit: u32) -> Result<Vec<ReferenceRecord>>;
+    /// The owner of sequence store `store_id`, when there is such a store.
+    async fn sequence_store_owner(&self, store_id: &StoreId) -> Result<Option<AccountId>>;
+    /// Stores a new token; an existing id is a [`super::CatalogError::AlreadyExists`].
+    async fn insert_bearer_token(&self, token: &BearerTokenRecord) -> Result<()>;
+    /// Looks a token up by id.
+    async fn bearer_token(&self, token_id: &TokenId) -> Result<Option<BearerTokenRecord>>;
+    /// Every token, oldest first.
+    async fn bearer_tokens(&self) -> Result<Vec<BearerTokenRecord>>;
+    /// Deletes a token: [`super::CatalogError::NotFound`] when absent.
+    async fn delete_bearer_token(&self, token_id: &TokenId) -> Result<()>;
+    /// The ticket signing key: the stored one, or `candidate` when none was stored yet.
+    async fn ticket_key(&self, candidate: &str) -> Result<String>;
 }

@@ -1,6 +1,6 @@
 //! Plain rows as the catalog stores them; the domain maps them to wire shapes.
 
-use crate::ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, UploadId};
+use crate::ids::{AccountId, JobId, NodeId, ReadSetId, ReferenceId, StoreId, TokenId, UploadId};
 use std::collections::BTreeMap;
 
 use seqstore_blob::BlobKey;
@@ -82,6 +82,51 @@ pub struct ReferenceStoreRecord {
     pub s3_access_point_alias: String,
     /// Creation time.
     pub created_at: Timestamp,
+}
+
+/// One sequence of a reference: where its bases are in the reference's text (its `.fai`
+/// line) and the checksums refget serves it under.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceRecord {
+    /// The reference's account.
+    pub account_id: AccountId,
+    /// The reference's store.
+    pub reference_store_id: StoreId,
+    /// The reference.
+    pub reference_id: ReferenceId,
+    /// 0-based position of the sequence in the reference.
+    pub ordinal: u32,
+    /// Sequence name (FASTA header up to the first whitespace).
+    pub name: String,
+    /// Bases.
+    pub length: u64,
+    /// Offset of the first base in the (uncompressed) text.
+    pub text_offset: u64,
+    /// Bases per line.
+    pub line_bases: u64,
+    /// Bytes per line, terminator included.
+    pub line_width: u64,
+    /// Lowercase hex MD5 of the uppercased residues.
+    pub md5: String,
+    /// GA4GH `sha512t24u` of the uppercased residues.
+    pub sha512t24u: String,
+}
+
+/// A bearer token for the GA4GH endpoint; the secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerTokenRecord {
+    /// The token's public id.
+    pub token_id: TokenId,
+    /// Lowercase hex SHA-256 of the token's secret.
+    pub secret_sha256: String,
+    /// The account the token acts as.
+    pub account_id: AccountId,
+    /// The IAM-style user it acts as; `None` for the account's root principal.
+    pub user_name: Option<String>,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// After this the token is refused; `None`: never.
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A reference genome row.

@@ -8,19 +8,19 @@ use libdeflater::{CompressionLvl, Compressor, Crc, DecompressionError, Decompres
 use super::error::BgzfProblem;
 
 /// Bytes of a BGZF block header up to and including BSIZE.
-pub(super) const HEADER_LEN: usize = 18;
+pub(crate) const HEADER_LEN: usize = 18;
 
 /// CRC32 and ISIZE.
 const TRAILER_LEN: usize = 8;
 
 /// Largest ISIZE of a block.
-pub(super) const MAX_ISIZE: usize = 1 << 16;
+pub(crate) const MAX_ISIZE: usize = 1 << 16;
 
 /// Largest input htslib puts in one block, so the compressed block always fits in 64 KiB.
 pub(super) const MAX_BLOCK_DATA: usize = 0xff00;
 
 /// The end-of-file marker block: an empty block, byte for byte as htslib writes it.
-pub(super) const EOF_BLOCK: [u8; 28] = [
+pub(crate) const EOF_BLOCK: [u8; 28] = [
     0x1f, 0x8b, 0x08, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0x06, 0x00, 0x42, 0x43, 0x02, 0x00,
     0x1b, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 ];
@@ -58,16 +58,28 @@ pub(super) fn read_frame<R: Read + ?Sized>(input: &mut R, buf: &mut Vec<u8>) -> 
     if !is_header_prefix(buf) {
         return Ok(Frame::NotBgzf);
     }
-    let size = usize::from(u16::from_le_bytes([buf[16], buf[17]])) + 1;
-    if size < HEADER_LEN + TRAILER_LEN {
-        return Ok(Frame::Broken(BgzfProblem::InvalidSize(size)));
-    }
+    let size = match block_size(buf) {
+        Ok(size) => size,
+        Err(problem) => return Ok(Frame::Broken(problem)),
+    };
     buf.resize(size, 0);
     let n = read_full(input, &mut buf[HEADER_LEN..])?;
     if n < size - HEADER_LEN {
         return Ok(Frame::Broken(BgzfProblem::Truncated));
     }
     Ok(Frame::Block)
+}
+
+/// The size of the block whose header (at least [`HEADER_LEN`] bytes) is `head`.
+pub(crate) fn block_size(head: &[u8]) -> Result<usize, BgzfProblem> {
+    if head.len() < HEADER_LEN || !is_header_prefix(head) {
+        return Err(BgzfProblem::InvalidHeader);
+    }
+    let size = usize::from(u16::from_le_bytes([head[16], head[17]])) + 1;
+    if size < HEADER_LEN + TRAILER_LEN {
+        return Err(BgzfProblem::InvalidSize(size));
+    }
+    Ok(size)
 }
 
 /// Whether `head` starts like a BGZF block: gzip, DEFLATE, FLG.FEXTRA only, XLEN 6, `BC`, 2.
@@ -110,7 +122,7 @@ pub(super) fn isize_of(frame: &[u8]) -> u32 {
 }
 
 /// Inflates a whole frame into `dst` (replacing its contents), checking ISIZE and CRC32.
-pub(super) fn inflate(
+pub(crate) fn inflate(
     decompressor: &mut Decompressor,
     frame: &[u8],
     dst: &mut Vec<u8>,
@@ -148,7 +160,7 @@ pub(super) fn inflate(
 }
 
 /// Compresses `data` into BGZF blocks of at most [`MAX_BLOCK_DATA`] bytes, appended to `out`.
-pub(super) fn deflate_blocks(compressor: &mut Compressor, data: &[u8], out: &mut Vec<u8>) {
+pub(crate) fn deflate_blocks(compressor: &mut Compressor, data: &[u8], out: &mut Vec<u8>) {
     for chunk in data.chunks(MAX_BLOCK_DATA) {
         let start = out.len();
         out.extend_from_slice(&EOF_BLOCK[..HEADER_LEN]);

@@ -2,6 +2,8 @@
 
 use std::fmt::Write;
 
+use super::SequenceDigests;
+
 /// One line of a `.fai`: where a sequence's bases are in the uncompressed text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FaiRecord {
@@ -15,6 +17,8 @@ pub struct FaiRecord {
     pub line_bases: u64,
     /// Bytes per line including the terminator (`\r\n` counts 2).
     pub line_width: u64,
+    /// The sequence's digests, when the indexer was asked for them.
+    pub digests: Option<SequenceDigests>,
 }
 
 /// The `.fai` of a whole FASTA file plus totals.
@@ -61,6 +65,7 @@ mod tests {
                     offset: 6,
                     line_bases: 60,
                     line_width: 61,
+                    digests: None,
                 },
                 FaiRecord {
                     name: "chrM".into(),
@@ -68,6 +73,7 @@ mod tests {
                     offset: 144,
                     line_bases: 4,
                     line_width: 6,
+                    digests: None,
                 },
             ],
             text_size: 150,

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 
 use super::alphabet::{find_invalid, is_name_terminator};
+use super::digest::SequenceDigester;
 use super::{FaiRecord, FastaError, FastaIndex};
 use crate::limits::MAX_FASTA_SEQUENCES;
 
@@ -44,6 +45,8 @@ pub struct FastaIndexer {
     records: Vec<FaiRecord>,
     /// The first error, returned again by every later call.
     failed: Option<FastaError>,
+    /// Whether each sequence's digests are computed.
+    digests: bool,
 }
 
 /// The kind of the current line.
@@ -69,6 +72,8 @@ struct Record {
     line_width: u64,
     /// Why no further sequence line may follow.
     end: Option<End>,
+    /// The residues' digests so far, when they are wanted.
+    digester: Option<SequenceDigester>,
 }
 
 /// What ended a sequence before its next header.
@@ -101,6 +106,15 @@ impl FastaIndexer {
             first_lines: HashMap::new(),
             records: Vec::new(),
             failed: None,
+            digests: false,
+        }
+    }
+
+    /// An indexer that also computes every sequence's digests ([`FaiRecord::digests`]).
+    pub fn with_digests() -> Self {
+        Self {
+            digests: true,
+            ..Self::new()
         }
     }
 
@@ -213,6 +227,9 @@ impl FastaIndexer {
         if let Some(i) = find_invalid(bases) {
             return Err(self.invalid_byte(bases[i]));
         }
+        if let Some(digester) = self.record.as_mut().and_then(|r| r.digester.as_mut()) {
+            digester.update(bases);
+        }
         self.line_bytes += fragment.len() as u64;
         self.line_cr = cr;
         Ok(())
@@ -320,6 +337,7 @@ impl FastaIndexer {
             line_bases: 0,
             line_width: 0,
             end: None,
+            digester: self.digests.then(SequenceDigester::default),
         });
         Ok(())
     }
@@ -353,6 +371,7 @@ impl FastaIndexer {
             offset: record.offset,
             line_bases: record.line_bases,
             line_width: record.line_width,
+            digests: record.digester.map(SequenceDigester::finish),
         });
         Ok(())
     }

@@ -578,3 +578,33 @@ fn messages_stay_short_with_long_names_and_large_numbers() {
         assert!(message.len() <= 120, "{} chars: {message}", message.len());
     }
 }
+
+#[test]
+fn digests_cover_each_sequences_residues_uppercased_across_chunks_and_line_ends() {
+    let input = b">a desc\nacgT\nAC\n>b\r\nNN\r\nn\r\n";
+    let expected = |residues: &[u8]| {
+        let mut d = SequenceDigester::default();
+        d.update(residues);
+        Some(d.finish())
+    };
+    for size in [1, 2, 3, 5, input.len()] {
+        let mut indexer = FastaIndexer::with_digests();
+        for chunk in input.chunks(size) {
+            indexer.push(chunk).unwrap();
+        }
+        let index = indexer.finish().unwrap();
+        let digests: Vec<_> = index.records.iter().map(|r| r.digests.clone()).collect();
+        assert_eq!(
+            digests,
+            [expected(b"ACGTAC"), expected(b"NNN")],
+            "chunks of {size}"
+        );
+    }
+    assert!(
+        index(input)
+            .unwrap()
+            .records
+            .iter()
+            .all(|r| r.digests.is_none())
+    );
+}
