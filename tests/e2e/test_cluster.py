@@ -16,7 +16,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import botocore.exceptions
-import pytest
 
 from e2e_support import make_client, new_account_id, refused_within, unique
 from read_set_api import create_upload, upload_part, upload_read_set, wait_read_set

@@ -257,6 +257,22 @@ def test_post_regions_in_file_order(g, tmp_path):
     assert view(indexed, g, "chr3") == [], "chr3 was not asked for and no chunk of it lies near"
 
 
+def test_many_regions_make_a_bounded_ticket(g, tmp_path):
+    regions = [{"referenceName": name, "start": start, "end": start + 10}
+               for name, length in CHROMS for start in range(0, length - 10, 97)][:1000]
+    for fmt, original in (("BAM", g.bam), ("CRAM", g.cram)):
+        resp = requests.post(g.reads_url(g.ids[fmt.lower()]), json={"format": fmt, "regions": regions},
+                             headers=g.auth(), timeout=60)
+        assert resp.status_code == 200, resp.text[:300]
+        assert len(resp.content) < 20 << 20, f"a {len(resp.content)}-byte ticket"
+        got = fetch_ticket(resp.json(), tmp_path / f"many.{fmt.lower()}")
+        for r in regions[::50]:
+            check_region(g, got, original, f"{r['referenceName']}:{r['start'] + 1}-{r['end']}", tmp_path)
+    too_many = {"regions": [{"referenceName": "chr1"}] * 1001}
+    resp = requests.post(g.reads_url(g.ids["bam"]), json=too_many, headers=g.auth(), timeout=30)
+    assert (resp.status_code, resp.json()["htsget"]["error"]) == (400, "InvalidInput")
+
+
 def test_a_name_picks_the_read_set_of_the_format(g, tmp_path):
     by_name_bam = htsget_download(g, tmp_path / "n.bam", "BAM", "chr1", 0, 2000, id_or_name=g.name)
     by_name_cram = htsget_download(g, tmp_path / "n.cram", "CRAM", "chr1", 0, 2000, id_or_name=g.name)

@@ -572,7 +572,7 @@ def moto_md5(moto, bucket: str, key: str, dest: Path) -> tuple[str, int]:
 
 
 def test_export_jobs(world, moto_s3, read_set_files, tmp_path):
-    client, s3, moto = world.omics(), world.s3(), moto_s3.client()
+    client, moto = world.omics(), moto_s3.client()
     archived = world.cases["export"]
     store = archived.store_id
     bucket = unique("lc-export").lower()

@@ -2244,10 +2244,13 @@ async fn ga4gh_sequences_tokens_and_ticket_key(c: &SqlCatalog) {
         .await
         .unwrap();
     assert_eq!(c.sequences_by_digest("cccc").await.unwrap(), []);
-    assert_eq!(c.sequences_by_digest("bbbb").await.unwrap(), [chr2.clone()]);
+    assert_eq!(
+        c.sequences_by_digest("bbbb").await.unwrap(),
+        std::slice::from_ref(&chr2)
+    );
     assert_eq!(
         c.sequences_by_digest("sq-bbbb").await.unwrap(),
-        [chr2.clone()]
+        std::slice::from_ref(&chr2)
     );
     let same = sequence(&r2, 0, "1", "aaaa");
     c.put_reference_sequences(&r2.id, std::slice::from_ref(&same))

@@ -40,6 +40,11 @@ pub const MAX_REGIONS: usize = 1_000;
 /// Chunks this close (in stored bytes) are served as one piece, with the records between.
 const MERGE_GAP: u64 = 256 << 10;
 
+/// BAM pieces per ticket at most: each may need two re-compressed blocks inline (about 87 KB
+/// of base64 each), so this bounds a ticket's size. More chunks are joined across their
+/// smallest gaps.
+const MAX_CHUNKS: usize = 64;
+
 /// What an htsget reads request names, parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadsFormat {
@@ -176,8 +181,8 @@ impl Service {
             _ => None,
         };
         let parts = match request.format {
-            ReadsFormat::Bam => bam_parts(&file_reader, index.as_deref(), request).await?,
-            ReadsFormat::Cram => cram_parts(&file_reader, index.as_deref(), request).await?,
+            ReadsFormat::Bam => bam_parts(&file_reader, index, request).await?,
+            ReadsFormat::Cram => cram_parts(&file_reader, index, request).await?,
         };
         if parts.len() > MAX_PARTS {
             return Err(Ga4ghError::InvalidInput(format!(
@@ -349,8 +354,9 @@ impl StoredFile<'_> {
         if to <= from {
             return Ok(());
         }
+        // Raw data for now: `compress` makes BGZF blocks of it.
         let data = |bytes: Vec<u8>| Part::Data {
-            bytes: Bytes::from(slices::bgzf_blocks(&bytes)),
+            bytes: Bytes::from(bytes),
             class: Some(class),
         };
         let cut = |data: &[u8], range: Range<usize>| -> Result<Vec<u8>, Ga4ghError> {
@@ -391,7 +397,7 @@ impl StoredFile<'_> {
 /// The pieces of a BAM ticket.
 async fn bam_parts(
     file: &StoredFile<'_>,
-    bai: Option<&[u8]>,
+    bai: Option<Bytes>,
     request: &ReadsRequest,
 ) -> Result<Vec<Part>, Ga4ghError> {
     if request.class.is_none() && request.regions.is_empty() {
@@ -414,13 +420,14 @@ async fn bam_parts(
     file.virtual_parts(start, header_end, Class::Header, &mut parts)
         .await?;
     if request.class == Some(Class::Header) {
+        let mut parts = compress(parts).await?;
         parts.push(eof);
         return Ok(header_only(parts));
     }
-    let index = bai
-        .map(BaiRegions::read)
-        .transpose()
-        .map_err(|e| Ga4ghError::Core(CoreError::Unavailable(format!("{e}; run seqstore fsck"))))?;
+    let index = match bai {
+        Some(bai) => Some(blocking(move || BaiRegions::read(&bai)).await?),
+        None => None,
+    };
     let mut chunks = Vec::new();
     for region in &request.regions {
         let placed_end = index
@@ -439,15 +446,43 @@ async fn bam_parts(
             chunks.extend(found.map_err(Ga4ghError::InvalidRange)?);
         }
     }
-    for (from, to) in merge(chunks) {
+    for (from, to) in merge(chunks, MAX_CHUNKS) {
         file.virtual_parts(from, to, Class::Body, &mut parts)
             .await?;
-        if parts.len() > MAX_PARTS {
-            break;
-        }
     }
+    let mut parts = compress(parts).await?;
     parts.push(eof);
     Ok(parts)
+}
+
+/// The pieces with their inline data compressed into BGZF blocks, off the async threads.
+async fn compress(parts: Vec<Part>) -> Result<Vec<Part>, Ga4ghError> {
+    blocking(move || {
+        Ok(parts
+            .into_iter()
+            .map(|part| match part {
+                Part::Data { bytes, class } => Part::Data {
+                    bytes: Bytes::from(slices::bgzf_blocks(&bytes)),
+                    class,
+                },
+                range => range,
+            })
+            .collect())
+    })
+    .await
+}
+
+/// Runs CPU work (index parsing, compression) on a blocking thread; its error means a stored
+/// file is damaged.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, Ga4ghError> {
+    let damaged =
+        |e: String| Ga4ghError::Core(CoreError::Unavailable(format!("{e}; run seqstore fsck")));
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| damaged(format!("a blocking task failed: {e}")))?
+        .map_err(damaged)
 }
 
 /// Where a BAM's header ends, and its reference names.
@@ -495,7 +530,7 @@ async fn bam_header(file: &StoredFile<'_>) -> Result<(VirtualPosition, Vec<Strin
 /// The pieces of a CRAM ticket.
 async fn cram_parts(
     file: &StoredFile<'_>,
-    crai: Option<&[u8]>,
+    crai: Option<Bytes>,
     request: &ReadsRequest,
 ) -> Result<Vec<Part>, Ga4ghError> {
     if request.class.is_none() && request.regions.is_empty() {
@@ -506,9 +541,7 @@ async fn cram_parts(
     }
     let (eof_start, eof) = file.eof(&CRAM_EOF).await?;
     let lines = match crai {
-        Some(crai) => slices::read_crai(crai, MAX_CRAI_LINES).map_err(|e| {
-            Ga4ghError::Core(CoreError::Unavailable(format!("{e}; run seqstore fsck")))
-        })?,
+        Some(crai) => blocking(move || slices::read_crai(&crai, MAX_CRAI_LINES)).await?,
         None => Vec::new(),
     };
     let mut containers: Vec<u64> = lines.iter().map(|l| l.container_offset).collect();
@@ -593,22 +626,38 @@ fn reference_id(references: &[String], name: &str) -> Result<usize, Ga4ghError> 
         .ok_or_else(|| Ga4ghError::NotFound(format!("the file's header has no reference {name}")))
 }
 
-/// Chunks in file order, overlapping or close ones joined.
+/// Chunks in file order, overlapping or close ones joined, then joined across their smallest
+/// gaps until at most `max` are left. What lies between two chunks is whole records, so a
+/// joined chunk is still a run of whole records.
 fn merge(
     mut chunks: Vec<(VirtualPosition, VirtualPosition)>,
+    max: usize,
 ) -> Vec<(VirtualPosition, VirtualPosition)> {
     chunks.retain(|(from, to)| from < to);
     chunks.sort_unstable();
-    let mut merged: Vec<(VirtualPosition, VirtualPosition)> = Vec::new();
-    for (from, to) in chunks {
-        match merged.last_mut() {
-            Some(last) if from.block <= last.1.block.saturating_add(MERGE_GAP) => {
-                last.1 = last.1.max(to);
+    let join = |chunks: Vec<(VirtualPosition, VirtualPosition)>, gap: u64| {
+        let mut merged: Vec<(VirtualPosition, VirtualPosition)> = Vec::new();
+        for (from, to) in chunks {
+            match merged.last_mut() {
+                Some(last) if from.block <= last.1.block.saturating_add(gap) => {
+                    last.1 = last.1.max(to);
+                }
+                _ => merged.push((from, to)),
             }
-            _ => merged.push((from, to)),
         }
+        merged
+    };
+    let merged = join(chunks, MERGE_GAP);
+    if merged.len() <= max.max(1) {
+        return merged;
     }
-    merged
+    let mut gaps: Vec<u64> = merged
+        .windows(2)
+        .map(|pair| pair[1].0.block - pair[0].1.block)
+        .collect();
+    gaps.sort_unstable();
+    // Joining every gap up to the (n - max)-th smallest leaves at most `max` chunks.
+    join(merged.clone(), gaps[merged.len() - max.max(1) - 1])
 }
 
 #[cfg(test)]
@@ -622,16 +671,39 @@ mod tests {
     #[test]
     fn chunks_merge_when_they_overlap_or_lie_close() {
         let far = MERGE_GAP + 1_000_000;
-        let merged = merge(vec![
+        let chunks = vec![
             (v(far, 5), v(far + 10, 0)),
             (v(100, 0), v(200, 3)),
             (v(150, 0), v(180, 0)),
             (v(200, 3), v(300, 0)),
             (v(400, 0), v(400, 0)),
-        ]);
+        ];
+        let merged = merge(chunks.clone(), 10);
         assert_eq!(
             merged,
             [(v(100, 0), v(300, 0)), (v(far, 5), v(far + 10, 0))]
+        );
+        assert_eq!(merge(chunks, 1), [(v(100, 0), v(far + 10, 0))]);
+    }
+
+    #[test]
+    fn many_chunks_are_joined_across_their_smallest_gaps() {
+        let step = MERGE_GAP * 10;
+        // Chunks at 0, step, 2 step, 3 step, then (a wider gap) 5 step, 6 step, ...
+        let chunks: Vec<_> = (0..10u64)
+            .map(|i| {
+                let at = i * step + if i > 3 { step } else { 0 };
+                (v(at, 0), v(at + 10, 0))
+            })
+            .collect();
+        assert_eq!(merge(chunks.clone(), 10).len(), 10);
+        let two = merge(chunks, 2);
+        assert_eq!(
+            two,
+            [
+                (v(0, 0), v(3 * step + 10, 0)),
+                (v(5 * step, 0), v(10 * step + 10, 0))
+            ]
         );
     }
 }
