@@ -346,6 +346,9 @@ def test_htsget_errors_of_stores_and_posts(g):
         assert (resp.status_code, resp.json()["htsget"]["error"]) == (status, error), (body, resp.text)
     resp = requests.post(url + "?format=BAM", json={}, headers=g.auth(), timeout=30)
     assert (resp.status_code, resp.json()["htsget"]["error"]) == (400, "InvalidInput")
+    resp = requests.get(f"{g.base}/variants/spec-v4.3", headers=g.auth(), timeout=30)
+    assert (resp.status_code, resp.json()["htsget"]["error"]) == (404, "NotFound"), resp.text
+    assert "reads" in resp.json()["htsget"]["message"]
 
 
 def test_service_info(g):
@@ -630,3 +633,10 @@ def test_references_imported_before_refget_are_indexed_at_start(server_factory, 
         time.sleep(0.2)
     assert resp.text == genome["chr2"].upper()
     assert requests.get(url(md5), headers=auth, timeout=30).status_code == 200
+
+
+def test_the_start_up_lines_name_the_ga4gh_endpoint(server):
+    node = getattr(server, "nodes", [server])[0]
+    assert f"ga4gh endpoint  http://127.0.0.1:{node.ga4gh_port}" in node.stdout(), node.stdout()
+    assert f"REF_PATH=http://127.0.0.1:{node.ga4gh_port}/sequence/%s" in node.stdout()
+    assert "REF_PATH" not in node.exports(), "REF_PATH is an example, not a line to paste"

@@ -117,6 +117,11 @@ async fn route(state: &Ga4gh, request: Request) -> Response {
         ("GET", ["sequence", "service-info"]) => refget::service_info(state, &request),
         ("GET", ["sequence", id]) => refget::sequence(state, &request, id).await,
         ("GET", ["sequence", id, "metadata"]) => refget::metadata(state, &request, id).await,
+        (_, ["variants", ..]) => htsget::error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            "this server serves htsget reads (BAM, CRAM) only, no variants",
+        ),
         (_, ["reads", ..] | ["blocks", ..]) => htsget::error(
             StatusCode::METHOD_NOT_ALLOWED,
             "InvalidInput",

@@ -487,12 +487,10 @@ fn print_banner(
     println!("  export HTS_S3_ADDRESS_STYLE=path");
     println!("  samtools view s3+http://ALIAS/KEY");
     println!();
-    println!("Read by region (htsget) and fetch CRAM references (refget), with a token from");
-    println!("`seqstore tokens create` or none where a store's policy grants \"*\":");
-    println!(
-        "  htsget --bearer-token TOKEN -r chr1 -s 0 -e 100000 http://{ga4gh_address}/reads/STORE/ID"
-    );
-    println!("  export REF_PATH=http://{ga4gh_address}/sequence/%s");
+    println!("Read by region (htsget) with a token from `seqstore tokens create`, and let htslib");
+    println!("fetch CRAM references (refget) where a reference store's policy grants \"*\":");
+    println!("  htsget -b TOKEN -r chr1 -s 0 -e 100000 http://{ga4gh_address}/reads/STORE/ID");
+    println!("  REF_PATH=http://{ga4gh_address}/sequence/%s samtools view READS.cram");
 }
 
 fn warn_about_stray_env() {
