@@ -13,9 +13,11 @@ as their account (or user); no token is the principal `*`.
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import json
 import os
+import random
 import sqlite3
 import subprocess
 import time
@@ -29,7 +31,7 @@ import requests
 from e2e_support import new_account_id, unique
 from read_set_api import upload_read_set, wait_read_set
 from read_set_support import CHROMS, aligned_records, samtools, write_sam, sam_header_lines
-from reference_support import SOURCE_BUCKET, new_reference_store, reference_arn, run_import, source_item
+from reference_support import SOURCE_BUCKET, fasta, new_reference_store, reference_arn, run_import, source_item
 from s3_support import objects_arn, policy, sibling_access_point_arn, statement, store_access
 
 TEXT = "text/vnd.ga4gh.refget.v2.0.0+plain"
@@ -540,6 +542,29 @@ def test_refget_sequences_equal_samtools_faidx(g):
         meta = refget(g, f"{md5}/metadata", accept="application/json").json()["metadata"]
         assert meta["md5"] == md5 and meta["ga4gh"] == f"SQ.{sq}" and meta["length"] == length, meta
         assert {"alias": name, "naming_authority": "unknown"} in meta["aliases"], meta
+
+
+@pytest.mark.parametrize("suffix", [".fa.gz", ".fa"])
+def test_refget_serves_a_gzip_reference(g, moto_s3, suffix):
+    """Whatever its name says: the import knows gzip by its first bytes, and so does refget."""
+    rng = random.Random(suffix)
+    seqs = {"gz_a": "".join(rng.choice("ACGTacgtN") for _ in range(5000)),
+            "gz_b": "".join(rng.choice("ACGT") for _ in range(7001))}
+    text = fasta([(name, bases.encode(), 61) for name, bases in seqs.items()])
+    key = f"ga4gh/{unique('gz')}{suffix}"
+    moto_s3.client().put_object(Bucket=SOURCE_BUCKET, Key=key, Body=gzip.compress(text))
+    job = run_import(g.client, g.ref_store, [source_item(f"s3://{SOURCE_BUCKET}/{key}", unique("gz-genome"))])
+    assert job["status"] == "COMPLETED", job
+    for name, bases in seqs.items():
+        md5, sq = digests(bases)
+        upper = bases.upper()
+        assert refget(g, f"SQ.{sq}").text == upper
+        for start, end in [(0, 1), (60, 62), (4000, 5000), (len(bases) - 1, len(bases))]:
+            assert refget(g, md5, params={"start": start, "end": end}).text == upper[start:end]
+        resp = refget(g, md5, headers={"Range": "bytes=100-199"})
+        assert (resp.status_code, resp.text) == (206, upper[100:200])
+        meta = refget(g, f"{md5}/metadata", accept=None).json()["metadata"]
+        assert meta["length"] == len(bases) and meta["aliases"] == [{"alias": name, "naming_authority": "unknown"}]
 
 
 def test_refget_accepts_v1_and_plain_types_and_refuses_others(g):

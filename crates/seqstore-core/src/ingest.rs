@@ -179,7 +179,13 @@ impl Service {
         r: &ReferenceRecord,
     ) -> Result<(PathBuf, Option<tempfile::TempDir>), ItemError> {
         let source_key = self.reference_blob_key(r, &r.source_file_name)?;
-        let gzipped = r.source_file_name.ends_with(".gz") || r.source_file_name.ends_with(".bgz");
+        let gzipped = self.reference_is_gzip(r).await.map_err(|e| {
+            ItemError::Internal(format!(
+                "reading reference {}: {}",
+                r.id,
+                crate::error_chain(&e)
+            ))
+        })?;
         if let (Some(path), false) = (self.blobs.local_path(&source_key), gzipped) {
             return Ok((path, None));
         }

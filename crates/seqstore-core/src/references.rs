@@ -286,6 +286,24 @@ impl Service {
     }
 
     /// The blob key of one of a reference's files.
+    /// Whether the reference's stored FASTA is compressed, from its first bytes (as the import
+    /// decided), whatever its name says.
+    pub(crate) async fn reference_is_gzip(
+        &self,
+        r: &ReferenceRecord,
+    ) -> Result<bool, crate::CoreError> {
+        let key = self.reference_blob_key(r, &r.source_file_name)?;
+        let head = self
+            .blobs
+            .get_range(&key, 0..2.min(r.source_size.max(0) as u64))
+            .await
+            .map_err(crate::CoreError::storage(format!(
+                "reading reference {}",
+                r.id
+            )))?;
+        Ok(seqstore_formats::reference::is_gzip(&head))
+    }
+
     pub(crate) fn reference_blob_key(
         &self,
         r: &ReferenceRecord,

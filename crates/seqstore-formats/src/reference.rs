@@ -7,6 +7,12 @@
 mod error;
 
 pub use crate::gzip::Compression;
+
+/// Whether a stored reference whose first bytes are `head` is gzip (or BGZF) compressed: the
+/// import decides by these bytes, not by the file's name.
+pub fn is_gzip(head: &[u8]) -> bool {
+    head.starts_with(&GZIP_MAGIC)
+}
 pub use error::ReferenceError;
 
 use std::sync::Arc;

@@ -150,7 +150,7 @@ impl Service {
         let text_range = text(range.start)..text(range.end - 1) + 1;
         let r = &served.reference;
         let key = self.reference_blob_key(r, &r.source_file_name)?;
-        let gzipped = r.source_file_name.ends_with(".gz") || r.source_file_name.ends_with(".bgz");
+        let gzipped = self.reference_is_gzip(r).await?;
         let reading = format!("reading reference {}", r.id);
         if !gzipped {
             let stream = self
