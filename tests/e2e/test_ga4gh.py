@@ -545,8 +545,9 @@ def test_refget_sequences_equal_samtools_faidx(g):
 
 
 @pytest.mark.parametrize("suffix", [".fa.gz", ".fa"])
-def test_refget_serves_a_gzip_reference(g, moto_s3, suffix):
-    """Whatever its name says: the import knows gzip by its first bytes, and so does refget."""
+def test_refget_serves_a_gzip_reference(g, moto_s3, suffix, tmp_path):
+    """Whatever its name says: the import knows gzip by its first bytes, and so do refget and
+    the ingestion of a CRAM against it."""
     rng = random.Random(suffix)
     seqs = {"gz_a": "".join(rng.choice("ACGTacgtN") for _ in range(5000)),
             "gz_b": "".join(rng.choice("ACGT") for _ in range(7001))}
@@ -565,6 +566,19 @@ def test_refget_serves_a_gzip_reference(g, moto_s3, suffix):
         assert (resp.status_code, resp.text) == (206, upper[100:200])
         meta = refget(g, f"{md5}/metadata", accept=None).json()["metadata"]
         assert meta["length"] == len(bases) and meta["aliases"] == [{"alias": name, "naming_authority": "unknown"}]
+    plain = tmp_path / "plain.fa"
+    plain.write_bytes(text)
+    header = ["@HD\tVN:1.6\tSO:coordinate"] + [f"@SQ\tSN:{n}\tLN:{len(b)}" for n, b in seqs.items()]
+    reads = [f"r{i}\t0\tgz_a\t{1 + 40 * i}\t60\t100M\t*\t0\t0\t{seqs['gz_a'][40 * i:40 * i + 100].upper()}\t*"
+             for i in range(50)]
+    sam = write_sam(tmp_path / "gz.sam", header, reads)
+    cram = tmp_path / "gz.cram"
+    samtools("view", "-C", "--reference", plain, "-o", cram, sam)
+    ref_arn = reference_arn(g.account, g.ref_store, job["sources"][0]["referenceId"])
+    _, rs, _, _ = upload_read_set(g.client, g.store, "CRAM", [cram], unique("gz-cram"), ref_arn)
+    meta = wait_read_set(g.client, g.store, rs)
+    assert meta["status"] == "ACTIVE", meta.get("statusMessage")
+    assert meta["sequenceInformation"]["totalReadCount"] == 50
 
 
 def test_refget_accepts_v1_and_plain_types_and_refuses_others(g):
