@@ -32,11 +32,7 @@ const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC
 /// The htsget error document.
 pub(crate) fn error(status: StatusCode, name: &str, message: &str) -> Response {
     let body = serde_json::json!({"htsget": {"error": name, "message": message}});
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
+    crate::json_response(status, "application/json", &body)
 }
 
 fn failure(e: &Ga4ghError) -> Response {
@@ -79,10 +75,7 @@ pub(crate) fn service_info(state: &Ga4gh, request: &Parts) -> Response {
         "htsget",
         htsget,
     );
-    Response::builder()
-        .header(CONTENT_TYPE, "application/json")
-        .body(Body::from(info.to_string()))
-        .unwrap_or_default()
+    crate::json_response(StatusCode::OK, "application/json", &info)
 }
 
 pub(crate) async fn ticket(
@@ -116,10 +109,7 @@ pub(crate) async fn ticket(
         .await;
     match ticket {
         Ok(ticket) => match ticket_json(&state.service, &base_url, &ticket).await {
-            Ok(body) => Response::builder()
-                .header(CONTENT_TYPE, TICKET)
-                .body(Body::from(body.to_string()))
-                .unwrap_or_default(),
+            Ok(body) => crate::json_response(StatusCode::OK, TICKET, &body),
             Err(e) => failure(&e),
         },
         Err(e) => failure(&e),

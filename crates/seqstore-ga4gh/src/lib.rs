@@ -191,6 +191,15 @@ impl Ga4gh {
     }
 }
 
+/// A JSON answer with its content type.
+fn json_response(status: StatusCode, content_type: &str, value: &serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .header(http::header::CONTENT_TYPE, content_type)
+        .body(Body::from(value.to_string()))
+        .unwrap_or_default()
+}
+
 /// The GA4GH service-info fields both protocols share.
 fn service_info(
     base_url: &str,

@@ -46,11 +46,7 @@ fn acceptable(request: &Parts, types: &[&str]) -> bool {
 
 pub(crate) fn error(status: StatusCode, message: &str) -> Response {
     let body = serde_json::json!({"status_code": status.as_u16(), "message": message});
-    Response::builder()
-        .status(status)
-        .header(CONTENT_TYPE, "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap_or_default()
+    crate::json_response(status, "application/json", &body)
 }
 
 fn failure(e: &Ga4ghError) -> Response {
@@ -70,10 +66,7 @@ fn failure(e: &Ga4ghError) -> Response {
 }
 
 fn json(value: &serde_json::Value) -> Response {
-    Response::builder()
-        .header(CONTENT_TYPE, JSON)
-        .body(Body::from(value.to_string()))
-        .unwrap_or_default()
+    crate::json_response(StatusCode::OK, JSON, value)
 }
 
 pub(crate) fn service_info(state: &Ga4gh, request: &Parts) -> Response {

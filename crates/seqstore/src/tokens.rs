@@ -79,21 +79,11 @@ fn time_text(at: seqstore_core::Timestamp) -> String {
     chrono::DateTime::<chrono::Utc>::from(at).to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
-/// `30d`, `12h`, `15m`, `90s`.
+/// `30d`, `12h`, `15m`, `90s` (as the configuration's durations), from a second to ten years.
 fn lifetime(text: &str) -> anyhow::Result<Duration> {
-    let bad = || anyhow::anyhow!("--expires {text:?}: use a number and a unit, s, m, h or d (30d)");
-    let split = text.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
-    let (number, unit) = text.split_at(split);
-    let number: u64 = number.parse().map_err(|_| bad())?;
-    let unit = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => return Err(bad()),
-    };
-    let seconds = number.checked_mul(unit).ok_or_else(bad)?;
-    let lifetime = Duration::from_secs(seconds);
+    let crate::config::Period(lifetime) = text
+        .parse()
+        .map_err(|e| anyhow::anyhow!("--expires: {e}"))?;
     anyhow::ensure!(
         !lifetime.is_zero() && lifetime <= seqstore_core::ga4gh::MAX_TOKEN_LIFETIME,
         "--expires {text:?}: a token lives from one second to ten years"
@@ -109,16 +99,8 @@ mod tests {
     fn lifetimes_take_a_number_and_a_unit() {
         assert_eq!(lifetime("30d").unwrap(), Duration::from_secs(30 * 86_400));
         assert_eq!(lifetime("90s").unwrap(), Duration::from_secs(90));
-        for bad in [
-            "",
-            "30",
-            "d",
-            "0s",
-            "1w",
-            "-1d",
-            "99999999999999999999d",
-            "4000d",
-        ] {
+        assert_eq!(lifetime("30").unwrap(), Duration::from_secs(30));
+        for bad in ["", "d", "0s", "1w", "-1d", "99999999999999999999d", "4000d"] {
             assert!(lifetime(bad).is_err(), "{bad}");
         }
     }

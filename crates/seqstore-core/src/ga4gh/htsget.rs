@@ -170,6 +170,17 @@ impl Service {
             key,
             size: r.source1_size.unwrap_or(0).max(0) as u64,
         };
+        if request.class.is_none() && request.regions.is_empty() {
+            // Every record: the file as it is.
+            return Ok(Ticket {
+                format: request.format,
+                parts: vec![Part::Range {
+                    range: 0..file_reader.size,
+                    class: None,
+                }],
+                block: block_ref(&r, file, expires),
+            });
+        }
         let index = match (&r.index_name, r.index_size) {
             (Some(name), Some(size)) if size > 0 => {
                 if size as u64 > MAX_INDEX_BYTES {
@@ -191,12 +202,7 @@ impl Service {
         }
         Ok(Ticket {
             format: request.format,
-            block: BlockRef {
-                store_id: r.sequence_store_id.clone(),
-                read_set_id: r.id.clone(),
-                file,
-                expires,
-            },
+            block: block_ref(&r, file, expires),
             parts,
         })
     }
@@ -284,6 +290,15 @@ impl Service {
             .get_range(key, range)
             .await
             .map_err(|e| CoreError::storage(format!("reading {key}"))(e).into())
+    }
+}
+
+fn block_ref(r: &ReadSetRecord, file: String, expires: u64) -> BlockRef {
+    BlockRef {
+        store_id: r.sequence_store_id.clone(),
+        read_set_id: r.id.clone(),
+        file,
+        expires,
     }
 }
 
@@ -400,12 +415,6 @@ async fn bam_parts(
     bai: Option<Bytes>,
     request: &ReadsRequest,
 ) -> Result<Vec<Part>, Ga4ghError> {
-    if request.class.is_none() && request.regions.is_empty() {
-        return Ok(vec![Part::Range {
-            range: 0..file.size,
-            class: None,
-        }]);
-    }
     let (header_end, references) = bam_header(file).await?;
     let (eof_start, eof) = file.eof(&BGZF_EOF).await?;
     let records_end = VirtualPosition {
@@ -533,12 +542,6 @@ async fn cram_parts(
     crai: Option<Bytes>,
     request: &ReadsRequest,
 ) -> Result<Vec<Part>, Ga4ghError> {
-    if request.class.is_none() && request.regions.is_empty() {
-        return Ok(vec![Part::Range {
-            range: 0..file.size,
-            class: None,
-        }]);
-    }
     let (eof_start, eof) = file.eof(&CRAM_EOF).await?;
     let lines = match crai {
         Some(crai) => blocking(move || slices::read_crai(&crai, MAX_CRAI_LINES)).await?,
