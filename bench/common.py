@@ -107,6 +107,7 @@ class Server:
         self.log_path = os.path.join(work, f"{tag}.log")
         cmd = [binary, "serve", "--data-dir", self.data, "--listen", f"127.0.0.1:{self.port}",
                "--s3-listen", f"127.0.0.1:{self.s3_port}", "--ga4gh-listen", "127.0.0.1:0",
+               "--admin-listen", "127.0.0.1:0",
                "--region", REGION, "--account-id", ACCOUNT_ID,
                "--config", self.config_path]
         if catalog_url:

@@ -74,7 +74,8 @@ class Server:
                    SEQSTORE_JOBS__WORKERS=str(workers), SEQSTORE_UPLOADS__EARLY_INGESTS=str(early_ingests),
                    RUST_LOG="warn")
         self.proc = subprocess.Popen([BIN, "serve", "--data-dir", self.data, "--listen",
-                                      f"127.0.0.1:{self.port}", "--ga4gh-listen", "127.0.0.1:0"], env=env,
+                                      f"127.0.0.1:{self.port}", "--ga4gh-listen", "127.0.0.1:0",
+                                      "--admin-listen", "127.0.0.1:0"], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         for _ in range(100):
             try:

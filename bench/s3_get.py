@@ -60,7 +60,8 @@ class Seqstore:
         env["RUST_LOG"] = "warn"
         self.proc = subprocess.Popen([BIN, "serve", "--data-dir", data, "--listen", f"127.0.0.1:{self.port}",
                                       "--s3-listen", f"127.0.0.1:{self.s3_port}",
-                                      "--ga4gh-listen", "127.0.0.1:0"], env=env,
+                                      "--ga4gh-listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
+                                     env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_port(self.port, self.proc, "seqstore")
         wait_port(self.s3_port, self.proc, "seqstore S3")

@@ -169,6 +169,7 @@ class Server:
         self.port = 0
         self.s3_port = 0
         self.ga4gh_port = 0
+        self.admin_port = 0
         self.starts = 0
         self._stdout_path: Path | None = None
         self._stderr_path: Path | None = None
@@ -188,6 +189,9 @@ class Server:
         self.ga4gh_port = free_port()
         while self.ga4gh_port in (self.port, self.s3_port):
             self.ga4gh_port = free_port()
+        self.admin_port = free_port()
+        while self.admin_port in (self.port, self.s3_port, self.ga4gh_port):
+            self.admin_port = free_port()
         self.starts += 1
         self._stdout_path = self.workdir / f"serve-{self.starts}.stdout"
         self._stderr_path = self.workdir / f"serve-{self.starts}.stderr"
@@ -199,6 +203,7 @@ class Server:
             "--listen", f"127.0.0.1:{self.port}",
             "--s3-listen", f"127.0.0.1:{self.s3_port}",
             "--ga4gh-listen", f"127.0.0.1:{self.ga4gh_port}",
+            "--admin-listen", f"127.0.0.1:{self.admin_port}",
             "--region", REGION,
             "--account-id", ACCOUNT_ID,
             *self.catalog_args(),

@@ -15,6 +15,7 @@ use http::{HeaderValue, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use percent_encoding::percent_decode_str;
 use seqstore_core::Service;
+use seqstore_core::telemetry::Operation;
 use seqstore_model::{ErrorShape, bind_input, path_matches_any, route};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -73,6 +74,12 @@ async fn handle(State(state): State<AppState>, request: Request) -> Response {
         if let Ok(value) = HeaderValue::from_str(&request_id) {
             response.headers_mut().insert("x-amzn-RequestId", value);
         }
+        let named = if operation == "-" {
+            "Unrouted"
+        } else {
+            operation
+        };
+        response.extensions_mut().insert(Operation(named));
         response
     }
     .instrument(span)

@@ -248,6 +248,30 @@ impl BlobStore {
             .boxed())
     }
 
+    /// Whether the store answers: a local store's directory exists; a bucket answers a HEAD
+    /// (of a key that need not exist).
+    pub async fn reachable(&self) -> Result<(), BlobError> {
+        if let Some(root) = &self.local_root {
+            let failed = |source| BlobError::Read {
+                key: root.display().to_string(),
+                source,
+            };
+            return match std::fs::metadata(root) {
+                Ok(m) if m.is_dir() => Ok(()),
+                Ok(_) => Err(failed(std::io::Error::other("not a directory"))),
+                Err(e) => Err(failed(e)),
+            };
+        }
+        match self
+            .inner
+            .head(&Path::from("seqstore-readiness-probe"))
+            .await
+        {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Bytes free for an unprivileged writer on a local store's volume; `None` for an object
     /// store, or when the volume cannot be asked.
     pub fn free_bytes(&self) -> Option<u64> {

@@ -56,6 +56,9 @@ impl Service {
         file_name: &str,
         source: SourceStream,
     ) -> Result<StoredSource, ItemError> {
+        let file_type = kind_label(plan.kind);
+        let mut counted = self.metrics.ingestion(file_type);
+        let metrics = &self.metrics;
         let mut source = coalesce(source, INPUT_CHUNK);
         let mut writer = self
             .blobs
@@ -83,7 +86,9 @@ impl Service {
         });
         let feed = async move {
             while let Some(chunk) = source.next().await {
-                if in_tx.send(chunk?).await.is_err() {
+                let chunk = chunk?;
+                metrics.ingested(file_type, chunk.len() as u64);
+                if in_tx.send(chunk).await.is_err() {
                     break; // the validator stopped early: it reports why
                 }
             }
@@ -115,7 +120,9 @@ impl Service {
             (Ok(_), Err(e)) => Err(ItemError::Failed(e.to_string())),
             (Ok(((), stored)), Ok(summary)) => Ok((stored, summary)),
         };
-        let ((size, md5), summary) = settle(writer, outcome).await?;
+        let settled = settle(writer, outcome).await;
+        counted.finished(&settled);
+        let ((size, md5), summary) = settled?;
         Ok(StoredSource {
             summary,
             file_name: file_name.to_owned(),
@@ -235,6 +242,16 @@ impl Service {
         }
         std::fs::write(dir.path().join("reference.fa.fai"), fai).map_err(|e| internal(&e))?;
         Ok((fasta, Some(dir)))
+    }
+}
+
+/// The `file_type` label of a source's metrics.
+fn kind_label(kind: SourceKind) -> &'static str {
+    match kind {
+        SourceKind::Fastq => "FASTQ",
+        SourceKind::Bam => "BAM",
+        SourceKind::Ubam => "UBAM",
+        SourceKind::Cram => "CRAM",
     }
 }
 

@@ -33,6 +33,7 @@ mod sequence_stores;
 mod slots;
 mod submit;
 mod tags;
+pub mod telemetry;
 mod tiers;
 pub mod time;
 mod upload_ingest;
@@ -138,6 +139,8 @@ pub struct Service {
     s3_lookups: Arc<s3_lookups::S3Lookups>,
     /// The key that signs htsget ticket URLs, once read from the catalog.
     ticket_key: Arc<tokio::sync::OnceCell<String>>,
+    /// What the server counts.
+    metrics: Arc<telemetry::Metrics>,
 }
 
 impl Service {
@@ -164,6 +167,7 @@ impl Service {
             early: early_ingest::EarlyIngests::default(),
             s3_lookups: Arc::default(),
             ticket_key: Arc::default(),
+            metrics: Arc::default(),
         }
     }
 

@@ -30,6 +30,7 @@ use http::header::{
 use http::request::Parts;
 use http::{HeaderValue, Method, StatusCode};
 use seqstore_core::Service;
+use seqstore_core::telemetry::Operation;
 use tracing::Instrument;
 
 /// How the endpoint names itself and its tickets.
@@ -67,8 +68,10 @@ async fn handle(State(state): State<Ga4gh>, request: Request) -> Response {
         tracing::info_span!("ga4gh", request_id = %request_id, method = %method, path = %path);
     async move {
         let started = std::time::Instant::now();
+        let operation = operation(&method, &path);
         let mut response = route(&state, request).await;
         cors(response.headers_mut());
+        response.extensions_mut().insert(Operation(operation));
         tracing::info!(
             status = response.status().as_u16(),
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -131,6 +134,22 @@ async fn route(state: &Ga4gh, request: Request) -> Response {
             StatusCode::NOT_FOUND,
             "no such route: the GA4GH endpoint serves /reads/… (htsget) and /sequence/… (refget)",
         ),
+    }
+}
+
+/// The operation a request is, for the metrics (routing decides what it does).
+fn operation(method: &Method, path: &str) -> &'static str {
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("OPTIONS", _) => "Preflight",
+        (_, ["reads", "service-info"] | ["reads", _, "service-info"]) => "HtsgetServiceInfo",
+        ("POST", ["reads", _, _]) => "HtsgetTicketPost",
+        (_, ["reads", _, _]) => "HtsgetTicket",
+        (_, ["blocks", ..]) => "HtsgetBlock",
+        (_, ["sequence", "service-info"]) => "RefgetServiceInfo",
+        (_, ["sequence", _, "metadata"]) => "RefgetMetadata",
+        (_, ["sequence", _]) => "RefgetSequence",
+        _ => "Unrouted",
     }
 }
 

@@ -95,6 +95,11 @@ pub(crate) struct ReadOnlyAccess {
 #[async_trait]
 impl S3Access for ReadOnlyAccess {
     async fn check(&self, cx: &mut S3AccessContext<'_>) -> S3Result<()> {
+        let operation = READ_OPERATIONS
+            .iter()
+            .copied()
+            .find(|name| *name == cx.s3_op().name());
+        crate::endpoint::note_operation(operation.unwrap_or("NotReadOnly"));
         let Some(credentials) = cx.credentials() else {
             return Err(S3Error::with_message(
                 S3ErrorCode::AccessDenied,

@@ -11,9 +11,20 @@ use hyper::body::Incoming;
 use hyper::header::HeaderValue;
 use s3s::service::S3Service;
 use s3s::{HttpError, HttpResponse};
+use seqstore_core::telemetry::Operation;
 use tracing::Instrument as _;
 
 use crate::gate;
+
+tokio::task_local! {
+    /// The S3 operation s3s routed the request being served to, once the access check saw it.
+    static OPERATION: std::sync::Arc<std::sync::Mutex<Option<&'static str>>>;
+}
+
+/// Records the operation of the request being served (for its metrics).
+pub(crate) fn note_operation(name: &'static str) {
+    let _ = OPERATION.try_with(|op| *op.lock().unwrap_or_else(|e| e.into_inner()) = Some(name));
+}
 
 /// The S3 endpoint, ready for [`crate::serve`] (or any hyper 1 connection).
 #[derive(Debug, Clone)]
@@ -93,8 +104,12 @@ impl hyper::service::Service<hyper::Request<Incoming>> for S3Endpoint {
         let method = req.method().clone();
         let path = req.uri().path().to_owned();
         let refused = gate::refusal(req.method(), req.uri(), req.headers());
-        Box::pin(
+        let operation = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let noted = std::sync::Arc::clone(&operation);
+        Box::pin(OPERATION.scope(
+            operation,
             async move {
+                let refused_early = refused.is_some();
                 let started = Instant::now();
                 let mut result = match (refused, is_read(&method)) {
                     (None, true) => hyper::service::Service::call(&inner, req).await,
@@ -115,6 +130,9 @@ impl hyper::service::Service<hyper::Request<Incoming>> for S3Endpoint {
                         if let Ok(value) = HeaderValue::try_from(request_id) {
                             response.headers_mut().insert("x-amz-request-id", value);
                         }
+                        let seen = *noted.lock().unwrap_or_else(|e| e.into_inner());
+                        let name = seen.unwrap_or(if refused_early { "Refused" } else { "Unrouted" });
+                        response.extensions_mut().insert(Operation(name));
                         let status = response.status().as_u16();
                         tracing::debug!(%method, path, status, elapsed_ms, "s3 request");
                     }
@@ -125,7 +143,7 @@ impl hyper::service::Service<hyper::Request<Incoming>> for S3Endpoint {
                 result
             }
             .instrument(span),
-        )
+        ))
     }
 }
 

@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 pub use crate::domain::ServiceSource;
 pub use crate::endpoint::S3Endpoint;
-pub use crate::server::{ConnectionLimits, serve};
+pub use crate::server::{ConnectionLimits, Metered, MeteredBody, serve};
 pub use crate::source::{
     AccessPoint, BoxError, ByteStream, ObjectSource, S3Action, S3Caller, S3Object, SigningKey,
     SourceError,

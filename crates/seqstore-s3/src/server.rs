@@ -7,9 +7,11 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
+use http_body_util::BodyExt;
 use hyper::body::{Body, Incoming};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use seqstore_core::telemetry::{Endpoint, Metrics, Operation};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
@@ -104,3 +106,75 @@ where
     }
     Ok(())
 }
+
+/// A service whose requests are counted in `metrics` under `endpoint`: each answer by the
+/// [`Operation`] its edge put in its extensions (`unknown` otherwise) and status, with the time
+/// to its head; request bytes as `Content-Length` declares them; response bytes as they go out.
+#[derive(Debug, Clone)]
+pub struct Metered<S> {
+    inner: S,
+    metrics: Arc<Metrics>,
+    endpoint: Endpoint,
+}
+
+impl<S> Metered<S> {
+    /// Counts `inner`'s requests.
+    pub fn new(inner: S, metrics: Arc<Metrics>, endpoint: Endpoint) -> Self {
+        Self {
+            inner,
+            metrics,
+            endpoint,
+        }
+    }
+}
+
+impl<S, B> hyper::service::Service<hyper::Request<Incoming>> for Metered<S>
+where
+    S: hyper::service::Service<hyper::Request<Incoming>, Response = hyper::Response<B>>,
+    S::Future: Send + 'static,
+    B: Body + Send + 'static,
+    B::Data: Send,
+{
+    type Response = hyper::Response<MeteredBody<B>>;
+    type Error = S::Error;
+    type Future = std::pin::Pin<
+        Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send + 'static>,
+    >;
+
+    fn call(&self, request: hyper::Request<Incoming>) -> Self::Future {
+        let started = std::time::Instant::now();
+        let (metrics, endpoint) = (Arc::clone(&self.metrics), self.endpoint);
+        let declared = request
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if let Some(n) = declared {
+            metrics.bytes_in(endpoint, n);
+        }
+        let answer = self.inner.call(request);
+        Box::pin(async move {
+            let response = answer.await?;
+            let operation = response
+                .extensions()
+                .get::<Operation>()
+                .map_or("unknown", |o| o.0);
+            let status = response.status().as_u16();
+            metrics.request(endpoint, operation, status, started.elapsed());
+            Ok(response.map(|body| {
+                let count: CountFrame<B::Data> = Box::new(move |frame| {
+                    if let Some(data) = frame.data_ref() {
+                        metrics.bytes_out(endpoint, bytes::Buf::remaining(data) as u64);
+                    }
+                    frame
+                });
+                body.map_frame(count)
+            }))
+        })
+    }
+}
+
+/// Counts one frame's bytes and passes it on.
+type CountFrame<D> = Box<dyn FnMut(hyper::body::Frame<D>) -> hyper::body::Frame<D> + Send>;
+
+/// A response body whose bytes are counted as they go out.
+pub type MeteredBody<B> = http_body_util::combinators::MapFrame<B, CountFrame<<B as Body>::Data>>;

@@ -30,6 +30,9 @@ enum Command {
         /// Address of the GA4GH endpoint, htsget and refget [default: 127.0.0.1:8090].
         #[arg(long)]
         ga4gh_listen: Option<SocketAddr>,
+        /// Address of /metrics, /healthz and /readyz [default: 127.0.0.1:8091].
+        #[arg(long)]
+        admin_listen: Option<SocketAddr>,
         /// Print the effective configuration (secrets redacted) and exit.
         #[arg(long)]
         print_config: bool,
@@ -209,6 +212,8 @@ struct Overrides {
     s3_listen: Option<SocketAddr>,
     #[serde(skip_serializing_if = "Option::is_none")]
     ga4gh_listen: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    admin_listen: Option<SocketAddr>,
 }
 
 /// The addresses `serve` may be told to listen on.
@@ -217,6 +222,7 @@ struct Listeners {
     listen: Option<SocketAddr>,
     s3_listen: Option<SocketAddr>,
     ga4gh_listen: Option<SocketAddr>,
+    admin_listen: Option<SocketAddr>,
 }
 
 impl Common {
@@ -229,6 +235,7 @@ impl Common {
             listen: listeners.listen,
             s3_listen: listeners.s3_listen,
             ga4gh_listen: listeners.ga4gh_listen,
+            admin_listen: listeners.admin_listen,
         };
         Ok(Config::load(self.config.as_deref(), &overrides)?)
     }
@@ -243,12 +250,14 @@ impl Cli {
                 listen,
                 s3_listen,
                 ga4gh_listen,
+                admin_listen,
                 print_config,
             } => {
                 let config = common.load(Listeners {
                     listen,
                     s3_listen,
                     ga4gh_listen,
+                    admin_listen,
                 })?;
                 if print_config {
                     print!("{}", config.to_redacted_toml());

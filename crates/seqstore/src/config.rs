@@ -23,6 +23,8 @@ pub struct Config {
     pub s3_base_domain: String,
     /// Address of the GA4GH endpoint (htsget reads and refget sequences).
     pub ga4gh_listen: SocketAddr,
+    /// Address of `/metrics`, `/healthz` and `/readyz` (no authentication).
+    pub admin_listen: SocketAddr,
     /// `[ga4gh]`: the GA4GH endpoint.
     pub ga4gh: Ga4ghSection,
     /// Region this server answers for (SigV4 scope and ARNs).
@@ -352,6 +354,7 @@ impl Default for Config {
             s3_listen: ([127, 0, 0, 1], 9000).into(),
             s3_base_domain: "localhost".into(),
             ga4gh_listen: ([127, 0, 0, 1], 8090).into(),
+            admin_listen: ([127, 0, 0, 1], 8091).into(),
             ga4gh: Ga4ghSection::default(),
             region: "us-east-1".into(),
             partition: "aws".into(),
@@ -379,6 +382,7 @@ pub(crate) const ENV_KEYS: &[&str] = &[
     "s3_listen",
     "s3_base_domain",
     "ga4gh_listen",
+    "admin_listen",
     "ga4gh",
     "region",
     "partition",

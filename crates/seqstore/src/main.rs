@@ -1,5 +1,6 @@
 //! `seqstore`: the self-hosted AWS HealthOmics storage service and its admin commands.
 
+mod admin;
 mod archive;
 mod cli;
 mod config;

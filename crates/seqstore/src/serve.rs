@@ -4,14 +4,17 @@ use crate::config::{BlobBackend, Config, LogFormat};
 use crate::credentials::{self, KeyPair, Source};
 use crate::data_dir;
 use anyhow::{Context, bail};
+use hyper_util::service::TowerToHyperService;
 use seqstore_api::{AppState, router};
 use seqstore_blob::{BlobConfig, BlobStore, S3SourceConfig, Sources};
 use seqstore_catalog::SqlCatalog;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{AccessKeyRecord, CatalogError};
+use seqstore_core::telemetry::Endpoint;
 use seqstore_core::{
     JobRunner, JobSettings, LifecycleSettings, Node, NodeId, Service, Settings, Timestamp,
 };
+use seqstore_s3::Metered;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 use tokio_util::sync::CancellationToken;
@@ -88,14 +91,17 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let ga4gh_listener = tokio::net::TcpListener::bind(config.ga4gh_listen)
         .await
         .with_context(|| format!("binding the GA4GH endpoint {}", config.ga4gh_listen))?;
+    let admin_listener = tokio::net::TcpListener::bind(config.admin_listen)
+        .await
+        .with_context(|| format!("binding the admin endpoint {}", config.admin_listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let s3_address = s3_listener.local_addr()?;
     let ga4gh_address = ga4gh_listener.local_addr()?;
+    let admin_address = admin_listener.local_addr()?;
     print_banner(
         &config,
         &endpoint,
-        s3_address,
-        ga4gh_address,
+        [s3_address, ga4gh_address, admin_address],
         backend,
         &source,
     );
@@ -124,9 +130,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         header_timeout: Duration::from_secs(config.http.header_timeout_seconds),
         max_connections: config.http.max_connections,
     };
+    let metrics = Arc::clone(service.metrics());
     let s3_server = tokio::spawn(seqstore_s3::serve(
         s3_listener,
-        s3_endpoint,
+        Metered::new(s3_endpoint, Arc::clone(&metrics), Endpoint::S3),
         limits,
         async move { s3_stop.cancelled().await },
     ));
@@ -141,9 +148,20 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let ga4gh_stop = stop.clone();
     let ga4gh_server = tokio::spawn(seqstore_s3::serve(
         ga4gh_listener,
-        hyper_util::service::TowerToHyperService::new(ga4gh_app),
+        Metered::new(
+            TowerToHyperService::new(ga4gh_app),
+            Arc::clone(&metrics),
+            Endpoint::Ga4gh,
+        ),
         limits,
         async move { ga4gh_stop.cancelled().await },
+    ));
+    let admin_stop = stop.clone();
+    let admin_server = tokio::spawn(seqstore_s3::serve(
+        admin_listener,
+        TowerToHyperService::new(crate::admin::router(Arc::new(service.clone()))),
+        limits,
+        async move { admin_stop.cancelled().await },
     ));
     let runner = tokio::spawn(JobRunner::new(service.clone(), jobs).run(stop.clone()));
     let service_stopping = service.clone();
@@ -152,7 +170,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         body_stall: Duration::from_secs(config.http.body_stall_seconds),
     });
     let stopping = stop.clone();
-    let app = hyper_util::service::TowerToHyperService::new(app);
+    let app = Metered::new(TowerToHyperService::new(app), metrics, Endpoint::Omics);
     seqstore_s3::serve(listener, app, limits, async move {
         shutdown_signal().await;
         stopping.cancel();
@@ -175,6 +193,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         .await
         .context("GA4GH endpoint")?
         .context("GA4GH endpoint")?;
+    admin_server
+        .await
+        .context("admin endpoint")?
+        .context("admin endpoint")?;
     tracing::info!("stopped");
     Ok(())
 }
@@ -447,8 +469,7 @@ fn blob_config(config: &Config, data_dir: &std::path::Path) -> BlobConfig {
 fn print_banner(
     config: &Config,
     endpoint: &str,
-    s3_address: std::net::SocketAddr,
-    ga4gh_address: std::net::SocketAddr,
+    [s3_address, ga4gh_address, admin_address]: [std::net::SocketAddr; 3],
     backend: &str,
     source: &Source,
 ) {
@@ -464,6 +485,7 @@ fn print_banner(
     println!(
         "  ga4gh endpoint  http://{ga4gh_address}  (htsget /reads/STORE/ID, refget /sequence/ID)"
     );
+    println!("  admin endpoint  http://{admin_address}  (/metrics, /healthz, /readyz)");
     println!("  catalog         {backend}");
     println!();
     println!("Point boto3 and the AWS CLI at it:");

@@ -54,6 +54,24 @@ impl Jobs for SqlCatalog {
         Ok(Some((job, items)))
     }
 
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobStatus, i64)>> {
+        let rows = sqlx::query(
+            "SELECT kind, status, COUNT(*) AS n FROM jobs GROUP BY kind, status ORDER BY kind, status",
+        )
+        .fetch_all(self.pool())
+        .await
+        .db()?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    rows::Column::read(row, "kind")?,
+                    rows::Column::read(row, "status")?,
+                    sqlx::Row::try_get(row, "n").db()?,
+                ))
+            })
+            .collect()
+    }
+
     async fn list_jobs(
         &self,
         account_id: &AccountId,

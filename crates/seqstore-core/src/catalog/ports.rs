@@ -308,6 +308,8 @@ pub trait Jobs {
         store_id: &StoreId,
         id: &JobId,
     ) -> Result<Option<(JobRecord, Vec<JobItemRecord>)>>;
+    /// How many jobs there are of each kind and status, every account.
+    async fn job_counts(&self) -> Result<Vec<(JobKind, JobStatus, i64)>>;
     /// A page of a store's jobs of one kind, ordered by creation time then id.
     async fn list_jobs(
         &self,
