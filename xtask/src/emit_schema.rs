@@ -1,6 +1,7 @@
 //! Emits `seqstore-model/src/generated/schema.rs`: the operation table, the constraint table
 //! of every reachable shape and the modeled error shapes, as static data.
 
+use crate::overrides::pattern_override;
 use anyhow::{Result, bail};
 
 use crate::docs::summary;
@@ -194,7 +195,7 @@ fn emit_shape_table(scope: &Scope, out: &mut String) -> Result<()> {
                     "Shape::String {{ min: {}, max: {}, pattern: {}, enum_values: &[{}] }}",
                     opt(s.min),
                     opt(s.max),
-                    opt(s.pattern.as_deref().map(str_lit)),
+                    opt(pattern_override(name).or(s.pattern.as_deref()).map(str_lit)),
                     values.join(", ")
                 )
             }

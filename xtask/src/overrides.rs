@@ -17,3 +17,20 @@ pub fn optional_despite_required(structure: &str, member: &str) -> bool {
         .iter()
         .any(|&(s, m)| s == structure && m == member)
 }
+
+/// String shapes whose pattern is widened: `S3Uri` (the sources of reference and read set
+/// import jobs) also takes `file:///<absolute path>`, a local source under the server's
+/// `[sources.local] roots` (issue 16). Output members of the shape are unaffected: the server
+/// only ever writes `s3://` URIs there.
+pub const PATTERN_OVERRIDES: &[(&str, &str)] = &[(
+    "S3Uri",
+    "(s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/(.{1,1024}))|(file:///.{1,1024})",
+)];
+
+/// The pattern of string shape `shape` when [`PATTERN_OVERRIDES`] replaces the model's.
+pub fn pattern_override(shape: &str) -> Option<&'static str> {
+    PATTERN_OVERRIDES
+        .iter()
+        .find(|&&(s, _)| s == shape)
+        .map(|&(_, pattern)| pattern)
+}

@@ -6,7 +6,9 @@ mod sources;
 mod sweep;
 
 pub use layout::{BlobKey, BlobPrefix, KeyError};
-pub use sources::{S3SourceConfig, SourceError, SourceObject, Sources, bucket_of};
+pub use sources::{
+    LocalRoots, S3SourceConfig, SourceError, SourceObject, Sources, bucket_of, file_path,
+};
 
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};

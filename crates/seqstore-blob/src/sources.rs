@@ -4,11 +4,13 @@
 
 mod addressing;
 mod get;
+mod local;
 
 use addressing::{Service, encode_key, has_dot_segment};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
 use get::{Reader, Target};
+pub use local::{LocalRoots, file_path};
 use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::client::{ClientOptions, HttpConnector, ReqwestConnector};
 use object_store::path::Path;
@@ -49,9 +51,16 @@ impl std::fmt::Debug for S3SourceConfig {
 /// Why a source cannot be read (or a fallback copy written). The message says what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// Not an `s3://bucket/key` URI.
-    #[error("{0} is not an s3://bucket/key URI")]
+    /// Not an `s3://bucket/key` (or `file:///path`) URI.
+    #[error("{0} is not an s3://bucket/key or file:///path URI")]
     BadUri(String),
+    /// A local path outside every `[sources.local] roots` directory (or leaving it through
+    /// a symbolic link).
+    #[error("outside the [sources.local] roots: {0}")]
+    NotUnderRoots(String),
+    /// No such local file.
+    #[error("file not found: {0}")]
+    FileNotFound(String),
     /// The service has no such bucket.
     #[error("bucket '{bucket}' not found at {service}")]
     BucketNotFound {
@@ -164,9 +173,11 @@ impl std::fmt::Debug for SourceObject {
     }
 }
 
-/// The user's S3 as configured: exact-key reads, and writes through a client per bucket.
+/// The user's S3 as configured: exact-key reads, and writes through a client per bucket;
+/// and the local directories sources may come from.
 pub struct Sources {
     config: S3SourceConfig,
+    local: LocalRoots,
     /// Built once; why not, when the configuration cannot be used.
     client: Result<Client, String>,
 }
@@ -192,11 +203,31 @@ impl Sources {
     /// Sources reached with `config`.
     pub fn new(config: S3SourceConfig) -> Self {
         let client = Client::new(&config);
-        Self { config, client }
+        Self {
+            config,
+            local: LocalRoots::default(),
+            client,
+        }
     }
 
-    /// Opens `s3://bucket/key` for streaming; the key is requested exactly as written.
+    /// Also reads `file:///path` sources under `roots`.
+    #[must_use]
+    pub fn with_local_roots(mut self, roots: LocalRoots) -> Self {
+        self.local = roots;
+        self
+    }
+
+    /// The directories local sources may come from.
+    pub fn local_roots(&self) -> &LocalRoots {
+        &self.local
+    }
+
+    /// Opens `s3://bucket/key` (the key requested exactly as written) or `file:///path` (under
+    /// a local root) for streaming.
     pub async fn open(&self, uri: &str) -> Result<SourceObject, SourceError> {
+        if uri.starts_with("file://") {
+            return self.local.open(uri).await;
+        }
         let (bucket, key) = parse_s3_uri(uri).ok_or_else(|| SourceError::BadUri(uri.to_owned()))?;
         let client = self.client()?;
         if has_dot_segment(key) {

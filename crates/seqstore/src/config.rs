@@ -68,10 +68,22 @@ pub struct Config {
 pub struct SourcesSection {
     /// `[sources.s3]`.
     pub s3: S3SourcesSection,
+    /// `[sources.local]`: directories `file:///…` sources may come from.
+    #[serde(default)]
+    pub local: LocalSourcesSection,
     /// `[[sources.grants]]`: the buckets each account may import from or fall back to.
     /// Without any, the server's own account may use every bucket and others none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub grants: Vec<GrantSection>,
+}
+
+/// `[sources.local]`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LocalSourcesSection {
+    /// Absolute paths of directories; import jobs may read `file:///…` sources under them.
+    #[serde(default)]
+    pub roots: Vec<PathBuf>,
 }
 
 /// One `[[sources.grants]]` entry.
@@ -81,7 +93,11 @@ pub struct GrantSection {
     /// A 12-digit account id, or `*` for every account.
     pub account: String,
     /// Bucket names; `*` is any bucket.
+    #[serde(default)]
     pub buckets: Vec<String>,
+    /// Directories of `[sources.local] roots`; `*` is any of them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roots: Vec<PathBuf>,
 }
 
 /// `[sources.s3]`: unset fields use the standard AWS environment variables.
@@ -498,11 +514,24 @@ impl Config {
             let bucket_name = |b: &str| {
                 b == "*" || seqstore_blob::bucket_of(&format!("s3://{b}")).is_some_and(|n| n == b)
             };
-            if grant.buckets.is_empty() || !grant.buckets.iter().all(|b| bucket_name(b)) {
+            let none = grant.buckets.is_empty() && grant.roots.is_empty();
+            if none || !grant.buckets.iter().all(|b| bucket_name(b)) {
                 return Err(ConfigError(format!(
                     "sources.grants of account {:?}: buckets must be bucket names or \"*\", \
-                     at least one",
+                     and a grant names at least one bucket or root",
                     grant.account
+                )));
+            }
+            let local = &self.sources.local.roots;
+            if let Some(root) = grant
+                .roots
+                .iter()
+                .find(|r| r.as_os_str() != "*" && !local.contains(r))
+            {
+                return Err(ConfigError(format!(
+                    "sources.grants of account {:?}: root {} is not in sources.local.roots",
+                    grant.account,
+                    root.display()
                 )));
             }
         }
@@ -541,6 +570,7 @@ impl Config {
             .map(|g| seqstore_core::BucketGrant {
                 account: (g.account != "*").then(|| g.account.as_str().into()),
                 buckets: g.buckets.clone(),
+                roots: g.roots.clone(),
             });
         seqstore_core::BucketGrants {
             owner: self.account_id.as_str().into(),

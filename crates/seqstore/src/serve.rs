@@ -6,7 +6,7 @@ use crate::data_dir;
 use anyhow::{Context, bail};
 use hyper_util::service::TowerToHyperService;
 use seqstore_api::{AppState, router};
-use seqstore_blob::{BlobConfig, BlobStore, S3SourceConfig, Sources};
+use seqstore_blob::{BlobConfig, BlobStore, LocalRoots, S3SourceConfig, Sources};
 use seqstore_catalog::SqlCatalog;
 use seqstore_core::catalog::prelude::*;
 use seqstore_core::catalog::{AccessKeyRecord, CatalogError};
@@ -332,7 +332,9 @@ pub(crate) fn service(
     let service = Service::new(
         Arc::new(catalog),
         blobs,
-        Sources::new(source_config(config)),
+        Sources::new(source_config(config)).with_local_roots(
+            LocalRoots::new(&config.sources.local.roots).context("sources.local.roots")?,
+        ),
         settings,
     );
     let Some(archive) = archive_config(config, data_dir) else {

@@ -3485,7 +3485,9 @@ pub static SHAPES: &[(&str, Shape)] = &[
         Shape::String {
             min: None,
             max: None,
-            pattern: Some("s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/(.{1,1024})"),
+            pattern: Some(
+                "(s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/(.{1,1024}))|(file:///.{1,1024})",
+            ),
             enum_values: &[],
         },
     ),

@@ -355,7 +355,7 @@ fn nested_paths() {
     assert_eq!(
         e,
         vec![
-            "Value 'nope' at 'sources.1.sourceFiles.source1' failed to satisfy constraint: Member must satisfy regular expression pattern: s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/(.{1,1024})",
+            "Value 'nope' at 'sources.1.sourceFiles.source1' failed to satisfy constraint: Member must satisfy regular expression pattern: (s3://([a-z0-9][a-z0-9-.]{1,61}[a-z0-9])/(.{1,1024}))|(file:///.{1,1024})",
             "Value null at 'sources.1.sampleId' failed to satisfy constraint: Member must not be null",
         ]
     );
