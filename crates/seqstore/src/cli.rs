@@ -1,5 +1,8 @@
-//! Command-line interface: `serve`, `etag`, `fsck`, `usage`, `archive`, `keys` and `tokens`.
+//! Command-line interface: `serve`, `etag`, `fsck`, `usage`, `archive`, `keys` and `tokens` on
+//! the server's side; `upload`, `download` and `ls` on a user's.
 
+use crate::client::api::Api;
+use crate::client::profile::ConnectionArgs;
 use crate::config::Config;
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
@@ -96,6 +99,27 @@ enum Command {
     Tokens {
         #[command(subcommand)]
         command: TokensCommand,
+    },
+    /// Upload a read set: parts in parallel, resumable, its ETag checked against the server's.
+    Upload {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        args: crate::client::upload::UploadArgs,
+    },
+    /// Download a read set's files in parallel parts and check their ETags.
+    Download {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        args: crate::client::download::DownloadArgs,
+    },
+    /// List sequence stores, a store's read sets or uploads, reference stores or references.
+    Ls {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        args: crate::client::ls::LsArgs,
     },
 }
 
@@ -329,6 +353,23 @@ impl Cli {
                 }
             }
             .map(|()| ExitCode::SUCCESS),
+            Command::Upload { connection, args } => {
+                { crate::client::upload::run(&api(&connection)?, args).await }
+                    .map(|()| ExitCode::SUCCESS)
+            }
+            Command::Download { connection, args } => {
+                { crate::client::download::run(&api(&connection)?, args).await }
+                    .map(|()| ExitCode::SUCCESS)
+            }
+            Command::Ls { connection, args } => {
+                { crate::client::ls::run(&api(&connection)?, args).await }
+                    .map(|()| ExitCode::SUCCESS)
+            }
         }
     }
+}
+
+/// A client of the endpoint the flags, the environment and the shared files name.
+fn api(connection: &ConnectionArgs) -> anyhow::Result<Api> {
+    Api::new(connection.resolve(&|name| std::env::var(name).ok())?)
 }

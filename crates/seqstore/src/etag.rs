@@ -23,6 +23,18 @@ pub enum FileTypeArg {
     Cram,
 }
 
+impl FileTypeArg {
+    /// The `sourceFileType` value.
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            Self::Fastq => "FASTQ",
+            Self::Bam => "BAM",
+            Self::Ubam => "UBAM",
+            Self::Cram => "CRAM",
+        }
+    }
+}
+
 /// Prints the `etag` and `sequenceInformation` the store would report, as JSON.
 pub fn run(
     files: &[PathBuf],
@@ -100,7 +112,9 @@ pub fn run(
 
 /// The reference with a `.fai` beside it: as given when it has one, else a temp dir with
 /// a link to it and an index built here.
-fn indexed_reference(path: &Path) -> anyhow::Result<(Option<tempfile::TempDir>, Option<PathBuf>)> {
+pub(crate) fn indexed_reference(
+    path: &Path,
+) -> anyhow::Result<(Option<tempfile::TempDir>, Option<PathBuf>)> {
     let fai = PathBuf::from(format!("{}.fai", path.display()));
     if fai.is_file() {
         return Ok((None, Some(path.to_owned())));

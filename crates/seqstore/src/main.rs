@@ -3,6 +3,7 @@
 mod admin;
 mod archive;
 mod cli;
+mod client;
 mod config;
 mod credentials;
 mod data_dir;

@@ -1,0 +1,277 @@
+//! `seqstore download`: a read set's files, parts fetched in parallel into a temporary file
+//! that takes its name only when complete, then checked against the server's ETag.
+
+use super::api::Api;
+use super::{Progress, local_etag_options, read_set_metadata, store_family, upload};
+use anyhow::{Context, bail};
+use futures::{StreamExt, TryStreamExt};
+use seqstore_formats::read_set::ingest;
+use serde::Deserialize;
+use serde_json::json;
+use std::io::BufReader;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// A file of a read set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "UPPER")]
+pub enum FileArg {
+    /// The first (or only) source.
+    Source1,
+    /// The second FASTQ of a pair.
+    Source2,
+    /// The BAM index (`.bai`) or CRAM index (`.crai`).
+    Index,
+}
+
+impl FileArg {
+    fn wire_name(self) -> &'static str {
+        match self {
+            Self::Source1 => "SOURCE1",
+            Self::Source2 => "SOURCE2",
+            Self::Index => "INDEX",
+        }
+    }
+
+    /// The key in `files` and `etag`.
+    fn key(self) -> &'static str {
+        match self {
+            Self::Source1 => "source1",
+            Self::Source2 => "source2",
+            Self::Index => "index",
+        }
+    }
+}
+
+/// `seqstore download` flags.
+#[derive(Debug, clap::Args)]
+pub struct DownloadArgs {
+    /// The sequence store.
+    #[arg(long)]
+    sequence_store_id: String,
+    /// The read set.
+    #[arg(long)]
+    read_set_id: String,
+    /// A file to fetch; repeat for more [default: the read set's sources].
+    #[arg(long = "file", value_enum)]
+    files: Vec<FileArg>,
+    /// Where the files go; each keeps its stored name.
+    #[arg(long, short = 'o', default_value = ".")]
+    output_dir: PathBuf,
+    /// Replace files that exist.
+    #[arg(long)]
+    overwrite: bool,
+    /// The reference FASTA on this machine, to check a CRAM's ETag here.
+    #[arg(long, value_name = "FASTA")]
+    reference_fasta: Option<PathBuf>,
+    /// Parts in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileInformation {
+    total_parts: u64,
+    part_size: u64,
+    content_length: u64,
+    #[serde(default)]
+    s3_access: Option<S3Access>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct S3Access {
+    s3_uri: Option<String>,
+}
+
+/// Runs the download; prints what was written as JSON on stdout.
+pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
+    let (store, id) = (&args.sequence_store_id, &args.read_set_id);
+    let metadata = read_set_metadata(api, store, id).await?;
+    if metadata.status != "ACTIVE" {
+        bail!(
+            "read set {id} is {}{}",
+            metadata.status,
+            if metadata.status == "ARCHIVED" {
+                ": start an activation job (StartReadSetActivationJob) first"
+            } else {
+                ""
+            }
+        );
+    }
+    let files_info = metadata.files.clone().unwrap_or_default();
+    let mut wanted = args.files.clone();
+    if wanted.is_empty() {
+        wanted.push(FileArg::Source1);
+        if files_info.contains_key("source2") {
+            wanted.push(FileArg::Source2);
+        }
+    }
+    wanted.dedup();
+    let mut plan = Vec::new();
+    for file in &wanted {
+        let info: FileInformation = serde_json::from_value(
+            files_info
+                .get(file.key())
+                .cloned()
+                .with_context(|| format!("read set {id} has no {} file", file.wire_name()))?,
+        )
+        .with_context(|| format!("the server's {} file information", file.wire_name()))?;
+        check_layout(&info)?;
+        let name = stored_name(&info, id, *file);
+        let destination = args.output_dir.join(&name);
+        if destination.exists() && !args.overwrite {
+            bail!("{} exists (--overwrite replaces it)", destination.display());
+        }
+        plan.push((*file, info, destination));
+    }
+
+    let progress = Progress::new(
+        Some(plan.iter().map(|(_, info, _)| info.content_length).sum()),
+        args.quiet,
+        "downloading",
+    );
+    let kind = metadata
+        .file_type
+        .as_deref()
+        .map(upload::source_kind)
+        .transpose()?;
+    let family = store_family(api, store).await?;
+    let (etag_options, _keep) = match kind {
+        Some(kind) => local_etag_options(kind, family, args.reference_fasta.as_deref())?,
+        None => (None, None),
+    };
+    let mut report = Vec::new();
+    for (file, info, destination) in plan {
+        fetch(api, &args, file, &info, &destination, &progress).await?;
+        let expected = metadata
+            .etag
+            .as_ref()
+            .and_then(|e| e.get(file.key()))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let verified = match (&etag_options, kind, &expected, file) {
+            (Some(options), Some(kind), Some(expected), FileArg::Source1 | FileArg::Source2) => {
+                progress.set_message("verifying");
+                let options = options.clone();
+                let path = destination.clone();
+                let local = tokio::task::spawn_blocking(move || {
+                    let reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
+                    ingest(kind, reader, None, &options.ingest())
+                        .map(|s| s.etag)
+                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+                })
+                .await??;
+                if &local != expected {
+                    bail!(
+                        "ETag mismatch for {}: {local} computed here, {expected} on the server",
+                        destination.display()
+                    );
+                }
+                true
+            }
+            _ => false,
+        };
+        report.push(json!({
+            "file": file.wire_name(),
+            "path": destination,
+            "bytes": info.content_length,
+            "etag": expected,
+            "verified": verified,
+        }));
+    }
+    progress.finish();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// The parts must tile the file: refuse a layout that does not (or claims absurd sizes).
+fn check_layout(info: &FileInformation) -> anyhow::Result<()> {
+    const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
+    if info.part_size == 0
+        || info.part_size > MAX_PART_SIZE
+        || info.total_parts > 10_000
+        || info.total_parts != info.content_length.div_ceil(info.part_size)
+    {
+        bail!(
+            "the server describes the file as {} parts of {} bytes for {} bytes",
+            info.total_parts,
+            info.part_size,
+            info.content_length
+        );
+    }
+    Ok(())
+}
+
+/// The stored object's name (the last segment of its S3 URI), else `<id>_<file>`.
+fn stored_name(info: &FileInformation, id: &str, file: FileArg) -> String {
+    info.s3_access
+        .as_ref()
+        .and_then(|a| a.s3_uri.as_deref())
+        .and_then(|uri| uri.rsplit('/').next())
+        .filter(|name| !name.is_empty() && *name != "." && *name != ".." && !name.contains('\\'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| format!("{id}_{}", file.key()))
+}
+
+async fn fetch(
+    api: &Api,
+    args: &DownloadArgs,
+    file: FileArg,
+    info: &FileInformation,
+    destination: &Path,
+    progress: &Progress,
+) -> anyhow::Result<()> {
+    let dir = destination.parent().unwrap_or(Path::new("."));
+    let temp = tempfile::Builder::new()
+        .prefix(".seqstore-download-")
+        .tempfile_in(dir)
+        .with_context(|| format!("creating a file in {}", dir.display()))?;
+    temp.as_file().set_len(info.content_length)?;
+    let out = temp.as_file();
+    futures::stream::iter(1..=info.total_parts)
+        .map(|number| async move {
+            let offset = (number - 1) * info.part_size;
+            let expected = info.part_size.min(info.content_length - offset);
+            let mut response = api
+                .read_set_part(
+                    &args.sequence_store_id,
+                    &args.read_set_id,
+                    file.wire_name(),
+                    number,
+                )
+                .await
+                .with_context(|| format!("{} part {number}", file.wire_name()))?;
+            let mut written = 0u64;
+            while let Some(chunk) = response.chunk().await? {
+                let len = chunk.len() as u64;
+                if written + len > expected {
+                    bail!(
+                        "{} part {number} is longer than {expected} bytes",
+                        file.wire_name()
+                    );
+                }
+                tokio::task::block_in_place(|| out.write_all_at(&chunk, offset + written))?;
+                written += len;
+                progress.advance(len);
+            }
+            if written != expected {
+                bail!(
+                    "{} part {number} ended after {written} of {expected} bytes",
+                    file.wire_name()
+                );
+            }
+            anyhow::Ok(())
+        })
+        .buffer_unordered(usize::from(args.concurrency))
+        .try_collect::<Vec<()>>()
+        .await?;
+    temp.as_file().sync_all()?;
+    temp.persist(destination)
+        .with_context(|| format!("writing {}", destination.display()))?;
+    Ok(())
+}
