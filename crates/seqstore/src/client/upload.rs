@@ -171,6 +171,11 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
             .iter()
             .flat_map(|parts| parts.values().map(|(_, size)| *size))
             .max();
+        if let Some(size) = resumed_size
+            && !(1..=MAX_PART_BYTES).contains(&size)
+        {
+            bail!("the server lists a part of {size} bytes; parts are 1 to {MAX_PART_BYTES} bytes");
+        }
         let (etag_options, _keep) =
             local_etag_options(kind, family, args.reference_fasta.as_deref())?;
         let mut completed = Vec::new();
