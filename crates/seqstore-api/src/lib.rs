@@ -2,6 +2,7 @@
 //! and validates input against the model, calls the domain, and maps errors to the wire.
 
 mod auth;
+mod console;
 mod errors;
 pub mod generated;
 mod handlers;

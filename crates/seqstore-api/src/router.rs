@@ -1,6 +1,7 @@
 //! The one entry point: every request goes through [`handle`], whatever its Host.
 
 use crate::auth::{authenticate, identify};
+use crate::console;
 use crate::generated::service::dispatch;
 use crate::handlers::Handlers;
 use crate::stall;
@@ -9,6 +10,7 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use http::{HeaderValue, StatusCode};
@@ -35,9 +37,16 @@ pub struct AppState {
 }
 
 /// The omics API as an axum router: a single fallback that routes on method + raw path,
-/// so absolute-form targets and any Host (`control-storage-…`, `storage-…`) work.
+/// so absolute-form targets and any Host (`control-storage-…`, `storage-…`) work. The web
+/// console's static files sit under `/console`, where no operation lives.
 pub fn router(state: AppState) -> Router {
-    Router::new().fallback(handle).with_state(state)
+    Router::new()
+        .route("/console", get(console::redirect))
+        .route("/console/", get(console::index))
+        .route("/console/config.json", get(console::config))
+        .route("/console/{*file}", get(console::asset))
+        .fallback(handle)
+        .with_state(state)
 }
 
 async fn handle(State(state): State<AppState>, request: Request) -> Response {
