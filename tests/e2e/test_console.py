@@ -1,12 +1,13 @@
-"""The web console (`/console/` on the omics listener) driven in a real headless Chromium with
-Selenium: sign in with a fresh account's keys, create a sequence store, upload a paired FASTQ.gz
+"""The web console (`/console/` on the omics listener) driven in real headless Chromium and Firefox
+with Selenium: sign in with a fresh account's keys, create a sequence store, upload a paired FASTQ.gz
 through the file inputs with the progress bar reaching 100 %, see the read set ACTIVE with the
 ETag the tools compute (`gzip -dc F | sha256sum`), download a file and compare it with what
 boto3's GetReadSet returns; a wrong secret shows the server's signature error and no data; an
 ARCHIVED read set is activated from its page and its activation job shows the item COMPLETED.
 
-Debian's `chromium` and `chromium-driver` (scripts/test-all installs them) and `selenium` from
-PyPI; without them the tests skip locally and fail in CI. Screenshots are kept under
+Debian's `chromium`, `chromium-driver` and `firefox-esr`, geckodriver from crates.io
+(scripts/test-all installs them) and `selenium` from PyPI; without them the tests skip locally
+and fail in CI. Chromium alone reports its network log (no request to another origin). Screenshots are kept under
 target/e2e-artifacts/console/<backend>/ (docs/console.png is one of them).
 """
 
@@ -32,6 +33,7 @@ try:
     from selenium.common.exceptions import (NoSuchElementException, StaleElementReferenceException,
                                             TimeoutException)
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.firefox.service import Service as FirefoxService
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys as Key
     from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -52,16 +54,27 @@ def _unavailable(why: str):
     pytest.skip(msg)
 
 
-@pytest.fixture
-def browser(tmp_path):
-    """Headless Chromium with downloads going to `browser.downloads` and its network log on."""
+@pytest.fixture(params=["chromium", "firefox"])
+def browser(request, tmp_path):
+    """Headless Chromium or Firefox, downloads going to `browser.downloads`; `browser.kind` names it."""
     if webdriver is None:
         _unavailable("selenium is not installed")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver = _chromium(downloads) if request.param == "chromium" else _firefox(downloads)
+    driver.kind = request.param
+    driver.downloads = downloads
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _chromium(downloads: Path):
+    """Chromium with its network and console logs on."""
     chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
     if chromium is None or chromedriver is None:
         _unavailable("Debian's chromium and chromium-driver are not installed")
-    downloads = tmp_path / "downloads"
-    downloads.mkdir()
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
@@ -78,16 +91,38 @@ def browser(tmp_path):
     driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
     driver.execute_cdp_cmd("Browser.setDownloadBehavior",
                            {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.downloads = downloads
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    return driver
+
+
+def _firefox(downloads: Path):
+    """Firefox ESR saving downloads without asking, its own phoning home switched off."""
+    firefox, geckodriver = shutil.which("firefox-esr") or shutil.which("firefox"), shutil.which("geckodriver")
+    if firefox is None or geckodriver is None:
+        _unavailable("Debian's firefox-esr or geckodriver (cargo install geckodriver) is not installed")
+    options = webdriver.FirefoxOptions()
+    options.binary_location = firefox
+    for arg in ("-headless", "--width=1280", "--height=800"):
+        options.add_argument(arg)
+    for name, value in {
+        "browser.download.folderList": 2,
+        "browser.download.dir": str(downloads),
+        "browser.download.useDownloadDir": True,
+        "browser.download.always_ask_before_handling_new_types": False,
+        "browser.helperApps.neverAsk.saveToDisk": "application/octet-stream,application/gzip",
+        "app.update.enabled": False,
+        "browser.safebrowsing.malware.enabled": False,
+        "browser.safebrowsing.phishing.enabled": False,
+        "datareporting.policy.dataSubmissionEnabled": False,
+        "network.captive-portal-service.enabled": False,
+        "network.connectivity-service.enabled": False,
+    }.items():
+        options.set_preference(name, value)
+    return webdriver.Firefox(options=options, service=FirefoxService(executable_path=geckodriver))
 
 
 @pytest.fixture
-def artifacts(backend) -> Path:
-    d = ARTIFACTS / backend
+def artifacts(backend, browser) -> Path:
+    d = ARTIFACTS / backend / browser.kind
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -117,6 +152,9 @@ def heading(driver) -> str:
 def shot(driver, directory: Path, name: str) -> Path:
     """A screenshot of the whole page (1280 wide, as tall as the page, at least 800)."""
     path = directory / name
+    if driver.kind == "firefox":
+        assert driver.get_full_page_screenshot_as_file(str(path)), f"cannot write {path}"
+        return path
     height = max(800, driver.execute_script("return document.documentElement.scrollHeight"))
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": 1280, "height": height, "deviceScaleFactor": 1, "mobile": False})
@@ -243,7 +281,7 @@ def test_console_upload_and_download(server, browser, artifacts, tmp_path):
     target = browser.downloads / file_name
 
     def downloaded(_):
-        return target.is_file() and not list(browser.downloads.glob("*.crdownload"))
+        return target.is_file() and not [p for p in browser.downloads.iterdir() if p.suffix in (".crdownload", ".part")]
     wait(browser, downloaded, what=f"{file_name} in the download directory")
     parts = meta["files"]["source1"]["totalParts"]
     assert target.read_bytes() == get_read_set_bytes(client, store_id, read_set_id, "SOURCE1", parts)
@@ -271,14 +309,19 @@ def test_console_upload_and_download(server, browser, artifacts, tmp_path):
          what="the reference stores")
     assert not browser.find_elements(By.CSS_SELECTOR, ".error")
 
-    # Nothing but this server was asked for anything.
+    # Nothing but this server was asked for anything (Firefox: the page's resource timing, the
+    # page being one document throughout).
     origin = urlsplit(server.endpoint)
-    for url in requested_urls(browser):
+    urls = requested_urls(browser) if browser.kind == "chromium" else browser.execute_script(
+        "return performance.getEntriesByType('resource').map(e => e.name)")
+    assert len(urls) > 10, urls
+    for url in urls:
         parts_of = urlsplit(url)
         assert parts_of.scheme in ("data", "blob") or (parts_of.scheme, parts_of.netloc) == (
             origin.scheme, origin.netloc), f"the console asked another origin: {url}"
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    assert not errors, errors
+    if browser.kind == "chromium":
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
 
     # Signing out forgets the keys.
     browser.find_element(By.ID, "sign-out").click()
