@@ -90,6 +90,36 @@ impl Api {
         serde_json::from_slice(bytes).context("the server's answer is not the expected JSON")
     }
 
+    /// Every item of a paged list operation (`field` of each page), following `nextToken`.
+    pub async fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+        field: &str,
+    ) -> anyhow::Result<Vec<T>> {
+        let mut items = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let mut query = vec![("maxResults", "100".to_owned())];
+            if let Some(t) = token.take() {
+                query.push(("nextToken", t));
+            }
+            let mut page: serde_json::Value = self
+                .json(Method::POST, path, &query, Some(body.clone()))
+                .await?;
+            if let Some(list) = page.get_mut(field).map(serde_json::Value::take) {
+                items.extend(
+                    serde_json::from_value::<Vec<T>>(list)
+                        .with_context(|| format!("the server's {field}"))?,
+                );
+            }
+            match page.get("nextToken").and_then(|t| t.as_str()) {
+                Some(t) => token = Some(t.to_owned()),
+                None => return Ok(items),
+            }
+        }
+    }
+
     /// UploadReadSetPart: sends the part unsigned (as botocore does) and returns its checksum.
     pub async fn upload_part(
         &self,

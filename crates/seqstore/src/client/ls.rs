@@ -2,8 +2,6 @@
 //! reference stores and their references.
 
 use super::api::{Api, encode};
-use http::Method;
-use serde::Deserialize;
 use serde_json::Value;
 
 /// `seqstore ls` flags.
@@ -71,46 +69,19 @@ pub async fn run(api: &Api, args: LsArgs) -> anyhow::Result<()> {
             columns: &["id", "status", "name", "md5", "creationTime"],
         },
     };
-    let items = list_all(api, &listing).await?;
+    let items: Vec<Value> = api
+        .list_all(
+            &listing.path,
+            Value::Object(Default::default()),
+            listing.field,
+        )
+        .await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&items)?);
         return Ok(());
     }
     print!("{}", table(listing.columns, &items));
     Ok(())
-}
-
-async fn list_all(api: &Api, listing: &Listing) -> anyhow::Result<Vec<Value>> {
-    #[derive(Deserialize)]
-    #[serde(rename_all = "camelCase")]
-    struct Page {
-        next_token: Option<String>,
-        #[serde(flatten)]
-        rest: serde_json::Map<String, Value>,
-    }
-    let mut items = Vec::new();
-    let mut token = None;
-    loop {
-        let mut query = vec![("maxResults", "100".to_owned())];
-        if let Some(t) = token.take() {
-            query.push(("nextToken", t));
-        }
-        let page: Page = api
-            .json(
-                Method::POST,
-                &listing.path,
-                &query,
-                Some(Value::Object(Default::default())),
-            )
-            .await?;
-        if let Some(Value::Array(list)) = page.rest.get(listing.field) {
-            items.extend(list.iter().cloned());
-        }
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => return Ok(items),
-        }
-    }
 }
 
 /// Left-aligned columns separated by two spaces, a header line first.

@@ -104,26 +104,10 @@ struct Upload {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct UploadPage {
-    #[serde(default)]
-    uploads: Vec<Upload>,
-    next_token: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
 struct ListedPart {
     part_number: u64,
     part_size: u64,
     checksum: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct PartPage {
-    #[serde(default)]
-    parts: Vec<ListedPart>,
-    next_token: Option<String>,
 }
 
 /// Runs the upload; prints the read set as JSON on stdout.
@@ -376,24 +360,16 @@ async fn create_upload(api: &Api, args: &UploadArgs) -> anyhow::Result<Upload> {
 
 async fn find_upload(api: &Api, store: &str, upload_id: &str) -> anyhow::Result<Upload> {
     let path = format!("/sequencestore/{}/uploads", encode(store));
-    let mut token = None;
-    loop {
-        let mut query = vec![("maxResults", "100".to_owned())];
-        if let Some(t) = token.take() {
-            query.push(("nextToken", t));
-        }
-        let page: UploadPage = api.json(Method::POST, &path, &query, None).await?;
-        if let Some(upload) = page.uploads.into_iter().find(|u| u.upload_id == upload_id) {
-            return Ok(upload);
-        }
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => bail!(
+    let uploads: Vec<Upload> = api.list_all(&path, json!({}), "uploads").await?;
+    uploads
+        .into_iter()
+        .find(|u| u.upload_id == upload_id)
+        .with_context(|| {
+            format!(
                 "upload {upload_id} is not in progress in sequence store {store} \
                  (completed, aborted or expired uploads cannot be resumed)"
-            ),
-        }
-    }
+            )
+        })
 }
 
 /// The parts the server holds for one source: number → (checksum, size).
@@ -408,29 +384,13 @@ async fn list_parts(
         encode(store),
         encode(upload_id)
     );
-    let mut parts = HashMap::new();
-    let mut token = None;
-    loop {
-        let mut query = vec![("maxResults", "100".to_owned())];
-        if let Some(t) = token.take() {
-            query.push(("nextToken", t));
-        }
-        let page: PartPage = api
-            .json(
-                Method::POST,
-                &path,
-                &query,
-                Some(json!({ "partSource": source })),
-            )
-            .await?;
-        for part in page.parts {
-            parts.insert(part.part_number, (part.checksum, part.part_size));
-        }
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => return Ok(parts),
-        }
-    }
+    let parts: Vec<ListedPart> = api
+        .list_all(&path, json!({ "partSource": source }), "parts")
+        .await?;
+    Ok(parts
+        .into_iter()
+        .map(|p| (p.part_number, (p.checksum, p.part_size)))
+        .collect())
 }
 
 /// The file could not be read or is not a valid source: nothing to resume.
