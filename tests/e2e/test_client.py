@@ -140,6 +140,13 @@ def test_upload_then_download_verifies_etags(client_env, big_fastq, read_set_fil
                                        "--file", "INDEX", "-o", str(dest)))
         boto = download(rs.client, store, out["readSetId"], "INDEX", meta["files"]["index"], tmp_path / "boto-index")
         assert sha256sum(Path(idx[0]["path"])) == sha256sum(boto) and idx[0]["verified"] is False
+    # --no-verify: the same bytes, nothing recomputed
+    quick = tmp_path / "quick"
+    quick.mkdir()
+    fast = json.loads(client_env.ok("download", "--sequence-store-id", store, "--read-set-id", out["readSetId"],
+                                    "-o", str(quick), "--no-verify"))
+    assert [r["verified"] for r in fast] == [False] * len(src.paths)
+    assert [sha256sum(Path(r["path"])) for r in fast] == [sha256sum(Path(r["path"])) for r in report]
     again = client_env.run("download", "--sequence-store-id", store, "--read-set-id", out["readSetId"],
                            "-o", str(dest))
     assert "exists (--overwrite replaces it)" in one_line_error(again)
@@ -273,9 +280,11 @@ def test_the_progress_bar_is_drawn_on_a_terminal_only(client_env, read_set_files
     res = client_env.run(*upload_args(store, src, unique("pipe")))
     assert res.returncode == 0, res.stderr
     assert "%" not in res.stderr and "uploading" not in res.stderr, res.stderr
-    # --quiet: nothing at all
-    res = client_env.run(*upload_args(store, src, unique("quiet"), "--quiet"))
+    # --quiet: nothing at all; --no-verify: the server's ETag, not compared here
+    res = client_env.run(*upload_args(store, src, unique("quiet"), "--quiet", "--no-verify"))
     assert res.returncode == 0 and res.stderr == "", res.stderr
+    quiet = json.loads(res.stdout)
+    assert quiet["verified"] is False and quiet["etag"] == src.etag("MD5up"), quiet
 
     # stderr a terminal: the bar reaches 100 %
     main, secondary = pty.openpty()

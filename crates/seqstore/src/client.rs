@@ -103,14 +103,16 @@ impl EtagOptions {
     }
 }
 
-/// The ETag options for `kind`, or none when a CRAM has no local reference. The temporary
-/// directory (a `.fai` built here) must outlive the options.
+/// The ETag options for `kind`, or none when not verifying or when a CRAM has no local
+/// reference. The temporary directory (a `.fai` built here) must outlive the options.
 fn local_etag_options(
+    verify: bool,
     kind: SourceKind,
     family: EtagFamily,
     reference: Option<&Path>,
 ) -> anyhow::Result<(Option<EtagOptions>, Option<tempfile::TempDir>)> {
     match (kind, reference) {
+        _ if !verify => Ok((None, None)),
         (SourceKind::Cram, None) => Ok((None, None)),
         (SourceKind::Cram, Some(path)) => {
             let (dir, reference) = crate::etag::indexed_reference(path)?;

@@ -1,16 +1,20 @@
 //! `seqstore download`: a read set's files, parts fetched in parallel into a temporary file
 //! that takes its name only when complete, then checked against the server's ETag.
 
+use super::EtagOptions;
 use super::api::Api;
 use super::{Progress, local_etag_options, read_set_metadata, store_family, upload};
 use anyhow::{Context, bail};
 use futures::{StreamExt, TryStreamExt};
+use seqstore_formats::read_set::SourceKind;
 use seqstore_formats::read_set::ingest;
 use serde::Deserialize;
 use serde_json::json;
-use std::io::BufReader;
+use std::collections::BTreeSet;
+use std::io::{BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex};
 
 /// A file of a read set.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,6 +68,9 @@ pub struct DownloadArgs {
     /// The reference FASTA on this machine, to check a CRAM's ETag here.
     #[arg(long, value_name = "FASTA")]
     reference_fasta: Option<PathBuf>,
+    /// Do not recompute the ETags of the downloaded files.
+    #[arg(long)]
+    no_verify: bool,
     /// Parts in flight at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
     concurrency: u16,
@@ -142,40 +149,38 @@ pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
         .transpose()?;
     let family = store_family(api, store).await?;
     let (etag_options, _keep) = match kind {
-        Some(kind) => local_etag_options(kind, family, args.reference_fasta.as_deref())?,
+        Some(kind) => local_etag_options(
+            !args.no_verify,
+            kind,
+            family,
+            args.reference_fasta.as_deref(),
+        )?,
         None => (None, None),
     };
     let mut report = Vec::new();
     for (file, info, destination) in plan {
-        fetch(api, &args, file, &info, &destination, &progress).await?;
         let expected = metadata
             .etag
             .as_ref()
             .and_then(|e| e.get(file.key()))
             .and_then(|v| v.as_str())
             .map(str::to_owned);
-        let verified = match (&etag_options, kind, &expected, file) {
-            (Some(options), Some(kind), Some(expected), FileArg::Source1 | FileArg::Source2) => {
-                progress.set_message("verifying");
-                let options = options.clone();
-                let path = destination.clone();
-                let local = tokio::task::spawn_blocking(move || {
-                    let reader = BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
-                    ingest(kind, reader, None, &options.ingest())
-                        .map(|s| s.etag)
-                        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-                })
-                .await??;
-                if &local != expected {
-                    bail!(
-                        "ETag mismatch for {}: {local} computed here, {expected} on the server",
-                        destination.display()
-                    );
-                }
-                true
+        let verify = match (&etag_options, kind, &expected, file) {
+            (Some(options), Some(kind), Some(_), FileArg::Source1 | FileArg::Source2) => {
+                Some((kind, options.clone()))
             }
-            _ => false,
+            _ => None,
         };
+        let verified = verify.is_some();
+        let local = fetch(api, &args, file, &info, &destination, verify, &progress).await?;
+        if let (Some(local), Some(expected)) = (local, &expected)
+            && &local != expected
+        {
+            bail!(
+                "ETag mismatch for {}: {local} computed here, {expected} on the server",
+                destination.display()
+            );
+        }
         report.push(json!({
             "file": file.wire_name(),
             "path": destination,
@@ -218,60 +223,241 @@ fn stored_name(info: &FileInformation, id: &str, file: FileArg) -> String {
         .unwrap_or_else(|| format!("{id}_{}", file.key()))
 }
 
+/// Fetches the parts into a temporary file beside `destination`, renamed only when every part
+/// is in and synced. With `verify`, a blocking thread computes the ETag meanwhile, reading the
+/// file as far as the parts are contiguous; returns it.
 async fn fetch(
     api: &Api,
     args: &DownloadArgs,
     file: FileArg,
     info: &FileInformation,
     destination: &Path,
+    verify: Option<(SourceKind, EtagOptions)>,
     progress: &Progress,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<String>> {
     let dir = destination.parent().unwrap_or(Path::new("."));
     let temp = tempfile::Builder::new()
         .prefix(".seqstore-download-")
         .tempfile_in(dir)
         .with_context(|| format!("creating a file in {}", dir.display()))?;
     temp.as_file().set_len(info.content_length)?;
-    let out = temp.as_file();
-    futures::stream::iter(1..=info.total_parts)
-        .map(|number| async move {
-            let offset = (number - 1) * info.part_size;
-            let expected = info.part_size.min(info.content_length - offset);
-            let mut response = api
-                .read_set_part(
-                    &args.sequence_store_id,
-                    &args.read_set_id,
-                    file.wire_name(),
-                    number,
+    let written = Arc::new(Written::new(info));
+    let verifier = match verify {
+        Some((kind, options)) => {
+            let reader = Trailing {
+                file: temp.as_file().try_clone()?,
+                written: Arc::clone(&written),
+                position: 0,
+            };
+            let name = destination.display().to_string();
+            Some(tokio::task::spawn_blocking(move || {
+                ingest(
+                    kind,
+                    BufReader::with_capacity(1 << 20, reader),
+                    None,
+                    &options.ingest(),
                 )
-                .await
-                .with_context(|| format!("{} part {number}", file.wire_name()))?;
-            let mut written = 0u64;
-            while let Some(chunk) = response.chunk().await? {
-                let len = chunk.len() as u64;
-                if written + len > expected {
+                .map(|s| s.etag)
+                .map_err(|e| anyhow::anyhow!("{name}: {e}"))
+            }))
+        }
+        None => None,
+    };
+    let out = temp.as_file();
+    let fetched = futures::stream::iter(1..=info.total_parts)
+        .map(|number| {
+            let written = &written;
+            async move {
+                let offset = (number - 1) * info.part_size;
+                let expected = info.part_size.min(info.content_length - offset);
+                let mut response = api
+                    .read_set_part(
+                        &args.sequence_store_id,
+                        &args.read_set_id,
+                        file.wire_name(),
+                        number,
+                    )
+                    .await
+                    .with_context(|| format!("{} part {number}", file.wire_name()))?;
+                let mut received = 0u64;
+                while let Some(chunk) = response.chunk().await? {
+                    let len = chunk.len() as u64;
+                    if received + len > expected {
+                        bail!(
+                            "{} part {number} is longer than {expected} bytes",
+                            file.wire_name()
+                        );
+                    }
+                    tokio::task::block_in_place(|| out.write_all_at(&chunk, offset + received))?;
+                    received += len;
+                    progress.advance(len);
+                }
+                if received != expected {
                     bail!(
-                        "{} part {number} is longer than {expected} bytes",
+                        "{} part {number} ended after {received} of {expected} bytes",
                         file.wire_name()
                     );
                 }
-                tokio::task::block_in_place(|| out.write_all_at(&chunk, offset + written))?;
-                written += len;
-                progress.advance(len);
+                written.part_done(number);
+                anyhow::Ok(())
             }
-            if written != expected {
-                bail!(
-                    "{} part {number} ended after {written} of {expected} bytes",
-                    file.wire_name()
-                );
-            }
-            anyhow::Ok(())
         })
         .buffer_unordered(usize::from(args.concurrency))
         .try_collect::<Vec<()>>()
-        .await?;
+        .await;
+    if let Err(e) = fetched {
+        written.fail();
+        if let Some(verifier) = verifier {
+            let _ = verifier.await;
+        }
+        return Err(e);
+    }
     temp.as_file().sync_all()?;
     temp.persist(destination)
         .with_context(|| format!("writing {}", destination.display()))?;
-    Ok(())
+    match verifier {
+        Some(verifier) => {
+            progress.set_message("verifying");
+            Ok(Some(verifier.await??))
+        }
+        None => Ok(None),
+    }
+}
+
+/// How far the parts written so far reach without a gap, for [`Trailing`] to wait on.
+#[derive(Debug)]
+struct Written {
+    state: Mutex<WrittenState>,
+    changed: Condvar,
+    part_size: u64,
+    content_length: u64,
+}
+
+#[derive(Debug, Default)]
+struct WrittenState {
+    /// Parts done beyond the contiguous prefix.
+    done: BTreeSet<u64>,
+    /// Parts 1..next are all written.
+    next: u64,
+    failed: bool,
+}
+
+impl Written {
+    fn new(info: &FileInformation) -> Self {
+        Self {
+            state: Mutex::new(WrittenState {
+                next: 1,
+                ..Default::default()
+            }),
+            changed: Condvar::new(),
+            part_size: info.part_size,
+            content_length: info.content_length,
+        }
+    }
+
+    fn part_done(&self, number: u64) {
+        let mut guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let state = &mut *guard;
+        state.done.insert(number);
+        while state.done.remove(&state.next) {
+            state.next += 1;
+        }
+        self.changed.notify_all();
+    }
+
+    fn fail(&self) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).failed = true;
+        self.changed.notify_all();
+    }
+
+    /// Blocks until more than `position` bytes are contiguous (or the file ends); returns how
+    /// far they reach.
+    fn wait_beyond(&self, position: u64) -> std::io::Result<u64> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let reach = ((state.next - 1) * self.part_size).min(self.content_length);
+            if reach > position || position >= self.content_length {
+                return Ok(reach);
+            }
+            if state.failed {
+                return Err(std::io::Error::other("the download stopped"));
+            }
+            state = self.changed.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// Reads the file being downloaded, never past the parts written without a gap.
+struct Trailing {
+    file: std::fs::File,
+    written: Arc<Written>,
+    position: u64,
+}
+
+impl Read for Trailing {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let reach = self.written.wait_beyond(self.position)?;
+        let available = usize::try_from(reach.saturating_sub(self.position)).unwrap_or(usize::MAX);
+        let want = buf.len().min(available);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.position)?;
+        self.position += n as u64;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_trailing_reader_waits_for_the_gap_to_close() {
+        let info = FileInformation {
+            total_parts: 3,
+            part_size: 4,
+            content_length: 10,
+            s3_access: None,
+        };
+        let written = Arc::new(Written::new(&info));
+        let mut temp = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut temp, b"abcdefghij").unwrap();
+        let mut reader = Trailing {
+            file: temp,
+            written: Arc::clone(&written),
+            position: 0,
+        };
+        written.part_done(2);
+        written.part_done(3);
+        let read = std::thread::spawn(move || {
+            let mut all = Vec::new();
+            reader.read_to_end(&mut all).map(|_| all)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(
+            !read.is_finished(),
+            "part 1 is missing: nothing may be read yet"
+        );
+        written.part_done(1);
+        assert_eq!(read.join().unwrap().unwrap(), b"abcdefghij");
+    }
+
+    #[test]
+    fn the_trailing_reader_stops_when_the_download_fails() {
+        let info = FileInformation {
+            total_parts: 2,
+            part_size: 4,
+            content_length: 8,
+            s3_access: None,
+        };
+        let written = Arc::new(Written::new(&info));
+        let mut reader = Trailing {
+            file: tempfile::tempfile().unwrap(),
+            written: Arc::clone(&written),
+            position: 0,
+        };
+        written.fail();
+        assert!(reader.read(&mut [0; 8]).is_err());
+    }
 }
