@@ -178,13 +178,14 @@ async fn read_set_metadata(api: &Api, store: &str, id: &str) -> anyhow::Result<R
 
 /// Polls the read set until it leaves PROCESSING_UPLOAD.
 async fn wait_until_settled(api: &Api, store: &str, id: &str) -> anyhow::Result<ReadSetMetadata> {
-    let mut delay = Duration::from_millis(200);
+    // Ingestion usually ends moments after Complete: poll often at first, then every second.
+    let mut delay = Duration::from_millis(50);
     loop {
         let metadata = read_set_metadata(api, store, id).await?;
         if metadata.status != "PROCESSING_UPLOAD" {
             return Ok(metadata);
         }
         tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(5));
+        delay = (delay * 3 / 2).min(Duration::from_secs(1));
     }
 }

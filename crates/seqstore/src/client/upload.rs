@@ -82,12 +82,11 @@ pub struct UploadArgs {
     files: Vec<PathBuf>,
 }
 
-/// One cut part, its SHA-256 already taken.
+/// One cut part.
 #[derive(Debug)]
 struct Part {
     number: u64,
     bytes: Bytes,
-    checksum: String,
 }
 
 /// A part as CompleteMultipartReadSetUpload lists it.
@@ -464,10 +463,13 @@ async fn send_part(
     progress: &Progress,
 ) -> anyhow::Result<Sent> {
     let len = part.bytes.len() as u64;
+    // Hashed off the reading thread, which also computes the ETag.
+    let bytes = part.bytes.clone();
+    let ours = tokio::task::spawn_blocking(move || BASE64.encode(Sha256::digest(&bytes))).await?;
     if plan
         .listed
         .get(&part.number)
-        .is_some_and(|(checksum, size)| same_checksum(checksum, &part.checksum) && *size == len)
+        .is_some_and(|(checksum, size)| same_checksum(checksum, &ours) && *size == len)
     {
         progress.advance(len);
         return Ok(Sent {
@@ -486,12 +488,11 @@ async fn send_part(
         )
         .await
         .with_context(|| format!("part {} of {}", part.number, plan.source_name))?;
-    if !same_checksum(&checksum, &part.checksum) {
+    if !same_checksum(&checksum, &ours) {
         bail!(
-            "part {} of {} arrived damaged: the server read checksum {checksum}, {} was sent",
+            "part {} of {} arrived damaged: the server read checksum {checksum}, {ours} was sent",
             part.number,
             plan.source_name,
-            part.checksum
         );
     }
     progress.advance(len);
@@ -542,11 +543,9 @@ impl<R: Read> PartCutter<R> {
             )));
         }
         let bytes = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.part_size));
-        let checksum = BASE64.encode(Sha256::digest(&bytes));
         let part = Part {
             number: self.next,
             bytes: Bytes::from(bytes),
-            checksum,
         };
         self.next += 1;
         self.tx
@@ -595,10 +594,7 @@ mod tests {
         }
         let sizes: Vec<(u64, usize)> = parts.iter().map(|p| (p.number, p.bytes.len())).collect();
         assert_eq!(sizes, [(1, 1000), (2, 1000), (3, 500)]);
-        assert_eq!(
-            parts[2].checksum,
-            BASE64.encode(Sha256::digest(&data[2000..]))
-        );
+        assert_eq!(parts[2].bytes, data[2000..]);
     }
 
     #[test]
