@@ -103,28 +103,46 @@ impl EtagOptions {
     }
 }
 
-/// The ETag options for `kind`, or none when not verifying or when a CRAM has no local
-/// reference. The temporary directory (a `.fai` built here) must outlive the options.
-fn local_etag_options(
-    verify: bool,
-    kind: SourceKind,
-    family: EtagFamily,
-    reference: Option<&Path>,
-) -> anyhow::Result<(Option<EtagOptions>, Option<tempfile::TempDir>)> {
-    match (kind, reference) {
-        _ if !verify => Ok((None, None)),
-        (SourceKind::Cram, None) => Ok((None, None)),
-        (SourceKind::Cram, Some(path)) => {
-            let (dir, reference) = crate::etag::indexed_reference(path)?;
-            Ok((Some(EtagOptions { family, reference }), dir))
+/// What `upload` and `download` share: the local checks, parts in flight, what is shown.
+#[derive(Debug, clap::Args)]
+pub struct TransferArgs {
+    /// The reference FASTA on this machine, to compute a CRAM's ETag here.
+    #[arg(long, value_name = "FASTA")]
+    reference_fasta: Option<PathBuf>,
+    /// Do not compute ETags here (an upload's is still computed and checked by the server).
+    #[arg(long)]
+    no_verify: bool,
+    /// Parts in flight at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
+    concurrency: u16,
+    /// No progress bar and no notes on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+impl TransferArgs {
+    /// The ETag options for `kind`, or none with `--no-verify` or when a CRAM has no local
+    /// reference. The temporary directory (a `.fai` built here) must outlive the options.
+    fn etag_options(
+        &self,
+        kind: SourceKind,
+        family: EtagFamily,
+    ) -> anyhow::Result<(Option<EtagOptions>, Option<tempfile::TempDir>)> {
+        match (kind, &self.reference_fasta) {
+            _ if self.no_verify => Ok((None, None)),
+            (SourceKind::Cram, None) => Ok((None, None)),
+            (SourceKind::Cram, Some(path)) => {
+                let (dir, reference) = crate::etag::indexed_reference(path)?;
+                Ok((Some(EtagOptions { family, reference }), dir))
+            }
+            _ => Ok((
+                Some(EtagOptions {
+                    family,
+                    reference: None,
+                }),
+                None,
+            )),
         }
-        _ => Ok((
-            Some(EtagOptions {
-                family,
-                reference: None,
-            }),
-            None,
-        )),
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::EtagOptions;
 use super::api::Api;
-use super::{Progress, local_etag_options, read_set_metadata, store_family, upload};
+use super::{Progress, TransferArgs, read_set_metadata, store_family, upload};
 use anyhow::{Context, bail};
 use futures::{StreamExt, TryStreamExt};
 use seqstore_formats::read_set::SourceKind;
@@ -65,18 +65,8 @@ pub struct DownloadArgs {
     /// Replace files that exist.
     #[arg(long)]
     overwrite: bool,
-    /// The reference FASTA on this machine, to check a CRAM's ETag here.
-    #[arg(long, value_name = "FASTA")]
-    reference_fasta: Option<PathBuf>,
-    /// Do not recompute the ETags of the downloaded files.
-    #[arg(long)]
-    no_verify: bool,
-    /// Parts in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
-    concurrency: u16,
-    /// No progress bar and no notes on stderr.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    transfer: TransferArgs,
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,7 +129,7 @@ pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
 
     let progress = Progress::new(
         Some(plan.iter().map(|(_, info, _)| info.content_length).sum()),
-        args.quiet,
+        args.transfer.quiet,
         "downloading",
     );
     let kind = metadata
@@ -149,12 +139,7 @@ pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
         .transpose()?;
     let family = store_family(api, store).await?;
     let (etag_options, _keep) = match kind {
-        Some(kind) => local_etag_options(
-            !args.no_verify,
-            kind,
-            family,
-            args.reference_fasta.as_deref(),
-        )?,
+        Some(kind) => args.transfer.etag_options(kind, family)?,
         None => (None, None),
     };
     let mut report = Vec::new();
@@ -302,7 +287,7 @@ async fn fetch(
                 anyhow::Ok(())
             }
         })
-        .buffer_unordered(usize::from(args.concurrency))
+        .buffer_unordered(usize::from(args.transfer.concurrency))
         .try_collect::<Vec<()>>()
         .await;
     if let Err(e) = fetched {

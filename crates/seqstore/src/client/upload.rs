@@ -2,7 +2,7 @@
 //! single read of the file computes the HealthOmics ETag, checked against the server's.
 
 use super::api::{Api, encode};
-use super::{Progress, ReadSetMetadata, SourceFile, local_etag_options, wait_until_settled};
+use super::{Progress, ReadSetMetadata, SourceFile, TransferArgs, wait_until_settled};
 use crate::etag::FileTypeArg;
 use anyhow::{Context, bail};
 use base64::Engine;
@@ -61,22 +61,12 @@ pub struct UploadArgs {
     /// holds with the same checksum are not sent again.
     #[arg(long, conflicts_with_all = ["kind", "name", "subject_id", "sample_id", "reference_arn", "description", "generated_from", "tags"])]
     upload_id: Option<String>,
-    /// The reference FASTA on this machine, to compute a CRAM's ETag here.
-    #[arg(long, value_name = "FASTA")]
-    reference_fasta: Option<PathBuf>,
-    /// Do not compute the ETag here (the server still validates the file and computes it).
-    #[arg(long)]
-    no_verify: bool,
-    /// Parts in flight at once.
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=32))]
-    concurrency: u16,
     /// Part size in MiB, 1 to 100 [default: 16, more when a file needs over 10 000 parts;
     /// a resumed upload keeps its own].
     #[arg(long, value_name = "MiB", value_parser = clap::value_parser!(u64).range(1..=100))]
     part_size: Option<u64>,
-    /// No progress bar and no notes on stderr.
-    #[arg(long, short)]
-    quiet: bool,
+    #[command(flatten)]
+    transfer: TransferArgs,
     /// The source: one file, or two for paired FASTQ.
     #[arg(required = true, num_args = 1..=2)]
     files: Vec<PathBuf>,
@@ -139,7 +129,11 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
             .collect::<Vec<_>>()
             .join(" ")
     );
-    let progress = Progress::new(sources.iter().map(|s| s.len).sum(), args.quiet, "uploading");
+    let progress = Progress::new(
+        sources.iter().map(|s| s.len).sum(),
+        args.transfer.quiet,
+        "uploading",
+    );
     if created {
         progress.note(&format!("upload {} created", upload.upload_id));
     }
@@ -162,12 +156,7 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
         {
             bail!("the server lists a part of {size} bytes; parts are 1 to {MAX_PART_BYTES} bytes");
         }
-        let (etag_options, _keep) = local_etag_options(
-            !args.no_verify,
-            kind,
-            family,
-            args.reference_fasta.as_deref(),
-        )?;
+        let (etag_options, _keep) = args.transfer.etag_options(kind, family)?;
         let mut completed = Vec::new();
         let mut etags = Vec::new();
         for (i, source) in sources.iter().enumerate() {
@@ -188,7 +177,7 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
                     source_name: source_name(i),
                     path: source.path.clone(),
                     part_size,
-                    concurrency: usize::from(args.concurrency),
+                    concurrency: usize::from(args.transfer.concurrency),
                     kind,
                     etag_options: etag_options.clone(),
                     listed: Arc::new(std::mem::take(&mut listed[i])),
@@ -268,7 +257,7 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
         );
     }
     let verified = verify(&metadata, &etags)?;
-    if !verified && !args.no_verify {
+    if !verified && !args.transfer.no_verify {
         progress.note("ETag not checked: a CRAM's ETag needs --reference-fasta here");
     }
     let skipped = completed.iter().flatten().filter(|p| p.skipped).count();
