@@ -15,7 +15,7 @@ const ENCODE: &AsciiSet = &NON_ALPHANUMERIC
 const ENCODE_PATH: &AsciiSet = &ENCODE.remove(b'/');
 
 /// AWS `UriEncode` of raw bytes: uppercase `%XX` for every byte outside the unreserved set.
-pub(crate) fn uri_encode(bytes: &[u8]) -> String {
+pub fn uri_encode(bytes: &[u8]) -> String {
     percent_encode(bytes, ENCODE).to_string()
 }
 

@@ -20,6 +20,7 @@ mod verify;
 #[cfg(test)]
 mod tests;
 
+pub use encode::uri_encode;
 pub use error::AuthError;
 pub use parse::{ParsedSignature, parse};
 pub use sign::Signer;

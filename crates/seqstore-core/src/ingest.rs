@@ -5,7 +5,6 @@
 use crate::bridge::{ChannelReader, ChannelWriter};
 use crate::catalog::{ReadSetRecord, ReferenceRecord};
 use crate::jobs::kind::ItemError;
-use crate::vocabulary::FileType;
 use crate::{Service, Timestamp};
 use bytes::Bytes;
 use futures::stream::{BoxStream, StreamExt};
@@ -137,7 +136,7 @@ impl Service {
         &self,
         read_set: &ReadSetRecord,
     ) -> Result<IngestPlan, ItemError> {
-        let kind = source_kind(read_set.file_type);
+        let kind = read_set.file_type.source_kind();
         let family = self.etag_family(read_set).await?;
         let provenance = format!(
             "@CO\tHealthOmics sequence store {} ingested {}",
@@ -252,16 +251,6 @@ fn kind_label(kind: SourceKind) -> &'static str {
         SourceKind::Bam => "BAM",
         SourceKind::Ubam => "UBAM",
         SourceKind::Cram => "CRAM",
-    }
-}
-
-/// How the sources of a read set of `file_type` are read.
-pub(crate) fn source_kind(file_type: FileType) -> SourceKind {
-    match file_type {
-        FileType::Fastq => SourceKind::Fastq,
-        FileType::Bam => SourceKind::Bam,
-        FileType::Ubam => SourceKind::Ubam,
-        FileType::Cram => SourceKind::Cram,
     }
 }
 

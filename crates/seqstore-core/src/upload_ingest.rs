@@ -3,7 +3,7 @@
 
 use crate::catalog::{CatalogError, JobItemRecord, JobRecord, PartRecord, ReadSetRecord};
 use crate::ids::{ReadSetId, UploadId};
-use crate::ingest::{SourceStream, StoredSource, source_kind, stored_name};
+use crate::ingest::{SourceStream, StoredSource, stored_name};
 use crate::jobs::kind::{ItemError, Kind, mark_failed, record_read_set};
 use crate::uploads::UploadIngest;
 use crate::vocabulary::{EtagAlgorithm, PartSource, ReadSetStatus};
@@ -81,7 +81,7 @@ impl Service {
         let mut read_set = self.ingested_read_set(job, item).await?;
         let mut early = self.early.take(&upload_id).await;
         let family = self.etag_family(&read_set).await?;
-        let kind = source_kind(read_set.file_type);
+        let kind = read_set.file_type.source_kind();
         let parts = self
             .catalog
             .all_parts(&upload_id)

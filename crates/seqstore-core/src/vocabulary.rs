@@ -209,6 +209,17 @@ impl FileType {
     pub fn is_aligned(self) -> bool {
         matches!(self, Self::Bam | Self::Cram)
     }
+
+    /// How its sources are read.
+    pub fn source_kind(self) -> seqstore_formats::read_set::SourceKind {
+        use seqstore_formats::read_set::SourceKind;
+        match self {
+            Self::Fastq => SourceKind::Fastq,
+            Self::Bam => SourceKind::Bam,
+            Self::Ubam => SourceKind::Ubam,
+            Self::Cram => SourceKind::Cram,
+        }
+    }
 }
 
 names! {

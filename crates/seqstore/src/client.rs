@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use api::{Api, encode};
 use http::Method;
 use indicatif::{ProgressBar, ProgressStyle};
+use seqstore_core::vocabulary::{FileType, ReadSetStatus};
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::read_set::{IngestOptions, SourceKind};
 use serde::Deserialize;
@@ -121,28 +122,23 @@ pub struct TransferArgs {
 }
 
 impl TransferArgs {
-    /// The ETag options for `kind`, or none with `--no-verify` or when a CRAM has no local
-    /// reference. The temporary directory (a `.fai` built here) must outlive the options.
-    fn etag_options(
+    /// The ETag options for `kind` of `store`, or none with `--no-verify` or when a CRAM has
+    /// no local reference (the store's family is asked only when an ETag is computed). The
+    /// temporary directory (a `.fai` built here) must outlive the options.
+    async fn etag_options(
         &self,
+        api: &Api,
+        store: &str,
         kind: SourceKind,
-        family: EtagFamily,
     ) -> anyhow::Result<(Option<EtagOptions>, Option<tempfile::TempDir>)> {
-        match (kind, &self.reference_fasta) {
-            _ if self.no_verify => Ok((None, None)),
-            (SourceKind::Cram, None) => Ok((None, None)),
-            (SourceKind::Cram, Some(path)) => {
-                let (dir, reference) = crate::etag::indexed_reference(path)?;
-                Ok((Some(EtagOptions { family, reference }), dir))
-            }
-            _ => Ok((
-                Some(EtagOptions {
-                    family,
-                    reference: None,
-                }),
-                None,
-            )),
-        }
+        let (dir, reference) = match (kind, &self.reference_fasta) {
+            _ if self.no_verify => return Ok((None, None)),
+            (SourceKind::Cram, None) => return Ok((None, None)),
+            (SourceKind::Cram, Some(path)) => crate::etag::indexed_reference(path)?,
+            _ => (None, None),
+        };
+        let family = store_family(api, store).await?;
+        Ok((Some(EtagOptions { family, reference }), dir))
     }
 }
 
@@ -174,15 +170,31 @@ async fn store_family(api: &Api, store: &str) -> anyhow::Result<EtagFamily> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct ReadSetMetadata {
-    status: String,
+    status: ReadSetStatus,
     #[serde(default)]
     status_message: Option<String>,
-    #[serde(default)]
-    file_type: Option<String>,
+    file_type: FileType,
     #[serde(default)]
     etag: Option<serde_json::Map<String, serde_json::Value>>,
     #[serde(default)]
-    files: Option<serde_json::Map<String, serde_json::Value>>,
+    files: std::collections::BTreeMap<String, FileInformation>,
+}
+
+/// `files.<file>` of GetReadSetMetadata: how a stored file is cut into parts.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FileInformation {
+    total_parts: u64,
+    part_size: u64,
+    content_length: u64,
+    #[serde(default)]
+    s3_access: Option<S3Access>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct S3Access {
+    s3_uri: Option<String>,
 }
 
 async fn read_set_metadata(api: &Api, store: &str, id: &str) -> anyhow::Result<ReadSetMetadata> {
@@ -200,7 +212,7 @@ async fn wait_until_settled(api: &Api, store: &str, id: &str) -> anyhow::Result<
     let mut delay = Duration::from_millis(50);
     loop {
         let metadata = read_set_metadata(api, store, id).await?;
-        if metadata.status != "PROCESSING_UPLOAD" {
+        if metadata.status != ReadSetStatus::ProcessingUpload {
             return Ok(metadata);
         }
         tokio::time::sleep(delay).await;

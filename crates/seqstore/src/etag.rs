@@ -2,6 +2,7 @@
 //! computed by the same code that ingests uploads and imports.
 
 use anyhow::{Context, bail};
+use seqstore_core::vocabulary::FileType;
 use seqstore_formats::etag::EtagFamily;
 use seqstore_formats::fasta::FastaIndexer;
 use seqstore_formats::read_set::{IngestOptions, SourceKind, SourceSummary, ingest};
@@ -23,14 +24,13 @@ pub enum FileTypeArg {
     Cram,
 }
 
-impl FileTypeArg {
-    /// The `sourceFileType` value.
-    pub fn wire_name(self) -> &'static str {
-        match self {
-            Self::Fastq => "FASTQ",
-            Self::Bam => "BAM",
-            Self::Ubam => "UBAM",
-            Self::Cram => "CRAM",
+impl From<FileTypeArg> for FileType {
+    fn from(arg: FileTypeArg) -> Self {
+        match arg {
+            FileTypeArg::Fastq => Self::Fastq,
+            FileTypeArg::Bam => Self::Bam,
+            FileTypeArg::Ubam => Self::Ubam,
+            FileTypeArg::Cram => Self::Cram,
         }
     }
 }
@@ -45,12 +45,7 @@ pub fn run(
     let family: EtagFamily = family
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown ETag family {family:?}"))?;
-    let kind = match kind {
-        FileTypeArg::Fastq => SourceKind::Fastq,
-        FileTypeArg::Bam => SourceKind::Bam,
-        FileTypeArg::Ubam => SourceKind::Ubam,
-        FileTypeArg::Cram => SourceKind::Cram,
-    };
+    let kind = FileType::from(kind).source_kind();
     if files.len() == 2 && kind != SourceKind::Fastq {
         bail!("a second file is only for paired FASTQ");
     }

@@ -4,18 +4,13 @@ use super::profile::Connection;
 use anyhow::Context;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method};
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use seqstore_auth::{Signer, UriEncoding};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 
-/// Bytes kept as they are in a path segment or query value (RFC 3986 unreserved).
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+/// Largest answer body read into memory (a list page of 100 items is far smaller).
+const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// Attempts per request when the server is unreachable, throttles or fails (5xx).
 const ATTEMPTS: u32 = 4;
@@ -39,13 +34,15 @@ pub struct Api {
     connection: Connection,
     /// `host[:port]` of the endpoint, signed as the `host` header.
     host: String,
+    /// `scheme://host[:port]`, what every request's URL starts with.
+    origin: String,
     /// The endpoint's own path (usually empty), put before every operation's path.
     base_path: String,
 }
 
-/// Encodes one path segment or query value.
+/// Encodes one path segment or query value (SigV4 `UriEncode`, as the signer does).
 pub fn encode(value: &str) -> String {
-    utf8_percent_encode(value, UNRESERVED).to_string()
+    seqstore_auth::uri_encode(value.as_bytes())
 }
 
 impl Api {
@@ -58,6 +55,7 @@ impl Api {
             (Some(host), None) => host.to_owned(),
             (None, _) => anyhow::bail!("endpoint {:?} has no host", connection.endpoint),
         };
+        let origin = format!("{}://{host}", url.scheme());
         let base_path = url.path().trim_end_matches('/').to_owned();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
@@ -68,6 +66,7 @@ impl Api {
             http,
             connection,
             host,
+            origin,
             base_path,
         })
     }
@@ -85,7 +84,7 @@ impl Api {
             None => Bytes::new(),
         };
         let response = self.send(method, path, query, body, false).await?;
-        let bytes = response.bytes().await?;
+        let bytes = read_answer(response).await?;
         let bytes: &[u8] = if bytes.is_empty() { b"{}" } else { &bytes };
         serde_json::from_slice(bytes).context("the server's answer is not the expected JSON")
     }
@@ -99,6 +98,7 @@ impl Api {
     ) -> anyhow::Result<Vec<T>> {
         let mut items = Vec::new();
         let mut token: Option<String> = None;
+        let mut previous: Option<String> = None;
         loop {
             let mut query = vec![("maxResults", "100".to_owned())];
             if let Some(t) = token.take() {
@@ -114,7 +114,13 @@ impl Api {
                 );
             }
             match page.get("nextToken").and_then(|t| t.as_str()) {
-                Some(t) => token = Some(t.to_owned()),
+                Some(t) if previous.as_deref() == Some(t) => {
+                    anyhow::bail!("the server answered {path} with the same nextToken twice")
+                }
+                Some(t) => {
+                    previous = Some(t.to_owned());
+                    token = Some(t.to_owned());
+                }
                 None => return Ok(items),
             }
         }
@@ -143,7 +149,7 @@ impl Api {
             ("partNumber", number.to_string()),
         ];
         let response = self.send(Method::PUT, &path, &query, bytes, true).await?;
-        let answer: Answer = serde_json::from_slice(&response.bytes().await?)
+        let answer: Answer = serde_json::from_slice(&read_answer(response).await?)
             .context("UploadReadSetPart answered without a checksum")?;
         Ok(answer.checksum)
     }
@@ -184,9 +190,9 @@ impl Api {
             .collect::<Vec<_>>()
             .join("&");
         let url = if raw_query.is_empty() {
-            format!("{}{path}", self.origin())
+            format!("{}{path}", self.origin)
         } else {
-            format!("{}{path}?{raw_query}", self.origin())
+            format!("{}{path}?{raw_query}", self.origin)
         };
         let payload_hash = if unsigned_body {
             seqstore_auth::UNSIGNED_PAYLOAD.to_owned()
@@ -224,15 +230,6 @@ impl Api {
         }
     }
 
-    fn origin(&self) -> String {
-        let scheme = if self.connection.endpoint.starts_with("https://") {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.host)
-    }
-
     fn signed_headers(
         &self,
         method: &Method,
@@ -266,6 +263,18 @@ impl Api {
     }
 }
 
+/// An answer's body, refused past [`MAX_ANSWER_BYTES`].
+async fn read_answer(mut response: reqwest::Response) -> anyhow::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+            anyhow::bail!("the server's answer is larger than {MAX_ANSWER_BYTES} bytes");
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}
+
 async fn service_error(response: reqwest::Response) -> ServiceError {
     let status = response.status().as_u16();
     let kind = response
@@ -274,7 +283,7 @@ async fn service_error(response: reqwest::Response) -> ServiceError {
         .and_then(|v| v.to_str().ok())
         .map(|v| v.split(':').next().unwrap_or(v).to_owned())
         .unwrap_or_else(|| format!("HTTP {status}"));
-    let body = response.bytes().await.unwrap_or_default();
+    let body = read_answer(response).await.unwrap_or_default();
     let message = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| {

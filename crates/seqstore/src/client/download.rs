@@ -3,12 +3,12 @@
 
 use super::EtagOptions;
 use super::api::Api;
-use super::{Progress, TransferArgs, read_set_metadata, store_family, upload};
+use super::{FileInformation, Progress, TransferArgs, read_set_metadata};
 use anyhow::{Context, bail};
 use futures::{StreamExt, TryStreamExt};
+use seqstore_core::vocabulary::ReadSetStatus;
 use seqstore_formats::read_set::SourceKind;
 use seqstore_formats::read_set::ingest;
-use serde::Deserialize;
 use serde_json::json;
 use std::collections::BTreeSet;
 use std::io::{BufReader, Read};
@@ -69,62 +69,45 @@ pub struct DownloadArgs {
     transfer: TransferArgs,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FileInformation {
-    total_parts: u64,
-    part_size: u64,
-    content_length: u64,
-    #[serde(default)]
-    s3_access: Option<S3Access>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct S3Access {
-    s3_uri: Option<String>,
-}
-
 /// Runs the download; prints what was written as JSON on stdout.
 pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
     let (store, id) = (&args.sequence_store_id, &args.read_set_id);
     let metadata = read_set_metadata(api, store, id).await?;
-    if metadata.status != "ACTIVE" {
+    if metadata.status != ReadSetStatus::Active {
         bail!(
             "read set {id} is {}{}",
-            metadata.status,
-            if metadata.status == "ARCHIVED" {
+            metadata.status.as_str(),
+            if metadata.status == ReadSetStatus::Archived {
                 ": start an activation job (StartReadSetActivationJob) first"
             } else {
                 ""
             }
         );
     }
-    let files_info = metadata.files.clone().unwrap_or_default();
-    let mut wanted = args.files.clone();
+    let mut wanted: Vec<FileArg> = Vec::new();
+    for file in &args.files {
+        if !wanted.contains(file) {
+            wanted.push(*file);
+        }
+    }
     if wanted.is_empty() {
         wanted.push(FileArg::Source1);
-        if files_info.contains_key("source2") {
+        if metadata.files.contains_key("source2") {
             wanted.push(FileArg::Source2);
         }
     }
-    wanted.dedup();
     let mut plan = Vec::new();
-    for file in &wanted {
-        let info: FileInformation = serde_json::from_value(
-            files_info
-                .get(file.key())
-                .cloned()
-                .with_context(|| format!("read set {id} has no {} file", file.wire_name()))?,
-        )
-        .with_context(|| format!("the server's {} file information", file.wire_name()))?;
-        check_layout(&info)?;
-        let name = stored_name(&info, id, *file);
-        let destination = args.output_dir.join(&name);
+    for file in wanted {
+        let info = metadata
+            .files
+            .get(file.key())
+            .with_context(|| format!("read set {id} has no {} file", file.wire_name()))?;
+        check_layout(info)?;
+        let destination = args.output_dir.join(stored_name(info, id, file));
         if destination.exists() && !args.overwrite {
             bail!("{} exists (--overwrite replaces it)", destination.display());
         }
-        plan.push((*file, info, destination));
+        plan.push((file, info, destination));
     }
 
     let progress = Progress::new(
@@ -132,16 +115,8 @@ pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
         args.transfer.quiet,
         "downloading",
     );
-    let kind = metadata
-        .file_type
-        .as_deref()
-        .map(upload::source_kind)
-        .transpose()?;
-    let family = store_family(api, store).await?;
-    let (etag_options, _keep) = match kind {
-        Some(kind) => args.transfer.etag_options(kind, family)?,
-        None => (None, None),
-    };
+    let kind = metadata.file_type.source_kind();
+    let (etag_options, _keep) = args.transfer.etag_options(api, store, kind).await?;
     let mut report = Vec::new();
     for (file, info, destination) in plan {
         let expected = metadata
@@ -150,14 +125,14 @@ pub async fn run(api: &Api, args: DownloadArgs) -> anyhow::Result<()> {
             .and_then(|e| e.get(file.key()))
             .and_then(|v| v.as_str())
             .map(str::to_owned);
-        let verify = match (&etag_options, kind, &expected, file) {
-            (Some(options), Some(kind), Some(_), FileArg::Source1 | FileArg::Source2) => {
+        let verify = match (&etag_options, &expected, file) {
+            (Some(options), Some(_), FileArg::Source1 | FileArg::Source2) => {
                 Some((kind, options.clone()))
             }
             _ => None,
         };
         let verified = verify.is_some();
-        let local = fetch(api, &args, file, &info, &destination, verify, &progress).await?;
+        let local = fetch(api, &args, file, info, &destination, verify, &progress).await?;
         if let (Some(local), Some(expected)) = (local, &expected)
             && &local != expected
         {

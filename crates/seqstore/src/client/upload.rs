@@ -10,6 +10,8 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt};
 use http::Method;
+use seqstore_core::MAX_PART_BYTES;
+use seqstore_core::vocabulary::{FileType, PartSource, ReadSetStatus};
 use seqstore_formats::read_set::{SourceKind, ingest};
 use serde::Deserialize;
 use serde_json::json;
@@ -20,8 +22,6 @@ use std::io::{BufReader, Read};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Largest part the service takes.
-const MAX_PART_BYTES: u64 = 104_857_600;
 /// Smallest part size chosen by default; larger when a file needs more than `MAX_PARTS`.
 const DEFAULT_PART_BYTES: u64 = 16 * 1024 * 1024;
 /// Parts per file the service takes.
@@ -91,7 +91,7 @@ struct Sent {
 #[serde(rename_all = "camelCase")]
 struct Upload {
     upload_id: String,
-    source_file_type: String,
+    source_file_type: FileType,
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,13 +110,12 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
         .iter()
         .map(|path| SourceFile::open(path))
         .collect::<anyhow::Result<_>>()?;
-    let family = super::store_family(api, store).await?;
 
     let (upload, created) = match &args.upload_id {
         Some(id) => (find_upload(api, store, id).await?, false),
         None => (create_upload(api, &args).await?, true),
     };
-    let kind = source_kind(&upload.source_file_type)?;
+    let kind = upload.source_file_type.source_kind();
     if sources.len() == 2 && kind != SourceKind::Fastq {
         bail!("a second file is only for paired FASTQ");
     }
@@ -140,11 +139,11 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
 
     let work = async {
         let mut listed = Vec::new();
-        for i in 0..sources.len() {
+        for source in &SOURCES[..sources.len()] {
             listed.push(if created {
                 HashMap::new()
             } else {
-                list_parts(api, store, &upload.upload_id, source_name(i)).await?
+                list_parts(api, store, &upload.upload_id, *source).await?
             });
         }
         let resumed_size = listed
@@ -156,7 +155,7 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
         {
             bail!("the server lists a part of {size} bytes; parts are 1 to {MAX_PART_BYTES} bytes");
         }
-        let (etag_options, _keep) = args.transfer.etag_options(kind, family)?;
+        let (etag_options, _keep) = args.transfer.etag_options(api, store, kind).await?;
         let mut completed = Vec::new();
         let mut etags = Vec::new();
         for (i, source) in sources.iter().enumerate() {
@@ -174,7 +173,7 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
                 &SendPlan {
                     store,
                     upload_id: &upload.upload_id,
-                    source_name: source_name(i),
+                    source: SOURCES[i],
                     path: source.path.clone(),
                     part_size,
                     concurrency: usize::from(args.transfer.concurrency),
@@ -226,7 +225,7 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
         .enumerate()
         .flat_map(|(i, sent)| {
             sent.iter().map(move |p| {
-                json!({"partNumber": p.number, "partSource": source_name(i), "checksum": p.checksum})
+                json!({"partNumber": p.number, "partSource": SOURCES[i], "checksum": p.checksum})
             })
         })
         .collect();
@@ -246,10 +245,10 @@ pub async fn run(api: &Api, args: UploadArgs) -> anyhow::Result<()> {
         "read set {read_set_id}: the server is checking it"
     ));
     let metadata = wait_until_settled(api, store, &read_set_id).await?;
-    if metadata.status != "ACTIVE" {
+    if metadata.status != ReadSetStatus::Active {
         bail!(
             "read set {read_set_id} is {}: {}",
-            metadata.status,
+            metadata.status.as_str(),
             metadata
                 .status_message
                 .as_deref()
@@ -288,7 +287,7 @@ fn verify(metadata: &ReadSetMetadata, etags: &[Option<String>]) -> anyhow::Resul
         if remote != Some(local.as_str()) {
             bail!(
                 "ETag mismatch for {}: {local} computed here, {} on the server",
-                source_name(i),
+                SOURCES[i].as_str(),
                 remote.unwrap_or("none")
             );
         }
@@ -297,19 +296,8 @@ fn verify(metadata: &ReadSetMetadata, etags: &[Option<String>]) -> anyhow::Resul
     Ok(checked)
 }
 
-fn source_name(i: usize) -> &'static str {
-    if i == 0 { "SOURCE1" } else { "SOURCE2" }
-}
-
-pub(super) fn source_kind(file_type: &str) -> anyhow::Result<SourceKind> {
-    Ok(match file_type {
-        "FASTQ" => SourceKind::Fastq,
-        "BAM" => SourceKind::Bam,
-        "UBAM" => SourceKind::Ubam,
-        "CRAM" => SourceKind::Cram,
-        other => bail!("unknown source file type {other:?}"),
-    })
-}
+/// The part source of the `i`th file.
+const SOURCES: [PartSource; 2] = [PartSource::Source1, PartSource::Source2];
 
 /// 16 MiB, or the smallest whole MiB that keeps a file within 10 000 parts.
 fn default_part_size(len: u64) -> u64 {
@@ -331,7 +319,7 @@ async fn create_upload(api: &Api, args: &UploadArgs) -> anyhow::Result<Upload> {
         })
         .collect::<anyhow::Result<serde_json::Map<_, _>>>()?;
     let mut body = json!({
-        "sourceFileType": kind.wire_name(),
+        "sourceFileType": FileType::from(kind).as_str(),
         "name": args.name,
         "subjectId": args.subject_id,
         "sampleId": args.sample_id,
@@ -372,7 +360,7 @@ async fn list_parts(
     api: &Api,
     store: &str,
     upload_id: &str,
-    source: &str,
+    source: PartSource,
 ) -> anyhow::Result<HashMap<u64, (String, u64)>> {
     let path = format!(
         "/sequencestore/{}/upload/{}/parts",
@@ -396,7 +384,7 @@ struct LocalRefusal(String);
 struct SendPlan<'a> {
     store: &'a str,
     upload_id: &'a str,
-    source_name: &'static str,
+    source: PartSource,
     path: PathBuf,
     part_size: u64,
     concurrency: usize,
@@ -471,17 +459,17 @@ async fn send_part(
         .upload_part(
             plan.store,
             plan.upload_id,
-            plan.source_name,
+            plan.source.as_str(),
             part.number,
             part.bytes,
         )
         .await
-        .with_context(|| format!("part {} of {}", part.number, plan.source_name))?;
+        .with_context(|| format!("part {} of {}", part.number, plan.source.as_str()))?;
     if !same_checksum(&checksum, &ours) {
         bail!(
             "part {} of {} arrived damaged: the server read checksum {checksum}, {ours} was sent",
             part.number,
-            plan.source_name,
+            plan.source.as_str(),
         );
     }
     progress.advance(len);
